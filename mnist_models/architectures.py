@@ -1,0 +1,198 @@
+"""Built-in architectures: the original notebook's ten, a linear baseline, LeNet-5 and parametric families.
+
+Per-profile settings (``epochs`` and accuracy ``floor``) sit next to each model.
+``full`` floors are the notebook's reported test accuracy minus 0.3 points;
+``quick`` floors are set from measurement (see ``docs/floors.md``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from torch import nn
+
+from .registry import register_model
+
+
+def mlp_layers(widths: Sequence[int], in_features: int = 784, classes: int = 10) -> nn.Sequential:
+    """Flatten, then Linear+ReLU for each hidden width, then a linear classifier."""
+    layers: list[nn.Module] = [nn.Flatten()]
+    prev = in_features
+    for width in widths:
+        layers += [nn.Linear(prev, width), nn.ReLU()]
+        prev = width
+    layers.append(nn.Linear(prev, classes))
+    return nn.Sequential(*layers)
+
+
+def conv_blocks(channels: Sequence[int], in_channels: int = 1) -> nn.Sequential:
+    """3x3 convolution (padding 1) + ReLU + 2x2 max pooling per entry of ``channels``."""
+    layers: list[nn.Module] = []
+    prev = in_channels
+    for ch in channels:
+        layers += [nn.Conv2d(prev, ch, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]
+        prev = ch
+    return nn.Sequential(*layers)
+
+
+def classifier_head(in_features: int, hidden: Sequence[int], dropout: Sequence[float], classes: int = 10) -> nn.Sequential:
+    """Flatten, then Linear+ReLU(+Dropout where given) per hidden width, then the output layer.
+
+    ``dropout[i]`` follows hidden layer ``i``; zero or missing means none.
+    """
+    layers: list[nn.Module] = [nn.Flatten()]
+    prev = in_features
+    for i, width in enumerate(hidden):
+        layers += [nn.Linear(prev, width), nn.ReLU()]
+        if i < len(dropout) and dropout[i] > 0:
+            layers.append(nn.Dropout(dropout[i]))
+        prev = width
+    layers.append(nn.Linear(prev, classes))
+    return nn.Sequential(*layers)
+
+
+def _cnn(channels: Sequence[int], hidden: Sequence[int], dropout: Sequence[float]) -> nn.Sequential:
+    side = 28 // (2 ** len(channels))
+    return nn.Sequential(conv_blocks(channels), classifier_head(channels[-1] * side * side, hidden, dropout))
+
+
+def _profiles(full_floor: float, quick_epochs: int, quick_floor: float) -> dict[str, dict[str, float]]:
+    return {
+        "full": {"floor": full_floor},
+        "quick": {"epochs": quick_epochs, "floor": quick_floor},
+        "smoke": {"floor": 0.0},
+    }
+
+
+# --- Baseline ---------------------------------------------------------------------------
+
+
+@register_model("linear", "Logistic regression baseline: 784-10", profiles=_profiles(0.90, 3, 0.915))
+def linear() -> nn.Module:
+    return mlp_layers([])
+
+
+# --- The original notebook's MLPs -------------------------------------------------------
+
+
+@register_model("mlp", "Notebook 'Shallow MLP': 784-64-10", profiles=_profiles(0.9721, 5, 0.96))
+def mlp_64() -> nn.Module:
+    return mlp_layers([64])
+
+
+@register_model("mlp", "Notebook 'Deeper MLP': 784-128-64-10", profiles=_profiles(0.9741, 5, 0.965))
+def mlp_128_64() -> nn.Module:
+    return mlp_layers([128, 64])
+
+
+@register_model("mlp", "Notebook 'Wider MLP': 784-256-128-10", profiles=_profiles(0.9775, 5, 0.97))
+def mlp_256_128() -> nn.Module:
+    return mlp_layers([256, 128])
+
+
+@register_model(
+    "mlp", "Notebook 'Wider-Deeper MLP': 784-512-384-256-128-64-10", profiles=_profiles(0.9750, 4, 0.97)
+)
+def mlp_512_384_256_128_64() -> nn.Module:
+    return mlp_layers([512, 384, 256, 128, 64])
+
+
+@register_model("mlp", "Notebook 'Big MLP': 784-1024-128-64-10", profiles=_profiles(0.9771, 4, 0.97))
+def mlp_1024_128_64() -> nn.Module:
+    return mlp_layers([1024, 128, 64])
+
+
+@register_model(
+    "mlp", "Notebook 'Very Big MLP': 784-1500-1024-256-128-10", profiles=_profiles(0.9800, 3, 0.97)
+)
+def mlp_1500_1024_256_128() -> nn.Module:
+    return mlp_layers([1500, 1024, 256, 128])
+
+
+# --- The original notebook's CNNs -------------------------------------------------------
+
+
+@register_model(
+    "cnn",
+    "Notebook 'CNN (base)': conv 32-64, FC 3136-128 (dropout 0.25), 128-64-32-10",
+    profiles=_profiles(0.9883, 3, 0.98),
+)
+def cnn_32_64_fc128_64_32() -> nn.Module:
+    return _cnn([32, 64], [128, 64, 32], [0.25])
+
+
+@register_model(
+    "cnn", "Notebook 'Small CNN': conv 32-64, FC 3136-64 (dropout 0.25), 64-10", profiles=_profiles(0.9883, 3, 0.98)
+)
+def cnn_32_64_fc64() -> nn.Module:
+    return _cnn([32, 64], [64], [0.25])
+
+
+@register_model(
+    "cnn",
+    "Notebook 'Big CNN': conv 64-128, FC 6272-150-64 (dropout 0.3 each), 64-10",
+    profiles=_profiles(0.9880, 2, 0.98),
+)
+def cnn_64_128_fc150_64() -> nn.Module:
+    return _cnn([64, 128], [150, 64], [0.3, 0.3])
+
+
+@register_model(
+    "cnn",
+    "Notebook 'Very Big CNN': conv 128-256, FC 12544-256-128 (dropout 0.4 each), 128-10",
+    profiles=_profiles(0.9902, 1, 0.98),
+)
+def cnn_128_256_fc256_128() -> nn.Module:
+    return _cnn([128, 256], [256, 128], [0.4, 0.4])
+
+
+# --- Classic ------------------------------------------------------------------------------
+
+
+@register_model(
+    "cnn",
+    "LeNet-5 for 28x28 input: conv5x5 6 (pad 2), pool, conv5x5 16, pool, FC 400-120-84-10, ReLU",
+    profiles=_profiles(0.985, 4, 0.975),
+)
+def lenet5() -> nn.Module:
+    return nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        classifier_head(16 * 5 * 5, [120, 84], []),
+    )
+
+
+# --- Parametric families ------------------------------------------------------------------
+
+
+@register_model(
+    "mlp",
+    "Parametric MLP: `depth` hidden layers of `width` units",
+    name="mlp",
+    parametric=True,
+    defaults={"depth": 2, "width": 128},
+    profiles={"full": {"floor": 0.97}, "quick": {"epochs": 3, "floor": 0.95}, "smoke": {"floor": 0.0}},
+)
+def mlp(depth: int = 2, width: int = 128) -> nn.Module:
+    if depth < 0 or width < 1:
+        raise ValueError(f"mlp needs depth >= 0 and width >= 1, got depth={depth}, width={width}")
+    return mlp_layers([width] * depth)
+
+
+@register_model(
+    "cnn",
+    "Parametric CNN: a 3x3 conv+pool block per entry of `channels`, then FC `hidden` with dropout",
+    name="cnn",
+    parametric=True,
+    defaults={"channels": (32, 64), "hidden": 128, "dropout": 0.25},
+    profiles={"full": {"floor": 0.985}, "quick": {"epochs": 2, "floor": 0.97}, "smoke": {"floor": 0.0}},
+)
+def cnn(channels: Sequence[int] = (32, 64), hidden: int = 128, dropout: float = 0.25) -> nn.Module:
+    channels = tuple(channels) if isinstance(channels, (tuple, list)) else (int(channels),)
+    if not 1 <= len(channels) <= 4:
+        raise ValueError(f"cnn needs 1 to 4 conv blocks (28 -> 1 pixel after 4 poolings), got {channels}")
+    return _cnn(channels, [hidden], [dropout])

@@ -1,0 +1,71 @@
+"""The ``mnist-models`` command: prepare data, list architectures, build reports."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from .sources import DATASETS
+
+
+def _data_fetch(args: argparse.Namespace) -> int:
+    from .data import DataError, fetch_dataset
+
+    try:
+        result = fetch_dataset(args.dataset, args.data_dir, offline=args.offline, source_dir=args.source_dir)
+    except DataError as exc:
+        print(f"mnist-models: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{result.dataset}: from {result.source}")
+    print(f"{result.dataset}: lives in {result.path} (checksum {result.checksum})")
+    return 0
+
+
+def _models(args: argparse.Namespace) -> int:
+    from .facts import count_parameters
+    from .registry import UnknownModelError, get_spec, list_models
+
+    names = list_models(args.pattern)
+    if not names:
+        print(f"mnist-models: error: no model matches {args.pattern!r}", file=sys.stderr)
+        return 2
+    for name in names:
+        try:
+            spec = get_spec(name)
+        except UnknownModelError as exc:  # pragma: no cover - names come from the registry
+            print(exc, file=sys.stderr)
+            return 2
+        kind = "parametric " if spec.parametric else ""
+        print(f"{name:<26} {kind + spec.family:<16} {count_parameters(spec.build()):>10,}  {spec.description}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mnist-models", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    data = sub.add_parser("data", help="prepare datasets ahead of time")
+    data_sub = data.add_subparsers(dest="data_command", required=True)
+    fetch = data_sub.add_parser("fetch", help="download or rebuild a dataset and say where it came from")
+    fetch.add_argument("--dataset", choices=sorted(DATASETS), default="mnist")
+    fetch.add_argument("--data-dir", help="data root (default: $MNIST_MODELS_DATA or ~/.cache/mnist-models)")
+    fetch.add_argument("--offline", action="store_true", help="skip the dataset mirrors; use the offline route")
+    fetch.add_argument("--source-dir", help="a folder holding the four official files (.gz or uncompressed)")
+    fetch.set_defaults(func=_data_fetch)
+
+    models = sub.add_parser("models", help="list registered architectures")
+    models.add_argument("pattern", nargs="?", default="*", help="fnmatch pattern (default: all)")
+    models.set_defaults(func=_models)
+
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

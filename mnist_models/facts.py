@@ -1,0 +1,36 @@
+"""Model facts computed from the built model: parameter count and FLOPs (not MACs)."""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+INPUT_SHAPE = (1, 28, 28)
+
+
+def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
+    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+
+
+def inference_flops(model: nn.Module) -> int:
+    """FLOPs of one forward pass for one image (a multiply-add counts as two)."""
+    model = copy.deepcopy(model).cpu().eval()
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        model(torch.zeros(1, *INPUT_SHAPE))
+    return int(counter.get_total_flops())
+
+
+def training_flops(model: nn.Module, batch_size: int = 64) -> int:
+    """FLOPs of one training step (forward, loss, backward) per image, at ``batch_size``.
+
+    The optimiser update is element-wise and not counted, as is usual.
+    """
+    model = copy.deepcopy(model).cpu().train()
+    x = torch.zeros(batch_size, *INPUT_SHAPE)
+    y = torch.zeros(batch_size, dtype=torch.long)
+    with FlopCounterMode(display=False) as counter:
+        nn.functional.cross_entropy(model(x), y).backward()
+    return int(counter.get_total_flops()) // batch_size

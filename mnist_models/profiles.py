@@ -1,0 +1,67 @@
+"""Benchmark profiles: how much data, how many epochs and how many timing rounds each run uses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .registry import ModelSpec
+from .training import TrainConfig
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One way to run the suite. Per-architecture epochs and floors live in the registry."""
+
+    name: str
+    description: str
+    subset: tuple[int, int, int] | None = None  # (train, val, test) sizes; None = the full splits
+    max_epochs: int | None = None  # overrides every spec (smoke); None = spec's or the protocol's
+    early_stopping: bool = True
+    step_rounds: int = 10  # train-step case
+    step_target_flop: float = 2e10  # FLOPs per train-step round: sets the steps per round
+    latency_rounds: int = 200
+    throughput_rounds: int = 20
+    throughput_batch: int = 512
+
+    def train_config(self, spec: ModelSpec, seed: int) -> TrainConfig:
+        """Protocol defaults, then the spec's own settings, then this profile's epochs, then the seed."""
+        config = TrainConfig().updated(spec.train)
+        epochs = self.max_epochs or spec.profile(self.name).get("epochs")
+        if epochs is not None:
+            config = config.updated({"max_epochs": int(epochs)})
+        if not self.early_stopping:
+            config = config.updated({"patience": None})
+        return config.updated({"seed": seed})
+
+    def floor(self, spec: ModelSpec, dataset: str = "mnist") -> float | None:
+        """The accuracy floor for ``spec``: ``floor`` for MNIST, ``floor[<dataset>]`` for another dataset."""
+        value = spec.profile(self.name).get("floor" if dataset == "mnist" else f"floor[{dataset}]")
+        return None if value is None else float(value)
+
+
+PROFILES = {
+    "smoke": Profile(
+        "smoke",
+        "a few hundred images, one epoch: proves the wiring in seconds",
+        subset=(600, 200, 1000),
+        max_epochs=1,
+        early_stopping=False,
+        step_rounds=3,
+        step_target_flop=2e9,
+        latency_rounds=20,
+        throughput_rounds=3,
+        throughput_batch=256,
+    ),
+    "quick": Profile(
+        "quick",
+        "full training split, a few epochs per architecture: every model in about 15 minutes on 2 CPU cores",
+        early_stopping=False,
+    ),
+    "full": Profile(
+        "full",
+        "the original notebook's protocol: up to 100 epochs, early stopping with patience 10",
+        step_rounds=20,
+        latency_rounds=500,
+        throughput_rounds=50,
+    ),
+}

@@ -1,0 +1,234 @@
+"""Architecture registry: names map to small factories plus the metadata the suite needs."""
+
+from __future__ import annotations
+
+import ast
+import fnmatch
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from torch import nn
+
+FAMILIES = ("linear", "mlp", "cnn")
+
+
+class UnknownModelError(KeyError):
+    """Raised for a model name the registry does not know; the message lists valid names."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; we want it readable
+        return str(self.args[0])
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One registered architecture.
+
+    ``train`` holds the training settings that differ from the default protocol
+    (``TrainConfig`` field names); ``profiles`` holds per-profile settings such as
+    ``{"quick": {"epochs": 3, "floor": 0.975}}``: the suite reads epochs and
+    accuracy floors from here, so they live next to the architecture they describe.
+    ``params`` are the keyword arguments the factory was called with (parametric
+    families); ``parametric`` says the factory accepts keyword overrides.
+    """
+
+    name: str
+    factory: Callable[..., nn.Module]
+    family: str
+    description: str
+    train: Mapping[str, Any] = field(default_factory=dict)
+    profiles: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    parametric: bool = False
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def build(self) -> nn.Module:
+        """Build a fresh model (random weights from the current torch seed)."""
+        return self.factory(**self.params)
+
+    def profile(self, name: str) -> Mapping[str, Any]:
+        """Settings for one profile (empty when the spec has none)."""
+        return self.profiles.get(name, {})
+
+    @property
+    def display_name(self) -> str:
+        """The name including parameters, e.g. ``mlp(depth=2,width=64)``."""
+        if not self.params:
+            return self.name
+        args = ",".join(f"{k}={_format_value(v)}" for k, v in self.params.items())
+        return f"{self.name}({args})"
+
+
+def _format_value(value: Any) -> str:
+    if isinstance(value, (tuple, list)):
+        return "(" + ",".join(_format_value(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    return repr(value)
+
+
+class Registry:
+    """A mapping of names to :class:`ModelSpec`, with lookup by pattern and parametric names."""
+
+    def __init__(self) -> None:
+        self._specs: dict[str, ModelSpec] = {}
+
+    def add(self, spec: ModelSpec) -> ModelSpec:
+        if spec.family not in FAMILIES:
+            raise ValueError(f"model {spec.name!r}: family must be one of {FAMILIES}, got {spec.family!r}")
+        existing = self._specs.get(spec.name)
+        if existing is not None and existing.factory is not spec.factory:
+            # Re-registering the same factory (a module imported twice) is harmless.
+            raise ValueError(f"a model named {spec.name!r} is already registered")
+        self._specs[spec.name] = spec
+        return spec
+
+    def remove(self, name: str) -> None:
+        self._specs.pop(name, None)
+
+    def names(self, pattern: str = "*") -> list[str]:
+        return sorted(n for n in self._specs if fnmatch.fnmatchcase(n, pattern))
+
+    def get(self, name: str) -> ModelSpec:
+        """Resolve ``name`` or a parametric call such as ``mlp(depth=4,width=256)``."""
+        base, kwargs = parse_model_name(name)
+        spec = self._specs.get(base)
+        if spec is None:
+            raise UnknownModelError(
+                f"unknown model {base!r}; registered models are: {', '.join(self.names())}"
+            )
+        if not kwargs:
+            return spec
+        if not spec.parametric:
+            raise ValueError(f"model {base!r} takes no arguments (got {name!r})")
+        return _with_params(spec, kwargs)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._specs
+
+
+def _with_params(spec: ModelSpec, kwargs: Mapping[str, Any]) -> ModelSpec:
+    merged = {**spec.params, **kwargs}
+    try:
+        spec.factory(**merged)  # fail early, with the factory's own message, on a bad argument
+    except TypeError as exc:
+        raise ValueError(f"bad arguments for model {spec.name!r}: {exc}") from None
+    return ModelSpec(
+        name=spec.name,
+        factory=spec.factory,
+        family=spec.family,
+        description=spec.description,
+        train=spec.train,
+        profiles=spec.profiles,
+        parametric=True,
+        params=MappingProxyType(dict(sorted(merged.items()))),
+    )
+
+
+def parse_model_name(text: str) -> tuple[str, dict[str, Any]]:
+    """Split ``"mlp(depth=4, width=256)"`` into ``("mlp", {"depth": 4, "width": 256})``.
+
+    Arguments must be keyword literals (numbers, strings, tuples); nothing is executed.
+    """
+    text = text.strip()
+    if "(" not in text:
+        return text, {}
+    try:
+        node = ast.parse(text, mode="eval").body
+    except SyntaxError:
+        raise ValueError(f"cannot parse model name {text!r}; expected e.g. 'mlp(depth=4,width=256)'") from None
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name) or node.args:
+        raise ValueError(f"model name {text!r} must look like name(key=value, ...)")
+    kwargs = {}
+    for kw in node.keywords:
+        try:
+            value = ast.literal_eval(kw.value)
+        except ValueError:
+            raise ValueError(f"argument {kw.arg!r} of {text!r} must be a literal") from None
+        kwargs[kw.arg] = tuple(value) if isinstance(value, list) else value
+    return node.func.id, kwargs
+
+
+_REGISTRY = Registry()
+
+
+def register_model(
+    family: str,
+    description: str,
+    *,
+    name: str | None = None,
+    train: Mapping[str, Any] | None = None,
+    profiles: Mapping[str, Mapping[str, Any]] | None = None,
+    parametric: bool = False,
+    defaults: Mapping[str, Any] | None = None,
+) -> Callable[[Callable[..., nn.Module]], Callable[..., nn.Module]]:
+    """Decorator: register a factory under its function name (or ``name``)."""
+
+    def decorate(factory: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
+        _REGISTRY.add(
+            ModelSpec(
+                name=name or factory.__name__,
+                factory=factory,
+                family=family,
+                description=description,
+                train=MappingProxyType(dict(train or {})),
+                profiles=MappingProxyType({k: MappingProxyType(dict(v)) for k, v in (profiles or {}).items()}),
+                parametric=parametric,
+                params=MappingProxyType(dict(defaults or {})),
+            )
+        )
+        return factory
+
+    return decorate
+
+
+def unregister_model(name: str) -> None:
+    """Remove a model (mainly for tests that register temporary ones)."""
+    _REGISTRY.remove(name)
+
+
+def list_models(pattern: str = "*") -> list[str]:
+    """Registered names matching an fnmatch pattern, sorted."""
+    _ensure_builtins()
+    return _REGISTRY.names(pattern)
+
+
+def get_spec(name: str) -> ModelSpec:
+    """The spec for a registered name or a parametric call such as ``cnn(channels=(16,32))``."""
+    _ensure_builtins()
+    return _REGISTRY.get(name)
+
+
+def create_model(name: str, **overrides: Any) -> nn.Module:
+    """Build a model by name; keyword overrides go to a parametric factory."""
+    spec = get_spec(name)
+    if overrides:
+        if not spec.parametric:
+            raise ValueError(f"model {spec.name!r} takes no arguments (got {sorted(overrides)})")
+        spec = _with_params(spec, overrides)
+    return spec.build()
+
+
+def resolve_models(patterns: list[str]) -> list[ModelSpec]:
+    """Expand patterns and parametric names into specs, in order, without duplicates.
+
+    A pattern that matches nothing is an error naming the valid models.
+    """
+    _ensure_builtins()
+    specs: dict[str, ModelSpec] = {}
+    for pattern in patterns:
+        if "(" in pattern:
+            spec = _REGISTRY.get(pattern)
+            specs.setdefault(spec.display_name, spec)
+            continue
+        names = _REGISTRY.names(pattern)
+        if not names:
+            raise UnknownModelError(
+                f"no registered model matches {pattern!r}; registered models are: {', '.join(_REGISTRY.names())}"
+            )
+        for n in names:
+            specs.setdefault(n, _REGISTRY.get(n))
+    return list(specs.values())
+
+
+def _ensure_builtins() -> None:
+    # Families are imported explicitly, once; importing registers them.
+    from . import architectures  # noqa: F401

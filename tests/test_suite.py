@@ -1,0 +1,140 @@
+"""The benchmark suite end to end, through pytester sessions in the smoke profile."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+SUITE = Path(__file__).resolve().parents[1] / "benchmarks" / "test_mnist.py"
+RECORD_FIELDS = {
+    "model", "family", "description", "params", "flops_inference", "flops_train_step", "profile", "dataset", "seed",
+    "device", "threads", "outcome", "floor", "floor_passed", "status", "images_per_s", "cache", "schema",
+}  # fmt: skip
+OUTCOME_FIELDS = {"epochs_run", "best_epoch", "history", "test", "train_time_s", "time_to_accuracy", "config"}
+TEST_FIELDS = {"accuracy", "ci_low", "ci_high", "loss", "per_class_accuracy", "precision", "recall", "f1", "confusion", "predictions"}
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def suite(pytester, data_root, tmp_path):
+    """A pytester project holding the suite, wired to the shared data and a private weight cache."""
+    pytester.makepyfile(test_mnist=SUITE.read_text())
+    cache = tmp_path / "weights"
+
+    def run(*args, models="mlp_64,lenet5"):
+        return pytester.runpytest_subprocess(
+            "--benchmark-only", "--mnist-profile=smoke", f"--mnist-models={models}", f"--mnist-data-dir={data_root[0]}",
+            f"--mnist-cache-dir={cache}", "-p", "no:cacheprovider", *args,
+        )  # fmt: skip
+
+    run.cache = cache
+    run.path = pytester.path
+    return run
+
+
+def _benchmarks(path: Path) -> list[dict]:
+    return json.loads(path.read_text())["benchmarks"]
+
+
+def test_smoke_run_saves_every_field(suite):
+    result = suite("--benchmark-json=out.json")
+    result.assert_outcomes(passed=8)
+    result.stdout.fnmatch_lines(["*[[]mnist[]] training lenet5 seed 0*", "*lenet5 seed 0: epoch 1/1*val_acc*"])
+    saved = json.loads((suite.path / "out.json").read_text())
+    assert saved["machine_info"]["mnist_models"]["torch"]
+    benches = saved["benchmarks"]
+    assert {b["group"] for b in benches} == {"train", "train-step", "latency", "throughput"}
+    for bench in benches:
+        info = bench["extra_info"]
+        assert RECORD_FIELDS <= set(info), bench["name"]
+        assert OUTCOME_FIELDS <= set(info["outcome"])
+        assert TEST_FIELDS <= set(info["outcome"]["test"])
+        assert info["status"] == "passed"
+        assert len(info["outcome"]["test"]["predictions"]) == 1000
+        assert info["images_per_s"] > 0
+    latency = next(b["extra_info"] for b in benches if b["group"] == "latency")
+    assert 0 < latency["latency_p50_ms"] <= latency["latency_p99_ms"]
+    # inference cases reuse the weights the train cases produced in this session
+    assert {b["extra_info"]["cache"] for b in benches if b["group"] != "train"} == {"memory"}
+
+
+def test_second_session_reuses_cached_weights(suite):
+    suite().assert_outcomes(passed=8)
+    again = suite("-k", "latency or throughput", "--benchmark-json=again.json")
+    again.assert_outcomes(passed=4)
+    assert "[mnist] training" not in again.stdout.str()
+    assert {b["extra_info"]["cache"] for b in _benchmarks(suite.path / "again.json")} == {"disk"}
+
+
+def test_corrupt_cache_entry_is_retrained_with_a_warning(suite):
+    suite("-k", "latency", models="mlp_64").assert_outcomes(passed=1)
+    entries = list(suite.cache.glob("*.pt"))
+    assert len(entries) == 1
+    entries[0].write_bytes(entries[0].read_bytes()[:100])
+    result = suite("-k", "latency", "--benchmark-json=out.json", models="mlp_64")
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(["*[[]mnist[]] training mlp_64*", "*CacheWarning: ignoring cache entry*retraining*"])
+    assert _benchmarks(suite.path / "out.json")[0]["extra_info"]["cache"] == "trained"
+
+
+def test_compare_fail_against_a_faster_and_an_identical_baseline(suite):
+    suite("-k", "train_step", "--benchmark-storage=file://store", "--benchmark-save=base", models="linear").assert_outcomes(passed=1)
+    [base] = (suite.path / "store").rglob("0001_base.json")
+    run = json.loads(base.read_text())
+    for bench in run["benchmarks"]:
+        for key in ("min", "max", "mean", "median", "q1", "q3", "ld15iqr", "hd15iqr"):
+            bench["stats"][key] /= 10
+    (base.parent / "0002_fast.json").write_text(json.dumps(run))
+
+    slower = suite("-k", "train_step", "--benchmark-storage=file://store", "--benchmark-compare=0002",
+                   "--benchmark-compare-fail=median:50%", models="linear")  # fmt: skip
+    assert slower.ret == 1
+    slower.stdout.fnmatch_lines(["*Performance has regressed*"])
+    same = suite("-k", "train_step", "--benchmark-storage=file://store", "--benchmark-compare=0001",
+                 "--benchmark-compare-fail=median:50%", models="linear")  # fmt: skip
+    assert same.ret == 0
+
+
+def test_floor_failure_fails_and_the_record_says_so(suite, pytester):
+    pytester.makeconftest(
+        """
+        from torch import nn
+        from mnist_models import register_model
+
+        @register_model("linear", "Too ambitious", profiles={"smoke": {"floor": 0.999}})
+        def ambitious_linear():
+            return nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
+        """
+    )
+    result = suite("-k", "test_train", "--benchmark-json=out.json", models="ambitious_linear")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(["*ambitious_linear: test accuracy *% is below its floor 99.90% in profile 'smoke'*"])
+    [bench] = _benchmarks(suite.path / "out.json")
+    assert bench["extra_info"]["status"] == "failed-floor"
+    assert bench["extra_info"]["floor_passed"] is False
+
+
+def test_benchmark_disable_runs_once_and_still_checks_floors(suite):
+    result = suite("--benchmark-disable", "-k", "latency or test_train", models="mlp_64")
+    result.assert_outcomes(passed=2)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--mnist-models=nosuch*"], "*no registered model matches 'nosuch[*]'; registered models are: *"),
+        (["--mnist-models=mlp(depth=)"], "*cannot parse model name*"),
+        (["--mnist-seeds=1,x"], "*--mnist-seeds: 'x' is not a seed*"),
+        (["--mnist-seeds=0,0"], "*seed listed twice*"),
+        (["--mnist-threads=0"], "*--mnist-threads must be a positive integer*"),
+        (["--mnist-device=tpu"], "*unknown device 'tpu'*"),
+    ],
+)
+def test_usage_errors_stop_before_training(pytester, args, message):
+    pytester.makepyfile(test_mnist=SUITE.read_text())
+    result = pytester.runpytest_subprocess("--benchmark-only", "-p", "no:cacheprovider", *args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])
