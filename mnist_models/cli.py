@@ -58,6 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("pattern", nargs="?", default="*", help="fnmatch pattern (default: all)")
     models.set_defaults(func=_models)
 
+    from .report.cli import add_report_parser
+
+    add_report_parser(sub)
+
     return parser
 
 

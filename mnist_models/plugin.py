@@ -17,6 +17,8 @@ from .profiles import PROFILES
 
 _CONFIG_KEY = pytest.StashKey["SuiteOptions"]()
 _SUITE_KEY = pytest.StashKey[object]()
+_JSON_KEY = pytest.StashKey[dict]()
+_SUMMARY_KEY = pytest.StashKey[list]()
 
 
 class SuiteOptions:
@@ -35,6 +37,13 @@ class SuiteOptions:
         self.offline = get("mnist_offline")
         if self.threads is not None and self.threads < 1:
             raise pytest.UsageError(f"--mnist-threads must be a positive integer, got {self.threads}")
+        self.report_dir = get("mnist_report")
+        self.no_report = get("mnist_no_report")
+        if self.report_dir and self.no_report:
+            raise pytest.UsageError("--mnist-report and --mnist-no-report contradict each other; give one")
+        self.fail_on = _parse_rules(get("mnist_fail_on") or [])
+        if self.fail_on and not get("benchmark_compare"):
+            raise pytest.UsageError("--mnist-fail-on needs --benchmark-compare (the baseline run to gate against)")
         self._resolved = None
 
     def resolve(self):
@@ -65,6 +74,17 @@ class SuiteOptions:
                 offline=self.offline,
             )
         return self._resolved
+
+
+def _parse_rules(texts: list[str]) -> list:
+    if not texts:
+        return []
+    from .report.compute import GateRule
+
+    try:
+        return [GateRule.parse(t) for t in texts]
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc).replace("--fail-on", "--mnist-fail-on")) from None
 
 
 def _split_patterns(values: list[str]) -> list[str]:
@@ -114,6 +134,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="trained-weight cache (default: $MNIST_MODELS_CACHE or ~/.cache/mnist-models/weights)")  # fmt: skip
     group.addoption("--mnist-threads", type=int, metavar="N", help="CPU threads for torch (default: torch's choice)")
     group.addoption("--mnist-offline", action="store_true", help="do not try the dataset mirrors; use the offline route")
+    group.addoption("--mnist-report", metavar="DIR",
+                    help="where to write the report after a run that saves results (default: reports/<run name>)")  # fmt: skip
+    group.addoption("--mnist-no-report", action="store_true", help="do not write a report after the run")
+    group.addoption("--mnist-fail-on", action="append", metavar="RULE",
+                    help="with --benchmark-compare: fail on accuracy:0.3pp or time:median:15%% against the baseline; repeatable")  # fmt: skip
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -208,3 +233,89 @@ def _package_version() -> str:
     from . import __version__
 
     return __version__
+
+
+# --- Report and accuracy gate after the run ----------------------------------------------------------
+
+
+def pytest_benchmark_update_json(config: pytest.Config, benchmarks, output_json: dict) -> None:
+    config.stash[_JSON_KEY] = output_json
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Runs after pytest-benchmark has saved the run: build the report, apply ``--mnist-fail-on``."""
+    config = session.config
+    output = config.stash.get(_JSON_KEY, None)
+    options = config.stash.get(_CONFIG_KEY, None)
+    if output is None or options is None or hasattr(config, "workerinput"):
+        return
+    if options.no_report and not options.fail_on:
+        return
+    from .report.build import build_report
+    from .report.runs import ReportError, load_run, parse_run
+
+    lines: list[str] = []
+    config.stash[_SUMMARY_KEY] = lines
+    saved = _saved_path(config)
+    name = saved.stem if saved else Path(config.getoption("benchmark_json").name).stem if config.getoption("benchmark_json") else "run"
+    try:
+        run = parse_run(output, name)
+        baseline = load_run(_baseline_path(config, saved)) if options.fail_on else None
+        directory = Path(options.report_dir) if options.report_dir else Path("reports") / name
+        if options.no_report:  # gate only: compute into a scratch folder
+            import tempfile
+
+            directory = Path(tempfile.mkdtemp(prefix="mnist-gate-"))
+        report = build_report([run], directory, baseline, options.fail_on)
+    except ReportError as exc:
+        lines.append(f"no report: {exc}")
+        if options.fail_on:
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
+        return
+    if not options.no_report:
+        lines.append(f"report: {report.directory / 'index.html'}")
+        lines.append(f"summary: {report.directory / 'summary.md'}")
+    lines.extend(f"note: {n}" for n in report.notes)
+    if report.gate_failures is not None:
+        if report.gate_failures:
+            lines.append(f"accuracy/time gate FAILED against {baseline.name}:")
+            lines.extend(f"  {f}" for f in report.gate_failures)
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        else:
+            lines.append(f"accuracy/time gate: within thresholds against {baseline.name}")
+
+
+def _storage_dir(config: pytest.Config) -> Path:
+    return Path(str(config.getoption("benchmark_storage")).removeprefix("file://")).expanduser()
+
+
+def _saved_path(config: pytest.Config) -> Path | None:
+    """The file pytest-benchmark just saved (the newest numbered run), if this run saved one."""
+    if not (config.getoption("benchmark_save") or config.getoption("benchmark_autosave")):
+        return None
+    runs = sorted(_storage_dir(config).glob("*/[0-9][0-9][0-9][0-9]_*.json"), key=lambda p: p.name)
+    return runs[-1] if runs else None
+
+
+def _baseline_path(config: pytest.Config, saved: Path | None) -> Path:
+    """The run ``--benchmark-compare`` names (its default: the newest saved run before this one)."""
+    from .report.runs import ReportError, find_runs
+
+    wanted = config.getoption("benchmark_compare")
+    if wanted is True or wanted == "":
+        runs = sorted((p for p in _storage_dir(config).glob("*/[0-9][0-9][0-9][0-9]_*.json") if p != saved), key=lambda p: p.name)
+        if not runs:
+            raise ReportError(f"no baseline run in {_storage_dir(config)} to gate against")
+        return runs[-1]
+    paths = [p for p in find_runs([str(wanted)], _storage_dir(config)) if p != saved]
+    if not paths:
+        raise ReportError(f"--benchmark-compare={wanted!r} matches no saved run other than this one")
+    return paths[-1]
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    lines = config.stash.get(_SUMMARY_KEY, None)
+    if lines:
+        terminalreporter.section("mnist-models")
+        for line in lines:
+            terminalreporter.write_line(line, red="FAILED" in line or line.startswith("no report"))

@@ -36,10 +36,10 @@ class TestScores:
     f1: list[float]
     confusion: list[list[int]]
     predictions: str  # see encode_predictions
-    labels_checksum: str  # identifies the test labels the predictions refer to
+    labels: str  # the true test labels, same encoding: paired tests (McNemar) need both
 
     @classmethod
-    def from_evaluation(cls, evaluation, labels_checksum: str) -> TestScores:
+    def from_evaluation(cls, evaluation, labels: np.ndarray) -> TestScores:
         return cls(
             accuracy=evaluation.accuracy,
             ci_low=evaluation.ci_low,
@@ -52,7 +52,7 @@ class TestScores:
             f1=list(evaluation.f1),
             confusion=[list(row) for row in evaluation.confusion],
             predictions=encode_predictions(evaluation.predictions),
-            labels_checksum=labels_checksum,
+            labels=encode_predictions(labels),
         )
 
 

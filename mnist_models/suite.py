@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import hashlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -60,7 +59,7 @@ class Suite:
         self._say = on_progress or (lambda message: None)
         self._trained: dict[tuple[str, int], Trained] = {}
         self._facts: dict[str, tuple[int, int, int]] = {}
-        self._labels_checksum = hashlib.sha256(data.y_test.cpu().numpy().tobytes()).hexdigest()[:16]
+        self._labels = data.y_test.cpu().numpy()
 
     # --- weights -------------------------------------------------------------------------
 
@@ -121,7 +120,7 @@ class Suite:
             history=[asdict(r) for r in result.history],
             time_to_accuracy=result.time_to_accuracy,
             config=result.config.to_dict(),
-            test=TestScores.from_evaluation(evaluation, self._labels_checksum),
+            test=TestScores.from_evaluation(evaluation, self._labels),
         )
         path = self.cache.save(self.cache_inputs(spec, seed), result.model.state_dict(), outcome)
         self._say(f"  {spec.display_name} seed {seed}: test accuracy {evaluation.accuracy:.4f}; weights cached in {path}")

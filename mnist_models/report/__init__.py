@@ -1,0 +1,1 @@
+"""Reports from saved benchmark runs: read, compute, draw, write; plus comparison and gating."""

@@ -1,0 +1,138 @@
+"""Building a report: compute the tables, draw the figures, render, and write every file (the one place that writes)."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..sources import atomic_write_bytes
+from . import compute, figures, render
+from .runs import Run
+
+
+@dataclass(frozen=True)
+class Report:
+    directory: Path
+    files: list[Path]
+    notes: list[str]
+    insights: dict
+    gate_failures: list[str] | None = None  # None: no gate was asked for
+    comparison_rows: int = 0
+    extra: dict = field(default_factory=dict)
+
+
+def _context(runs: list[Run]) -> str:
+    first = runs[0]
+    info = first.machine.get("mnist_models", {})
+    device = info.get("device_name") or first.machine.get("cpu", {}).get("brand_raw") or ""
+    devices = sorted({r.device for r in runs})
+    text = f"profile {', '.join(sorted({r.profile for r in runs}))} · device {', '.join(devices)}"
+    if device:
+        text += f" ({device})"
+    return text + f" · dataset {first.dataset} · run{'s' if len(runs) > 1 else ''} {', '.join(r.name for r in runs)}"
+
+
+def _png(fig) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90)
+    return buffer.getvalue()
+
+
+def _figures(runs: list[Run], items, summary, per_class, significance, context: str, notes: list[str]):
+    """(file name, caption, Figure) for every figure the data supports; what is missing goes to ``notes``."""
+    colours = figures.palette(list(summary["model"]))
+    seed_points = [{"model": v.label, "accuracy": r.outcome.test.accuracy} for v in items for r in v.seeds()]
+    import pandas as pd
+
+    out = [
+        ("01_accuracy.png", "Test accuracy with 95% intervals: which model is most accurate",
+         figures.accuracy_bars(summary, pd.DataFrame(seed_points), colours, context)),
+        ("02_loss.png", "Test loss: how confident and correct each model is", figures.loss_bars(summary, colours, context)),
+        ("03_per_class.png", "Per-class accuracy: which classes each model finds hard", figures.per_class_heatmap(per_class, context)),
+        ("04_complexity.png", "Complexity vs accuracy: what the extra parameters buy",
+         figures.complexity_scatter(summary, colours, context)),
+    ]  # fmt: skip
+    curves = compute.learning_curves(items)
+    if len(curves):
+        out.append(("05_learning_curves.png", "Learning curves: over- or under-fitting, and when to stop",
+                    figures.learning_curves(curves, colours, context)))  # fmt: skip
+    else:
+        notes.append("No per-epoch history in these runs: figure 5 was not drawn.")
+    out.append(("06_efficiency.png", "Efficiency: accuracy per parameter and per training second",
+                figures.efficiency_bars(summary, colours, context)))  # fmt: skip
+    if summary["latency_p50_ms"].notna().any() or summary["throughput_img_s"].notna().any():
+        out.append(("07_inference.png", "Inference: batch-1 latency (p50/p99) and batched throughput",
+                    figures.inference_bars(summary, colours, context)))  # fmt: skip
+    else:
+        notes.append("No latency or throughput cases in these runs: figure 7 was not drawn.")
+    if summary["latency_p50_ms"].notna().any():
+        out.append(("08_accuracy_vs_latency.png", "Accuracy vs latency: the models worth deploying (Pareto front)",
+                    figures.accuracy_vs_latency(summary, colours, context)))  # fmt: skip
+    else:
+        notes.append("No latency cases in these runs: figure 8 was not drawn.")
+    matrices = {v.label: np.array(v.seeds()[0].outcome.test.confusion) for v in items}
+    out.append(("09_confusion.png", "Confusion matrices: which classes are mistaken for which",
+                figures.confusion_matrices(matrices, runs[0].benches[0].record.classes, context)))  # fmt: skip
+    if len(significance) > 1 and significance.notna().any().any():
+        out.append(("10_significance.png", "Pairwise McNemar test: which accuracy differences are real",
+                    figures.significance_heatmap(significance, context)))  # fmt: skip
+    else:
+        notes.append("The McNemar figure needs at least two models evaluated on the same test images: figure 10 was not drawn.")
+    return out
+
+
+def build_report(runs: list[Run], directory: str | Path, baseline: Run | None = None,
+                 rules: list[compute.GateRule] | None = None) -> Report:  # fmt: skip
+    """Write the report for ``runs`` (and the comparison of the last run with ``baseline``) into ``directory``."""
+    directory = Path(directory)
+    items = compute.variants(runs)
+    summary = compute.summary_table(items)
+    classes = runs[0].benches[0].record.classes
+    per_class = compute.per_class_table(items, classes)
+    significance = compute.mcnemar_matrix(items)
+    found = compute.insights(summary, per_class, items, significance)
+    context = _context(runs)
+    notes = [f"{r.name}: {r.skipped} benchmark(s) without an mnist-models record were ignored." for r in runs if r.skipped]
+    missing = [c for c in compute.CASES if not any(c in v.records for v in items)]
+    if missing:
+        notes.append(f"No {', '.join(missing)} cases in these runs; the columns and figures that need them are empty or left out.")
+    drawn = _figures(runs, items, summary, per_class, significance, context, notes)
+    pngs = [(name, caption, _png(fig)) for name, caption, fig in drawn]
+
+    comparison = failures = None
+    files: dict[str, bytes] = {}
+    if baseline is not None:
+        comparison = compute.compare_runs(baseline, runs[-1])
+        failures = compute.gate(comparison, rules or []) if rules else None
+        files["comparison.csv"] = comparison.to_csv(index=False).encode()
+        if (comparison["status"] == "both").any():
+            pngs.append(("comparison.png", f"Delta: {runs[-1].name} against baseline {baseline.name}",
+                         _png(figures.comparison_bars(comparison, f"{baseline.name} → {runs[-1].name} · {context}"))))  # fmt: skip
+        added = comparison.loc[comparison["status"] == "added", "model"].unique()
+        removed = comparison.loc[comparison["status"] == "removed", "model"].unique()
+        if len(added):
+            notes.append(f"Added since the baseline (not gated): {', '.join(added)}.")
+        if len(removed):
+            notes.append(f"Removed since the baseline (not gated): {', '.join(removed)}.")
+
+    table = render.display_summary(summary)
+    classes_word = "digit" if runs[0].dataset == "mnist" else "class"
+    lines = render.insight_lines(found, classes_word)
+    shown_comparison = render.display_comparison(comparison) if comparison is not None else None
+    title = "mnist-models report"
+    files["summary.csv"] = summary.to_csv(index=False).encode()
+    files["per_class.csv"] = per_class.to_csv().encode()
+    files["insights.json"] = json.dumps(found, indent=2).encode()
+    files["summary.md"] = render.markdown(title, context, table, lines, notes, shown_comparison, failures).encode()
+    files["index.html"] = render.html_page(title, context, table, lines, pngs, notes, shown_comparison, failures).encode()
+    for name, _, png in pngs:
+        files[name] = png
+    written = []
+    for name, content in files.items():
+        atomic_write_bytes(directory / name, content)
+        written.append(directory / name)
+    return Report(directory, written, notes, found, failures, 0 if comparison is None else len(comparison))

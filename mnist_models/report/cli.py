@@ -1,0 +1,79 @@
+"""``mnist-models report``: saved runs in, a report directory (and a gate verdict) out."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .runs import DEFAULT_STORAGE, ReportError, load_run, load_runs
+
+DEFAULT_REPORTS = Path("reports")
+
+
+def add_report_parser(sub) -> None:
+    parser = sub.add_parser(
+        "report",
+        help="build figures, tables and an HTML page from saved benchmark runs; compare and gate",
+        description="Runs are named as `pytest-benchmark compare` names them: a run number (0001), a name or glob "
+        "(0001_baseline, *cpu*), or a path to a JSON file. Exit codes: 0 done, 1 the --fail-on gate failed, 2 bad input.",
+    )
+    parser.add_argument("runs", nargs="*", metavar="RUN", help="runs to report on (default: the newest saved run)")
+    parser.add_argument("--storage", default=DEFAULT_STORAGE, metavar="DIR",
+                        help="pytest-benchmark storage to look runs up in (default: .benchmarks; file:// accepted)")  # fmt: skip
+    parser.add_argument("--out", metavar="DIR", help="report directory (default: reports/<last run's name>)")
+    parser.add_argument("--compare", metavar="BASELINE", help="baseline run: adds a delta table and figure against the last RUN")
+    parser.add_argument("--fail-on", action="append", default=[], metavar="RULE",
+                        help="with --compare: time:median:15%% (optionally :train-step,latency) or accuracy:0.3pp; repeatable")  # fmt: skip
+    parser.set_defaults(func=run_report)
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from .build import build_report
+    from .compute import GateRule
+
+    try:
+        rules = [GateRule.parse(text) for text in args.fail_on]
+        if rules and not args.compare:
+            raise ReportError("--fail-on needs --compare BASELINE: a gate compares the current run with a baseline")
+        runs = load_runs(args.runs, args.storage)
+        baseline = None
+        if args.compare:
+            [baseline_path] = _one(args.compare, args.storage)
+            baseline = load_run(baseline_path)
+            if baseline.dataset != runs[-1].dataset:
+                raise ReportError(f"baseline {baseline.name} is on {baseline.dataset} but {runs[-1].name} is on {runs[-1].dataset}")
+        out = Path(args.out) if args.out else DEFAULT_REPORTS / runs[-1].name
+        report = build_report(runs, out, baseline, rules)
+    except (ReportError, ValueError) as exc:
+        print(f"mnist-models report: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"report: {report.directory / 'index.html'}")
+    print(f"summary: {report.directory / 'summary.md'}")
+    for note in report.notes:
+        print(f"note: {note}")
+    if report.gate_failures:
+        print(f"regression gate FAILED ({len(report.gate_failures)}):", file=sys.stderr)
+        for line in report.gate_failures:
+            print(f"  {line}", file=sys.stderr)
+        return 1
+    if report.gate_failures is not None:
+        print("regression gate: within thresholds")
+    return 0
+
+
+def _one(run_id: str, storage: str) -> list[Path]:
+    from .runs import find_runs
+
+    paths = find_runs([run_id], storage)
+    if len(paths) > 1:
+        raise ReportError(f"baseline {run_id!r} matches {len(paths)} runs ({', '.join(p.name for p in paths)}); name one")
+    return paths
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m mnist_models.report``."""
+    parser = argparse.ArgumentParser(prog="mnist-models")
+    add_report_parser(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["report", *(sys.argv[1:] if argv is None else argv)])
+    return int(args.func(args))

@@ -1,0 +1,287 @@
+"""Tables and statistics from saved runs: pure functions, no drawing and no files."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from statsmodels.stats.contingency_tables import mcnemar
+
+from ..record import BenchmarkRecord, decode_predictions
+from .runs import Run
+
+CASES = ("train", "train-step", "latency", "throughput")
+TIME_STATS = ("min", "max", "mean", "median")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """The records of one model in one run, all seeds."""
+
+    label: str  # the model name, with the run name appended when a report holds several runs
+    run: str
+    model: str
+    records: dict[str, list[BenchmarkRecord]]  # case -> one record per seed
+
+    def seeds(self) -> list[BenchmarkRecord]:
+        """One record per seed (any case: they share the trained weights' outcome)."""
+        by_seed: dict[int, BenchmarkRecord] = {}
+        for case in CASES:
+            for record in self.records.get(case, []):
+                by_seed.setdefault(record.seed, record)
+        return [by_seed[s] for s in sorted(by_seed)]
+
+
+def variants(runs: list[Run]) -> list[Variant]:
+    """Group every record by (run, model)."""
+    several = len(runs) > 1
+    out = []
+    for run in runs:
+        grouped: dict[str, dict[str, list[BenchmarkRecord]]] = defaultdict(lambda: defaultdict(list))
+        for bench in run.benches:
+            grouped[bench.record.model][bench.record.case].append(bench.record)
+        for model, records in grouped.items():
+            label = f"{model} [{run.name}]" if several else model
+            out.append(Variant(label, run.name, model, dict(records)))
+    return out
+
+
+def _median(values: list[float | None]) -> float:
+    values = [v for v in values if v is not None]
+    return float(np.median(values)) if values else math.nan
+
+
+def _accuracy_interval(records: list[BenchmarkRecord]) -> tuple[float, float, float, float]:
+    """(mean, low, high, std over seeds): Wilson for one seed, a t interval over seeds for several."""
+    accs = np.array([r.outcome.test.accuracy for r in records])
+    if len(accs) == 1:
+        test = records[0].outcome.test
+        return float(accs[0]), test.ci_low, test.ci_high, 0.0
+    mean, sd = float(accs.mean()), float(accs.std(ddof=1))
+    half = float(stats.t.ppf(0.975, len(accs) - 1) * sd / math.sqrt(len(accs)))
+    return mean, mean - half, mean + half, sd
+
+
+def summary_table(items: list[Variant]) -> pd.DataFrame:
+    """One row per variant: size, cost, accuracy with interval, speed and efficiency."""
+    rows = []
+    for v in items:
+        seeds = v.seeds()
+        first = seeds[0]
+        acc, low, high, sd = _accuracy_interval(seeds)
+        train_time = _median([r.outcome.train_time_s for r in seeds])
+        latency = v.records.get("latency", [])
+        rows.append({
+            "model": v.label,
+            "family": first.family,
+            "params": first.params,
+            "flops_inference": first.flops_inference,
+            "flops_train_step": first.flops_train_step,
+            "seeds": len(seeds),
+            "epochs": _median([r.outcome.epochs_run for r in seeds]),
+            "train_time_s": train_time,
+            "test_accuracy": acc,
+            "ci_low": low,
+            "ci_high": high,
+            "accuracy_std": sd,
+            "test_loss": float(np.mean([r.outcome.test.loss for r in seeds])),
+            "latency_p50_ms": _median([r.latency_p50_ms for r in latency]),
+            "latency_p99_ms": _median([r.latency_p99_ms for r in latency]),
+            "throughput_img_s": _median([r.images_per_s for r in v.records.get("throughput", [])]),
+            "train_step_img_s": _median([r.images_per_s for r in v.records.get("train-step", [])]),
+            "acc_per_mparam": acc / (first.params / 1e6),
+            "acc_per_train_s": acc / train_time if train_time and train_time > 0 else math.nan,
+            "floor": first.floor,
+            "floor_passed": all(r.floor_passed for r in seeds),
+        })  # fmt: skip
+    table = pd.DataFrame(rows)
+    return table.sort_values("test_accuracy", ascending=False, ignore_index=True) if len(table) else table
+
+
+def per_class_table(items: list[Variant], classes: list[str]) -> pd.DataFrame:
+    """Variants x classes: per-class test accuracy, mean over seeds."""
+    data = {v.label: np.mean([r.outcome.test.per_class_accuracy for r in v.seeds()], axis=0) for v in items}
+    return pd.DataFrame.from_dict(data, orient="index", columns=classes)
+
+
+def pareto_front(cost: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Boolean mask of points no other point beats (lower or equal cost and higher or equal score, one strictly)."""
+    cost, score = np.asarray(cost, float), np.asarray(score, float)
+    mask = np.ones(len(cost), bool)
+    for i in range(len(cost)):
+        better = (cost <= cost[i]) & (score >= score[i]) & ((cost < cost[i]) | (score > score[i]))
+        mask[i] = not better.any()
+    return mask
+
+
+def mcnemar_p(pred_a: np.ndarray, pred_b: np.ndarray, labels: np.ndarray) -> float:
+    """McNemar's test on paired correctness; exact binomial when the discordant count is small."""
+    a, b = pred_a == labels, pred_b == labels
+    table = [[int(np.sum(a & b)), int(np.sum(a & ~b))], [int(np.sum(~a & b)), int(np.sum(~a & ~b))]]
+    discordant = table[0][1] + table[1][0]
+    if discordant == 0:
+        return 1.0
+    return float(mcnemar(table, exact=discordant < 25, correction=True).pvalue)
+
+
+def _predictions(v: Variant) -> tuple[np.ndarray, np.ndarray]:
+    test = v.seeds()[0].outcome.test  # the first seed: McNemar compares one trained model with another
+    return decode_predictions(test.predictions), decode_predictions(test.labels)
+
+
+def mcnemar_matrix(items: list[Variant]) -> pd.DataFrame:
+    """Pairwise McNemar p-values between variants evaluated on the same test images."""
+    labels = [v.label for v in items]
+    matrix = pd.DataFrame(np.nan, index=labels, columns=labels)
+    preds = {v.label: _predictions(v) for v in items}
+    for i, a in enumerate(labels):
+        for b in labels[i + 1 :]:
+            (pa, ya), (pb, yb) = preds[a], preds[b]
+            if len(ya) == len(yb) and np.array_equal(ya, yb):
+                matrix.loc[a, b] = matrix.loc[b, a] = mcnemar_p(pa, pb, ya)
+    return matrix
+
+
+def learning_curves(items: list[Variant]) -> pd.DataFrame:
+    """Long table of per-epoch history (first seed of each variant)."""
+    rows = []
+    for v in items:
+        for epoch in v.seeds()[0].outcome.history:
+            rows.append({"model": v.label, **epoch})
+    return pd.DataFrame(rows)
+
+
+def epochs_to_convergence(history: list[dict], tolerance: float = 0.005) -> int:
+    """First epoch whose validation accuracy is within ``tolerance`` of the best (the notebook's definition)."""
+    best = max(h["val_acc"] for h in history)
+    return next(h["epoch"] for h in history if h["val_acc"] >= best - tolerance)
+
+
+def insights(summary: pd.DataFrame, per_class: pd.DataFrame, items: list[Variant], significance: pd.DataFrame) -> dict:
+    """The report's findings, computed from the tables (the HTML and Markdown render this dict)."""
+    if summary.empty:
+        return {}
+    best = summary.iloc[0]
+    out: dict = {
+        "best_model": best["model"],
+        "best_accuracy": float(best["test_accuracy"]),
+        "most_parameter_efficient": summary.loc[summary["acc_per_mparam"].idxmax(), "model"],
+        "hardest_class": str(per_class.mean(axis=0).idxmin()),
+        "hardest_class_accuracy": float(per_class.mean(axis=0).min()),
+        "easiest_class": str(per_class.mean(axis=0).idxmax()),
+        "easiest_class_accuracy": float(per_class.mean(axis=0).max()),
+        "hardest_class_per_model": {m: str(row.idxmin()) for m, row in per_class.iterrows()},
+        "easiest_class_per_model": {m: str(row.idxmax()) for m, row in per_class.iterrows()},
+        "family_mean_accuracy": {f: float(g.mean()) for f, g in summary.groupby("family")["test_accuracy"]},
+        "epochs_to_convergence": {v.label: epochs_to_convergence(v.seeds()[0].outcome.history) for v in items
+                                  if v.seeds()[0].outcome.history},  # fmt: skip
+    }
+    if summary["acc_per_train_s"].notna().any():
+        out["most_time_efficient"] = summary.loc[summary["acc_per_train_s"].idxmax(), "model"]
+    if best["model"] in significance.index:
+        p_values = significance.loc[best["model"]].drop(best["model"]).dropna()
+        out["not_significantly_worse_than_best"] = {m: float(p) for m, p in p_values.items() if p >= 0.05}
+    return out
+
+
+# --- Comparing two runs and gating ------------------------------------------------------------
+
+
+def compare_runs(base: Run, current: Run) -> pd.DataFrame:
+    """Per (model, case): time medians with % change and Mann-Whitney p; accuracy change with McNemar p."""
+    def index(run: Run) -> dict[tuple[str, str], tuple]:
+        return {(b.record.model, b.record.case, b.record.seed): b for b in run.benches}
+
+    old, new = index(base), index(current)
+    rows = []
+    for key in sorted(set(old) | set(new)):
+        model, case, seed = key
+        row: dict = {"model": model, "case": case, "seed": seed}
+        if key not in old or key not in new:
+            row["status"] = "added" if key in new else "removed"
+            rows.append(row)
+            continue
+        a, b = old[key], new[key]
+        row["status"] = "both"
+        for stat in TIME_STATS:
+            row[f"base_{stat}_s"], row[f"current_{stat}_s"] = a.stats.get(stat), b.stats.get(stat)
+        ta, tb = row["base_median_s"], row["current_median_s"]
+        row["time_change_pct"] = (tb / ta - 1) * 100 if ta and tb else math.nan
+        times_a, times_b = a.record.round_times_s, b.record.round_times_s
+        row["time_p_value"] = (float(stats.mannwhitneyu(times_a, times_b, alternative="two-sided").pvalue)
+                               if len(times_a) >= 3 and len(times_b) >= 3 else math.nan)  # fmt: skip
+        acc_a, acc_b = a.record.outcome.test, b.record.outcome.test
+        row.update(base_accuracy=acc_a.accuracy, current_accuracy=acc_b.accuracy,
+                   accuracy_change_pp=(acc_b.accuracy - acc_a.accuracy) * 100)  # fmt: skip
+        same_images = acc_a.labels == acc_b.labels
+        row["accuracy_p_value"] = (mcnemar_p(decode_predictions(acc_a.predictions), decode_predictions(acc_b.predictions),
+                                             decode_predictions(acc_a.labels)) if same_images else math.nan)  # fmt: skip
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class GateRule:
+    """``time:<stat>:<pct>%[:group,group]`` or ``accuracy:<pp>pp``."""
+
+    kind: str
+    threshold: float
+    stat: str = "median"
+    groups: tuple[str, ...] = ()
+    text: str = ""
+
+    @classmethod
+    def parse(cls, text: str) -> GateRule:
+        time_rule = re.fullmatch(r"time:(min|max|mean|median):(\d+(?:\.\d+)?)%(?::([\w,-]+))?", text)
+        if time_rule:
+            groups = tuple(g for g in (time_rule[3] or "").split(",") if g)
+            unknown = set(groups) - set(CASES)
+            if unknown:
+                raise ValueError(f"--fail-on {text!r}: unknown group(s) {sorted(unknown)}; groups are {', '.join(CASES)}")
+            return cls("time", float(time_rule[2]), time_rule[1], groups, text)
+        acc_rule = re.fullmatch(r"accuracy:(\d+(?:\.\d+)?)pp", text)
+        if acc_rule:
+            return cls("accuracy", float(acc_rule[1]), text=text)
+        raise ValueError(f"--fail-on {text!r}: expected time:median:15% (optionally :train-step,latency) or accuracy:0.3pp")
+
+
+def gate(comparison: pd.DataFrame, rules: list[GateRule]) -> list[str]:
+    """Every violation of ``rules`` in ``comparison`` as a readable line (empty: the gate passes)."""
+    if comparison.empty or "status" not in comparison:
+        return []
+    both = comparison[comparison["status"] == "both"]
+    failures = []
+    for rule in rules:
+        if rule.kind == "accuracy":
+            # accuracy is a property of the weights: one line per model and seed, from its train case or any case
+            seen = set()
+            for _, row in both.iterrows():
+                key = (row["model"], row["seed"])
+                if key in seen:
+                    continue
+                seen.add(key)
+                if -row["accuracy_change_pp"] > rule.threshold:
+                    failures.append(
+                        f"{row['model']} (seed {row['seed']}): test accuracy {row['base_accuracy']:.2%} -> "
+                        f"{row['current_accuracy']:.2%} ({row['accuracy_change_pp']:+.2f} pp, McNemar p="
+                        f"{row['accuracy_p_value']:.3g}) exceeds {rule.text}"
+                    )
+            continue
+        for _, row in both.iterrows():
+            if rule.groups and row["case"] not in rule.groups:
+                continue
+            base_time, current_time = row[f"base_{rule.stat}_s"], row[f"current_{rule.stat}_s"]
+            if not base_time or not current_time:
+                continue
+            change = (current_time / base_time - 1) * 100
+            if change > rule.threshold:
+                failures.append(
+                    f"{row['model']} [{row['case']}, seed {row['seed']}]: {rule.stat} time {change:+.1f}% "
+                    f"(Mann-Whitney p={row['time_p_value']:.3g}) exceeds {rule.text}"
+                )
+    return failures

@@ -1,0 +1,225 @@
+"""Figures: each function draws what it is handed and returns a matplotlib Figure (no pyplot, no files)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+
+from .compute import pareto_front
+
+
+def palette(models: list[str]) -> dict[str, tuple]:
+    """One colour per model, the same in every figure."""
+    colours = sns.color_palette("tab20", max(len(models), 1))
+    return dict(zip(sorted(models), colours))
+
+
+def _bars(ax, table: pd.DataFrame, column: str, colours: dict, xerr=None) -> None:
+    ax.barh(table["model"], table[column], color=[colours[m] for m in table["model"]], xerr=xerr, capsize=3)
+    ax.invert_yaxis()
+    ax.grid(axis="x", alpha=0.3)
+
+
+def accuracy_bars(summary: pd.DataFrame, seed_points: pd.DataFrame, colours: dict, context: str) -> Figure:
+    """1. Test accuracy with 95% intervals, best first; dots for individual seeds."""
+    fig = Figure(figsize=(9, 0.45 * len(summary) + 1.8), layout="constrained")
+    ax = fig.subplots()
+    err = np.vstack([summary["test_accuracy"] - summary["ci_low"], summary["ci_high"] - summary["test_accuracy"]]) * 100
+    table = summary.assign(test_accuracy=summary["test_accuracy"] * 100)
+    _bars(ax, table, "test_accuracy", colours, xerr=err)
+    if not seed_points.empty and seed_points.groupby("model").size().max() > 1:
+        ax.scatter(seed_points["accuracy"] * 100, seed_points["model"], color="black", s=12, zorder=3, label="seeds")
+        ax.legend(loc="lower right")
+    low = max(0.0, (summary["ci_low"].min() * 100) - 1)
+    ax.set_xlim(low, 100)
+    for y, (acc, hi) in enumerate(zip(table["test_accuracy"], summary["ci_high"] * 100)):
+        ax.text(hi + 0.05, y, f"{acc:.2f}%", va="center", fontsize=8)
+    ax.set_xlabel("test accuracy (%) with 95% interval")
+    ax.set_title(f"Test accuracy per model, best first\n{context}")
+    return fig
+
+
+def loss_bars(summary: pd.DataFrame, colours: dict, context: str) -> Figure:
+    """2. Test loss (cross-entropy), lowest first."""
+    table = summary.sort_values("test_loss")
+    fig = Figure(figsize=(9, 0.45 * len(table) + 1.8), layout="constrained")
+    ax = fig.subplots()
+    _bars(ax, table, "test_loss", colours)
+    ax.set_xlabel("test loss (mean cross-entropy)")
+    ax.set_title(f"Test loss per model, lowest first\n{context}")
+    return fig
+
+
+def per_class_heatmap(per_class: pd.DataFrame, context: str) -> Figure:
+    """3. Per-class test accuracy, models x classes."""
+    fig = Figure(figsize=(max(8, 0.9 * per_class.shape[1] + 4), 0.45 * len(per_class) + 2.2), layout="constrained")
+    ax = fig.subplots()
+    sns.heatmap(per_class * 100, annot=True, fmt=".1f", cmap="RdYlGn", ax=ax, cbar_kws={"label": "accuracy (%)"},
+                annot_kws={"fontsize": 7})  # fmt: skip
+    ax.set_xlabel("class")
+    ax.set_ylabel("")
+    ax.set_title(f"Per-class test accuracy (%): which classes each model gets wrong\n{context}")
+    return fig
+
+
+def _pareto_line(ax, x, y) -> None:
+    mask = pareto_front(x, y)
+    order = np.argsort(np.asarray(x)[mask])
+    ax.plot(np.asarray(x)[mask][order], np.asarray(y)[mask][order], "--", color="grey", lw=1, label="Pareto front")
+
+
+def complexity_scatter(summary: pd.DataFrame, colours: dict, context: str) -> Figure:
+    """4. Parameters (log) against accuracy; bubble area = training time; Pareto front dashed."""
+    fig = Figure(figsize=(9, 6), layout="constrained")
+    ax = fig.subplots()
+    times = summary["train_time_s"].fillna(summary["train_time_s"].median() if summary["train_time_s"].notna().any() else 1)
+    sizes = 40 + 600 * times / max(times.max(), 1e-9)
+    ax.scatter(summary["params"], summary["test_accuracy"] * 100, s=sizes, c=[colours[m] for m in summary["model"]],
+               alpha=0.75, edgecolor="black")  # fmt: skip
+    for _, row in summary.iterrows():
+        ax.annotate(row["model"], (row["params"], row["test_accuracy"] * 100), fontsize=7, xytext=(5, 5), textcoords="offset points")
+    _pareto_line(ax, summary["params"], summary["test_accuracy"] * 100)
+    ax.set_xscale("log")
+    ax.set_xlabel("parameters (log scale)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.legend(loc="lower right")
+    ax.grid(alpha=0.3)
+    ax.set_title(f"Complexity vs accuracy (bubble area = training time)\n{context}")
+    return fig
+
+
+def learning_curves(curves: pd.DataFrame, colours: dict, context: str) -> Figure:
+    """5. Train/validation accuracy (left axis) and loss (right axis) per epoch, one panel per model."""
+    models = list(dict.fromkeys(curves["model"]))
+    cols = min(4, len(models))
+    rows = math.ceil(len(models) / cols)
+    fig = Figure(figsize=(4 * cols, 3 * rows + 0.8), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
+    for ax, model in zip(axes, models):
+        h = curves[curves["model"] == model]
+        ax.plot(h["epoch"], h["train_acc"] * 100, "o-", color=colours[model], label="train acc")
+        ax.plot(h["epoch"], h["val_acc"] * 100, "s--", color=colours[model], label="val acc")
+        ax.set_ylabel("accuracy (%)")
+        twin = ax.twinx()
+        twin.plot(h["epoch"], h["train_loss"], "o-", color="grey", alpha=0.6, label="train loss")
+        twin.plot(h["epoch"], h["val_loss"], "s--", color="black", alpha=0.6, label="val loss")
+        twin.set_ylabel("loss")
+        ax.set_title(model, fontsize=9)
+        ax.set_xlabel("epoch")
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    for ax in axes[len(models) :]:
+        ax.set_visible(False)
+    handles = axes[0].get_legend_handles_labels()[0] + axes[0].figure.axes[1].get_legend_handles_labels()[0]
+    fig.legend(handles, ["train acc", "val acc", "train loss", "val loss"], loc="outside lower center", ncols=4)
+    fig.suptitle(f"Learning curves (first seed)\n{context}")
+    return fig
+
+
+def efficiency_bars(summary: pd.DataFrame, colours: dict, context: str) -> Figure:
+    """6. Accuracy per million parameters and per second of training."""
+    fig = Figure(figsize=(12, 0.45 * len(summary) + 1.8), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    _bars(left, summary.sort_values("acc_per_mparam", ascending=False), "acc_per_mparam", colours)
+    left.set_xscale("log")
+    left.set_xlabel("test accuracy per million parameters (log)")
+    table = summary.dropna(subset=["acc_per_train_s"]).sort_values("acc_per_train_s", ascending=False)
+    _bars(right, table, "acc_per_train_s", colours)
+    right.set_xscale("log")
+    right.set_xlabel("test accuracy per second of training (log)")
+    fig.suptitle(f"Efficiency: accuracy per parameter and per training second\n{context}")
+    return fig
+
+
+def inference_bars(summary: pd.DataFrame, colours: dict, context: str) -> Figure:
+    """7. Batch-1 latency (p50 bar, p99 tick) and batched throughput."""
+    fig = Figure(figsize=(12, 0.45 * len(summary) + 1.8), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    table = summary.dropna(subset=["latency_p50_ms"]).sort_values("latency_p50_ms")
+    _bars(left, table, "latency_p50_ms", colours)
+    left.scatter(table["latency_p99_ms"], table["model"], marker="|", s=200, color="black", label="p99", zorder=3)
+    left.legend(loc="lower right")
+    left.set_xlabel("batch-1 latency (ms): bar p50, tick p99")
+    table = summary.dropna(subset=["throughput_img_s"]).sort_values("throughput_img_s", ascending=False)
+    _bars(right, table, "throughput_img_s", colours)
+    right.set_xscale("log")
+    right.set_xlabel("batched inference throughput (images/s, log)")
+    fig.suptitle(f"Inference speed\n{context}")
+    return fig
+
+
+def accuracy_vs_latency(summary: pd.DataFrame, colours: dict, context: str) -> Figure:
+    """8. Test accuracy against batch-1 latency (p50); Pareto front dashed."""
+    table = summary.dropna(subset=["latency_p50_ms"])
+    fig = Figure(figsize=(9, 6), layout="constrained")
+    ax = fig.subplots()
+    ax.scatter(table["latency_p50_ms"], table["test_accuracy"] * 100, s=80, c=[colours[m] for m in table["model"]], edgecolor="black")
+    for _, row in table.iterrows():
+        ax.annotate(row["model"], (row["latency_p50_ms"], row["test_accuracy"] * 100), fontsize=7, xytext=(5, 5), textcoords="offset points")
+    _pareto_line(ax, table["latency_p50_ms"], table["test_accuracy"] * 100)
+    ax.set_xscale("log")
+    ax.set_xlabel("batch-1 latency p50 (ms, log)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
+    ax.set_title(f"Accuracy vs inference latency\n{context}")
+    return fig
+
+
+def confusion_matrices(matrices: dict[str, np.ndarray], classes: list[str], context: str) -> Figure:
+    """9. One confusion matrix per model (first seed), small multiples, log colour scale."""
+    from matplotlib.colors import LogNorm
+
+    models = list(matrices)
+    cols = min(4, len(models))
+    rows = math.ceil(len(models) / cols)
+    fig = Figure(figsize=(3.6 * cols, 3.4 * rows + 0.8), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
+    short = [c[:6] for c in classes]
+    for ax, model in zip(axes, models):
+        matrix = np.asarray(matrices[model])
+        sns.heatmap(matrix + 0.5, norm=LogNorm(), cmap="Blues", cbar=False, ax=ax, xticklabels=short, yticklabels=short, square=True)
+        ax.tick_params(labelsize=6)
+        ax.set_title(f"{model} ({np.trace(matrix) / matrix.sum():.2%})", fontsize=8)
+        ax.set_xlabel("predicted", fontsize=7)
+        ax.set_ylabel("true", fontsize=7)
+    for ax in axes[len(models) :]:
+        ax.set_visible(False)
+    fig.suptitle(f"Confusion matrices (log colour scale)\n{context}")
+    return fig
+
+
+def significance_heatmap(p_values: pd.DataFrame, context: str) -> Figure:
+    """10. Pairwise McNemar p-values; cells below 0.05 are significant differences."""
+    n = len(p_values)
+    fig = Figure(figsize=(0.7 * n + 4, 0.6 * n + 2.5), layout="constrained")
+    ax = fig.subplots()
+    annot = p_values.map(lambda p: "" if pd.isna(p) else ("<.001" if p < 0.001 else f"{p:.2f}"))
+    sns.heatmap(p_values.astype(float), annot=annot, fmt="", cmap="RdBu", vmin=0, vmax=0.1, ax=ax,
+                cbar_kws={"label": "McNemar p-value (red: significant at 0.05)"}, annot_kws={"fontsize": 7})  # fmt: skip
+    ax.set_title(f"Are accuracy differences real? Pairwise McNemar test on the shared test images\n{context}")
+    return fig
+
+
+def comparison_bars(comparison: pd.DataFrame, context: str) -> Figure:
+    """Delta between two runs: time change (%) per model and case, accuracy change (pp) per model."""
+    both = comparison[comparison["status"] == "both"].copy()
+    both["label"] = both["model"] + " · " + both["case"]
+    fig = Figure(figsize=(13, 0.35 * len(both) + 2), layout="constrained")
+    left, right = fig.subplots(1, 2, width_ratios=[3, 2])
+    colours = ["#c0392b" if v > 0 else "#27ae60" for v in both["time_change_pct"].fillna(0)]
+    left.barh(both["label"], both["time_change_pct"], color=colours)
+    left.axvline(0, color="black", lw=0.8)
+    left.invert_yaxis()
+    left.set_xlabel("median time change (%, positive = slower)")
+    acc = both.drop_duplicates(["model", "seed"])
+    right.barh(acc["model"] + " s" + acc["seed"].astype(str), acc["accuracy_change_pp"],
+               color=["#c0392b" if v < 0 else "#27ae60" for v in acc["accuracy_change_pp"]])  # fmt: skip
+    right.axvline(0, color="black", lw=0.8)
+    right.invert_yaxis()
+    right.set_xlabel("test accuracy change (percentage points)")
+    fig.suptitle(f"Current run vs baseline\n{context}")
+    return fig

@@ -1,0 +1,159 @@
+"""Rendering computed tables and insights as Markdown and a self-contained HTML page (strings only)."""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+
+import pandas as pd
+
+SUMMARY_COLUMNS = {
+    "model": "model",
+    "family": "family",
+    "params": "params",
+    "flops_inference": "FLOPs/img",
+    "epochs": "epochs",
+    "train_time_s": "train s",
+    "accuracy": "test acc (95% CI)",
+    "test_loss": "test loss",
+    "latency_p50_ms": "p50 ms",
+    "latency_p99_ms": "p99 ms",
+    "throughput_img_s": "img/s",
+    "acc_per_mparam": "acc/Mparam",
+    "acc_per_train_s": "acc/train s",
+    "floor": "floor",
+}
+
+
+def _num(value, fmt: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return format(value, fmt)
+
+
+def display_summary(summary: pd.DataFrame) -> pd.DataFrame:
+    """The summary table formatted for people (the CSV keeps raw numbers)."""
+    rows = []
+    for _, r in summary.iterrows():
+        acc = f"{r.test_accuracy:.2%} ({r.ci_low:.2%}–{r.ci_high:.2%})"
+        if r.seeds > 1:
+            acc += f" ±{r.accuracy_std:.2%} sd, {r.seeds} seeds"
+        floor = "–" if r.floor is None or pd.isna(r.floor) else f"{r.floor:.2%} {'✓' if r.floor_passed else '✗ FAILED'}"
+        rows.append({
+            "model": r.model, "family": r.family, "params": f"{r.params:,}", "flops_inference": f"{r.flops_inference:,}",
+            "epochs": _num(r.epochs, ".0f"), "train_time_s": _num(r.train_time_s, ".1f"), "accuracy": acc,
+            "test_loss": _num(r.test_loss, ".4f"), "latency_p50_ms": _num(r.latency_p50_ms, ".3f"),
+            "latency_p99_ms": _num(r.latency_p99_ms, ".3f"), "throughput_img_s": _num(r.throughput_img_s, ",.0f"),
+            "acc_per_mparam": _num(r.acc_per_mparam, ".3g"), "acc_per_train_s": _num(r.acc_per_train_s, ".3g"), "floor": floor,
+        })  # fmt: skip
+    return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS)).rename(columns=SUMMARY_COLUMNS)
+
+
+def display_comparison(comparison: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for _, r in comparison.iterrows():
+        if r["status"] != "both":
+            rows.append({"model": r["model"], "case": r["case"], "seed": r["seed"], "status": r["status"]})
+            continue
+        rows.append({
+            "model": r["model"], "case": r["case"], "seed": r["seed"], "status": "both",
+            "base median": _num(r["base_median_s"] * 1e3, ".3f") + " ms", "current median": _num(r["current_median_s"] * 1e3, ".3f") + " ms",
+            "time change": _num(r["time_change_pct"], "+.1f") + "%", "Mann-Whitney p": _num(r["time_p_value"], ".3g"),
+            "accuracy change": _num(r["accuracy_change_pp"], "+.2f") + " pp", "McNemar p": _num(r["accuracy_p_value"], ".3g"),
+        })  # fmt: skip
+    return pd.DataFrame(rows).fillna("")
+
+
+def insight_lines(found: dict, classes_word: str = "class") -> list[str]:
+    """Insights as sentences, in a fixed order."""
+    if not found:
+        return []
+    lines = [
+        f"Best model: **{found['best_model']}** with {found['best_accuracy']:.2%} test accuracy.",
+        f"Most parameter-efficient (accuracy per million parameters): **{found['most_parameter_efficient']}**.",
+    ]
+    if "most_time_efficient" in found:
+        lines.append(f"Most time-efficient (accuracy per training second): **{found['most_time_efficient']}**.")
+    lines.append(
+        f"Hardest {classes_word} across models: **{found['hardest_class']}** ({found['hardest_class_accuracy']:.2%} mean); "
+        f"easiest: **{found['easiest_class']}** ({found['easiest_class_accuracy']:.2%})."
+    )
+    families = found["family_mean_accuracy"]
+    if "cnn" in families and "mlp" in families:
+        lines.append(f"CNN vs MLP mean test accuracy: {families['cnn']:.2%} vs {families['mlp']:.2%}.")
+    lines.append("Per model, hardest / easiest " + classes_word + ": " + "; ".join(
+        f"{m}: {found['hardest_class_per_model'][m]} / {found['easiest_class_per_model'][m]}" for m in found["hardest_class_per_model"]
+    ) + ".")  # fmt: skip
+    if found.get("epochs_to_convergence"):
+        lines.append("Epochs to convergence (first epoch within 0.5 pp of the best validation accuracy): " + ", ".join(
+            f"{m}: {e}" for m, e in found["epochs_to_convergence"].items()) + ".")  # fmt: skip
+    close = found.get("not_significantly_worse_than_best")
+    if close:
+        lines.append(
+            f"Not significantly different from {found['best_model']} (McNemar p ≥ 0.05): "
+            + ", ".join(f"{m} (p={p:.2f})" for m, p in close.items()) + "; their ranking is not established by this run."
+        )  # fmt: skip
+    elif close is not None:
+        lines.append(f"Every other model is significantly less accurate than {found['best_model']} (McNemar p < 0.05).")
+    return lines
+
+
+def markdown(title: str, context: str, table: pd.DataFrame, lines: list[str], notes: list[str],
+             comparison: pd.DataFrame | None = None, gate: list[str] | None = None) -> str:  # fmt: skip
+    """``summary.md``: fits a CI job summary."""
+    parts = [f"# {title}", "", context, ""]
+    if gate is not None:
+        parts += ["## Regression gate", ""]
+        parts += [f"- ❌ {g}" for g in gate] if gate else ["✅ within thresholds"]
+        parts.append("")
+    parts += ["## Summary", "", table.to_markdown(index=False), ""]
+    if lines:
+        parts += ["## Insights", ""] + [f"- {line}" for line in lines] + [""]
+    if comparison is not None and not comparison.empty:
+        parts += ["## Against the baseline", "", comparison.to_markdown(index=False), ""]
+    if notes:
+        parts += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
+    return "\n".join(parts)
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;max-width:1200px;padding:0 1rem;color:#222}
+h1{margin-bottom:.2rem} .context{color:#666;margin-top:0}
+table{border-collapse:collapse;font-size:.85rem;margin:1rem 0;width:100%}
+th,td{border-bottom:1px solid #ddd;padding:.3rem .5rem;text-align:right} th{background:#f4f4f4}
+td:first-child,th:first-child{text-align:left}
+figure{margin:2rem 0} figure img{max-width:100%;border:1px solid #eee} figcaption{color:#555;font-size:.9rem}
+.fail{color:#c0392b;font-weight:bold} .pass{color:#27ae60;font-weight:bold} nav a{margin-right:.8rem}
+"""
+
+
+def html_page(title: str, context: str, table: pd.DataFrame, lines: list[str], figures: list[tuple[str, str, bytes]],
+              notes: list[str], comparison: pd.DataFrame | None = None, gate: list[str] | None = None) -> str:  # fmt: skip
+    """``index.html``: one self-contained page; figures are embedded as base64 PNG, each named by file."""
+
+    def md_bold(text: str) -> str:
+        escaped = html.escape(text)
+        parts = escaped.split("**")
+        return "".join(f"<b>{p}</b>" if i % 2 else p for i, p in enumerate(parts))
+
+    body = [f"<h1>{html.escape(title)}</h1>", f"<p class='context'>{html.escape(context)}</p>"]
+    body.append("<nav>" + "".join(f"<a href='#{name}'>{html.escape(caption.split(':')[0])}</a>" for name, caption, _ in figures) + "</nav>")
+    if gate is not None:
+        body.append("<h2>Regression gate</h2>")
+        body.append("<ul>" + "".join(f"<li class='fail'>{html.escape(g)}</li>" for g in gate) + "</ul>" if gate
+                    else "<p class='pass'>Within thresholds.</p>")  # fmt: skip
+    body += ["<h2>Summary</h2>", table.to_html(index=False, border=0, escape=True)]
+    if lines:
+        body += ["<h2>Insights</h2>", "<ul>" + "".join(f"<li>{md_bold(line)}</li>" for line in lines) + "</ul>"]
+    if comparison is not None and not comparison.empty:
+        body += ["<h2>Against the baseline</h2>", comparison.to_html(index=False, border=0)]
+    body.append("<h2>Figures</h2>")
+    for name, caption, png in figures:
+        data = base64.b64encode(png).decode("ascii")
+        body.append(f"<figure id='{name}'><img src='data:image/png;base64,{data}' alt='{html.escape(caption)}' data-file='{name}'>"
+                    f"<figcaption>{html.escape(caption)} (<a href='{name}'>{name}</a>)</figcaption></figure>")  # fmt: skip
+    if notes:
+        body += ["<h2>Notes</h2>", "<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>"]
+    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            f"<style>{_CSS}</style></head><body>{''.join(body)}</body></html>")  # fmt: skip

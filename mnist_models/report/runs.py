@@ -1,0 +1,138 @@
+"""Reading saved pytest-benchmark runs and the mnist-models records inside them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..record import BenchmarkRecord
+
+DEFAULT_STORAGE = ".benchmarks"
+
+
+class ReportError(Exception):
+    """Bad input for a report: the message says what is wrong and what to do (exit code 2)."""
+
+
+@dataclass(frozen=True)
+class Bench:
+    """One saved benchmark: its pytest-benchmark name, group and stats, plus our record."""
+
+    name: str
+    group: str
+    stats: dict[str, Any]
+    record: BenchmarkRecord
+
+
+@dataclass(frozen=True)
+class Run:
+    """One saved run (one JSON file)."""
+
+    name: str
+    path: Path | None
+    datetime: str
+    machine: dict[str, Any]
+    commit: dict[str, Any]
+    benches: tuple[Bench, ...]
+    skipped: int = 0  # benchmarks in the file without an mnist-models record
+
+    @property
+    def dataset(self) -> str:
+        return self.benches[0].record.dataset
+
+    @property
+    def profile(self) -> str:
+        return self.benches[0].record.profile
+
+    @property
+    def device(self) -> str:
+        return self.benches[0].record.device
+
+
+def parse_run(data: Any, name: str, path: Path | None = None) -> Run:
+    """Turn a pytest-benchmark JSON document into a :class:`Run`; raise :class:`ReportError` if unusable."""
+    where = str(path) if path else name
+    if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
+        raise ReportError(f"{where}: not a pytest-benchmark JSON file (no 'benchmarks' list)")
+    benches, skipped = [], 0
+    for bench in data["benchmarks"]:
+        try:
+            record = BenchmarkRecord.from_json(bench.get("extra_info"))
+        except (ValueError, TypeError, KeyError, AttributeError):
+            skipped += 1
+            continue
+        benches.append(Bench(bench.get("name", "?"), bench.get("group") or record.case, bench.get("stats", {}), record))
+    if not benches:
+        raise ReportError(
+            f"{where}: none of its {len(data['benchmarks'])} benchmarks carries an mnist-models record in extra_info; "
+            "was it saved by the mnist-models suite (pytest benchmarks --benchmark-autosave)?"
+        )
+    datasets = {b.record.dataset for b in benches}
+    if len(datasets) > 1:
+        raise ReportError(f"{where}: mixes datasets {sorted(datasets)}; report them separately")
+    return Run(name, path, data.get("datetime", ""), data.get("machine_info", {}), data.get("commit_info", {}),
+               tuple(benches), skipped)  # fmt: skip
+
+
+def load_run(path: str | Path) -> Run:
+    """Read one saved JSON file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ReportError(f"{path}: no such file")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ReportError(f"{path}: not a text file; expected pytest-benchmark JSON") from None
+    except json.JSONDecodeError as exc:
+        raise ReportError(
+            f"{path}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}); "
+            "the file may be truncated: re-run the benchmarks or pick another run"
+        ) from None
+    return parse_run(data, path.stem, path)
+
+
+def find_runs(ids: list[str], storage: str | Path = DEFAULT_STORAGE) -> list[Path]:
+    """Resolve run ids the way ``pytest-benchmark compare`` does: a JSON path, a run number, a name or a glob.
+
+    With no ids, the newest saved run. Every id must match at least one file.
+    """
+    from pytest_benchmark.storage.file import FileStorage
+
+    storage_path = Path(str(storage).removeprefix("file://")).expanduser()
+    if not ids:
+        found = _query(FileStorage, storage_path, ["[0-9][0-9][0-9][0-9]_"])
+        if not found:
+            raise ReportError(f"no saved runs in {storage_path}; run the suite with --benchmark-autosave first")
+        return [max(found, key=lambda p: p.name)]
+    paths: list[Path] = []
+    for run_id in ids:
+        if Path(run_id).is_file():
+            matches = [Path(run_id)]
+        else:
+            matches = _query(FileStorage, storage_path, [run_id]) if storage_path.is_dir() else []
+        if not matches:
+            raise ReportError(f"no saved run matches {run_id!r} in {storage_path} (give a run number, name, glob or JSON path)")
+        paths.extend(m for m in matches if m not in paths)
+    return paths
+
+
+def _query(storage_class, path: Path, globs: list[str]) -> list[Path]:
+    if not path.is_dir():
+        return []
+    try:
+        return list(storage_class(path, logger=None).query(*globs))
+    except ValueError as exc:
+        raise ReportError(str(exc)) from None
+
+
+def load_runs(ids: list[str], storage: str | Path = DEFAULT_STORAGE) -> list[Run]:
+    runs = [load_run(p) for p in find_runs(ids, storage)]
+    datasets = {r.dataset for r in runs}
+    if len(datasets) > 1:
+        raise ReportError(
+            "these runs are on different datasets (" + ", ".join(f"{r.name}: {r.dataset}" for r in runs)
+            + "); a report compares runs on one dataset"
+        )  # fmt: skip
+    return runs
