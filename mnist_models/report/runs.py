@@ -110,6 +110,8 @@ def find_runs(ids: list[str], storage: str | Path = DEFAULT_STORAGE) -> list[Pat
     for run_id in ids:
         if Path(run_id).is_file():
             matches = [Path(run_id)]
+        elif run_id.endswith(".json") and not any(c in run_id for c in "*?["):
+            raise ReportError(f"{run_id}: no such file")
         else:
             matches = _query(FileStorage, storage_path, [run_id]) if storage_path.is_dir() else []
         if not matches:

@@ -1,0 +1,277 @@
+"""The report: files, figures, numbers, insights, comparison, gate and bad input, from a real smoke run."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mnist_models.cli import main
+from mnist_models.record import decode_predictions
+from mnist_models.report import compute
+from mnist_models.report.runs import ReportError, load_run
+
+SMOKE = Path(__file__).parent / "data" / "smoke_run.json"
+FIGURES = [
+    "01_accuracy.png", "02_loss.png", "03_per_class.png", "04_complexity.png", "05_learning_curves.png",
+    "06_efficiency.png", "07_inference.png", "08_accuracy_vs_latency.png", "09_confusion.png", "10_significance.png",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def smoke():
+    return json.loads(SMOKE.read_text())
+
+
+@pytest.fixture(scope="module")
+def report_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report")
+    assert main(["report", str(SMOKE), "--out", str(out)]) == 0
+    return out
+
+
+def _train_records(smoke):
+    return {b["extra_info"]["model"]: b["extra_info"] for b in smoke["benchmarks"] if b["group"] == "train"}
+
+
+def test_every_file_is_written_and_every_png_is_an_image(report_dir):
+    for name in [*FIGURES, "index.html", "summary.md", "summary.csv", "per_class.csv", "insights.json"]:
+        assert (report_dir / name).is_file(), name
+    for name in FIGURES:
+        with Image.open(report_dir / name) as image:
+            image.verify()
+            assert image.format == "PNG"
+        assert (report_dir / name).stat().st_size < 400_000
+
+
+def test_html_embeds_and_references_every_figure(report_dir):
+    page = (report_dir / "index.html").read_text()
+    for name in FIGURES:
+        assert f"data-file='{name}'" in page
+        assert f"href='{name}'" in page
+    assert page.count("data:image/png;base64,") == len(FIGURES)
+    assert "<h2>Insights</h2>" in page
+
+
+def test_summary_numbers_match_the_json(report_dir, smoke):
+    train = _train_records(smoke)
+    with (report_dir / "summary.csv").open() as fh:
+        rows = {r["model"]: r for r in csv.DictReader(fh)}
+    assert set(rows) == set(train)
+    for model, info in train.items():
+        row = rows[model]
+        assert float(row["test_accuracy"]) == pytest.approx(info["outcome"]["test"]["accuracy"])
+        assert float(row["ci_low"]) == pytest.approx(info["outcome"]["test"]["ci_low"])
+        assert int(row["params"]) == info["params"]
+        assert float(row["train_time_s"]) == pytest.approx(info["outcome"]["train_time_s"])
+        latency = next(b["extra_info"] for b in smoke["benchmarks"] if b["group"] == "latency" and b["extra_info"]["model"] == model)
+        assert float(row["latency_p50_ms"]) == pytest.approx(latency["latency_p50_ms"])
+    accuracies = [float(r["test_accuracy"]) for r in rows.values()]
+    assert accuracies == sorted(accuracies, reverse=True)
+
+
+def test_insights_match_hand_computation(report_dir, smoke):
+    found = json.loads((report_dir / "insights.json").read_text())
+    train = _train_records(smoke)
+    acc = {m: i["outcome"]["test"]["accuracy"] for m, i in train.items()}
+    assert found["best_model"] == max(acc, key=acc.get)
+    assert found["most_parameter_efficient"] == max(acc, key=lambda m: acc[m] / (train[m]["params"] / 1e6))
+    assert found["most_time_efficient"] == max(acc, key=lambda m: acc[m] / train[m]["outcome"]["train_time_s"])
+    per_class = np.mean([i["outcome"]["test"]["per_class_accuracy"] for i in train.values()], axis=0)
+    assert found["hardest_class"] == str(int(np.argmin(per_class)))
+    assert found["easiest_class"] == str(int(np.argmax(per_class)))
+    cnn = [a for m, a in acc.items() if train[m]["family"] == "cnn"]
+    assert found["family_mean_accuracy"]["cnn"] == pytest.approx(np.mean(cnn))
+    md = (report_dir / "summary.md").read_text()
+    assert f"Best model: **{found['best_model']}**" in md
+
+
+def test_mcnemar_by_hand():
+    labels = np.array([0] * 100)
+    a = np.array([0] * 90 + [1] * 10)  # 90 right
+    b = np.array([0] * 80 + [1] * 20)  # 80 right; a right where b wrong on 10, never the reverse
+    # exact binomial, 10 discordant pairs all one way: p = 2 * 0.5**10
+    assert compute.mcnemar_p(a, b, labels) == pytest.approx(2 * 0.5**10)
+    assert compute.mcnemar_p(a, a, labels) == 1.0
+
+
+def test_pareto_front():
+    cost = np.array([1, 2, 3, 4])
+    score = np.array([0.90, 0.95, 0.94, 0.99])
+    assert compute.pareto_front(cost, score).tolist() == [True, True, False, True]
+
+
+# --- Comparing and gating --------------------------------------------------------------------------
+
+
+def _write(tmp_path, name, data) -> str:
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps(data))
+    return str(path)
+
+
+def _degrade_accuracy(data, model, flips):
+    """Make ``model`` wrong on ``flips`` more test images in every record."""
+    out = copy.deepcopy(data)
+    for bench in out["benchmarks"]:
+        test = bench["extra_info"]["outcome"]["test"]
+        if bench["extra_info"]["model"] != model:
+            continue
+        pred, labels = decode_predictions(test["predictions"]).copy(), decode_predictions(test["labels"])
+        right = np.flatnonzero(pred == labels)[:flips]
+        pred[right] = (labels[right] + 1) % 10
+        test["predictions"] = "".join(map(str, pred.tolist()))
+        test["accuracy"] = float(np.mean(pred == labels))
+    return out
+
+
+def _scale_times(data, factor, groups=None):
+    out = copy.deepcopy(data)
+    for bench in out["benchmarks"]:
+        if groups is None or bench["group"] in groups:
+            for key in ("min", "max", "mean", "median"):
+                bench["stats"][key] *= factor
+            bench["extra_info"]["round_times_s"] = [t * factor for t in bench["extra_info"]["round_times_s"]]
+    return out
+
+
+def test_identical_runs_pass_every_gate(tmp_path, capsys):
+    code = main(["report", str(SMOKE), "--compare", str(SMOKE), "--out", str(tmp_path / "r"),
+                 "--fail-on", "time:median:15%", "--fail-on", "accuracy:0.3pp"])  # fmt: skip
+    assert code == 0
+    assert "within thresholds" in capsys.readouterr().out
+    with (tmp_path / "r" / "comparison.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert {float(r["time_change_pct"]) for r in rows} == {0.0}
+    assert {float(r["accuracy_change_pp"]) for r in rows} == {0.0}
+    assert (tmp_path / "r" / "comparison.png").is_file()
+
+
+def test_accuracy_drop_fails_the_gate_and_names_the_model(tmp_path, smoke, capsys):
+    current = _write(tmp_path, "worse", _degrade_accuracy(smoke, "mlp_64", 10))  # 1000 test images: -1.0 pp
+    code = main(["report", current, "--compare", str(SMOKE), "--out", str(tmp_path / "r"), "--fail-on", "accuracy:0.3pp"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "mlp_64 (seed 0): test accuracy" in err
+    assert "-1.00 pp" in err
+    assert "McNemar p=0.00195" in err  # 10 discordant pairs, all one way: 2 * 0.5**10
+    assert "linear" not in err
+    # a looser threshold lets it through
+    assert main(["report", current, "--compare", str(SMOKE), "--out", str(tmp_path / "r2"), "--fail-on", "accuracy:1.5pp"]) == 0
+
+
+def test_slower_run_fails_the_time_gate_only_in_the_named_groups(tmp_path, smoke, capsys):
+    current = _write(tmp_path, "slower", _scale_times(smoke, 1.5, groups={"latency"}))
+    assert main(["report", current, "--compare", str(SMOKE), "--out", str(tmp_path / "r"), "--fail-on", "time:median:15%"]) == 1
+    err = capsys.readouterr().err
+    assert "[latency, seed 0]: median time +50.0%" in err
+    assert "throughput" not in err
+    assert main(["report", current, "--compare", str(SMOKE), "--out", str(tmp_path / "r2"),
+                 "--fail-on", "time:median:15%:train-step,throughput"]) == 0  # fmt: skip
+
+
+def test_added_and_removed_models_are_reported_not_failed(tmp_path, smoke):
+    fewer = copy.deepcopy(smoke)
+    fewer["benchmarks"] = [b for b in fewer["benchmarks"] if b["extra_info"]["model"] != "lenet5"]
+    path = _write(tmp_path, "fewer", fewer)
+    assert main(["report", path, "--compare", str(SMOKE), "--out", str(tmp_path / "r"), "--fail-on", "accuracy:0.3pp"]) == 0
+    assert "Removed since the baseline (not gated): lenet5." in (tmp_path / "r" / "summary.md").read_text()
+    assert main(["report", str(SMOKE), "--compare", path, "--out", str(tmp_path / "r2"), "--fail-on", "accuracy:0.3pp"]) == 0
+    assert "Added since the baseline (not gated): lenet5." in (tmp_path / "r2" / "summary.md").read_text()
+
+
+def test_runs_are_found_by_number_name_and_glob_in_storage(tmp_path, capsys):
+    folder = tmp_path / "store" / "Linux-CPython-3.11-64bit"
+    folder.mkdir(parents=True)
+    (folder / "0001_base.json").write_text(SMOKE.read_text())
+    (folder / "0002_feature.json").write_text(SMOKE.read_text())
+    store = f"file://{tmp_path / 'store'}"
+    assert main(["report", "--storage", store, "--out", str(tmp_path / "newest")]) == 0
+    assert "0002_feature" in (tmp_path / "newest" / "summary.md").read_text()
+    assert main(["report", "0001", "*feature*", "--storage", store, "--out", str(tmp_path / "both"), "--compare", "0001"]) == 0
+    md = (tmp_path / "both" / "summary.md").read_text()
+    assert "mlp_64 [0001_base]" in md and "mlp_64 [0002_feature]" in md
+
+
+# --- Bad input --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "no such file"),
+        ('{"benchmarks": [{"name": "x", "stat', "not valid JSON (Unterminated string"),
+        ("[1, 2, 3]", "not a pytest-benchmark JSON file"),
+        ('{"benchmarks": [{"name": "test_sum", "group": null, "stats": {}, "extra_info": {}}]}',
+         "none of its 1 benchmarks carries an mnist-models record"),
+    ],
+)
+def test_bad_files_exit_2_with_a_clear_message(tmp_path, capsys, content, message):
+    path = tmp_path / "run.json"
+    if content is not None:
+        path.write_text(content)
+    assert main(["report", str(path), "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "r").exists()
+
+
+def test_truncated_real_run_is_named(tmp_path, capsys):
+    path = tmp_path / "cut.json"
+    path.write_text(SMOKE.read_text()[:5000])
+    assert main(["report", str(path)]) == 2
+    assert "may be truncated" in capsys.readouterr().err
+
+
+def test_unknown_run_id_and_mixed_datasets(tmp_path, smoke, capsys):
+    assert main(["report", "0042", "--storage", str(tmp_path)]) == 2
+    assert "no saved run matches '0042'" in capsys.readouterr().err
+    fashion = copy.deepcopy(smoke)
+    for bench in fashion["benchmarks"]:
+        bench["extra_info"]["dataset"] = "fashion-mnist"
+    path = _write(tmp_path, "fashion", fashion)
+    assert main(["report", str(SMOKE), path]) == 2
+    assert "different datasets" in capsys.readouterr().err
+    assert main(["report", path, "--compare", str(SMOKE)]) == 2
+    assert "is on mnist but" in capsys.readouterr().err
+
+
+def test_gate_options_are_checked(capsys):
+    assert main(["report", str(SMOKE), "--fail-on", "accuracy:0.3pp"]) == 2
+    assert "--fail-on needs --compare" in capsys.readouterr().err
+    assert main(["report", str(SMOKE), "--compare", str(SMOKE), "--fail-on", "speed:fast"]) == 2
+    assert "expected time:median:15%" in capsys.readouterr().err
+
+
+def test_partial_run_draws_what_it_can_and_says_what_is_missing(tmp_path, smoke):
+    train_only = copy.deepcopy(smoke)
+    train_only["benchmarks"] = [b for b in train_only["benchmarks"] if b["group"] == "train"]
+    out = tmp_path / "r"
+    assert main(["report", _write(tmp_path, "train_only", train_only), "--out", str(out)]) == 0
+    assert not (out / "07_inference.png").exists()
+    assert not (out / "08_accuracy_vs_latency.png").exists()
+    assert (out / "01_accuracy.png").exists()
+    notes = (out / "summary.md").read_text()
+    assert "No train-step, latency, throughput cases in these runs" in notes
+    assert "figure 8 was not drawn" in notes
+
+
+def test_python_dash_m_entry_point(tmp_path):
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "mnist_models.report", str(SMOKE), "--out", str(tmp_path / "r")],
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "r" / "index.html").is_file()
+
+
+def test_load_run_rejects_nothing_silently(tmp_path):
+    with pytest.raises(ReportError):
+        load_run(tmp_path / "missing.json")
