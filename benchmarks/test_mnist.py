@@ -1,4 +1,4 @@
-"""The benchmark suite: one parametrized case per architecture and seed, in four groups.
+"""The benchmark suite: one parametrized case per architecture and seed, in five groups.
 
 Run with ``pytest benchmarks --benchmark-only``; options are listed under
 "mnist-models" in ``pytest --help``.
@@ -24,10 +24,18 @@ def _check_floor(benchmark, record) -> None:
 def test_train(benchmark, mnist_case, mnist_suite):
     """The whole training run of the profile, timed once (validation included, test evaluation not)."""
     spec, seed = mnist_case
-    result = benchmark.pedantic(mnist_suite.run_training, setup=lambda: ((spec, seed, *mnist_suite.prepare_training(spec, seed)), {}), rounds=1)
+    result = benchmark.pedantic(
+        mnist_suite.run_training, setup=lambda: ((spec, seed, *mnist_suite.prepare_training(spec, seed)), {}), rounds=1
+    )
     trained = mnist_suite.finish_training(spec, seed, result)
-    record = mnist_suite.record("train", spec, seed, trained, batch_size=result.config.batch_size,
-                                images_per_s=len(mnist_suite.data.y_train) * result.epochs_run / result.train_time_s)  # fmt: skip
+    record = mnist_suite.record(
+        "train",
+        spec,
+        seed,
+        trained,
+        batch_size=result.config.batch_size,
+        images_per_s=len(mnist_suite.data.y_train) * result.epochs_run / result.train_time_s,
+    )
     _check_floor(benchmark, record)
 
 
@@ -38,7 +46,9 @@ def test_train_step(benchmark, mnist_case, mnist_suite, trained_model):
     run, steps, batch = mnist_suite.step_runner(spec, seed)
     benchmark.pedantic(run, rounds=mnist_suite.config.profile.step_rounds, warmup_rounds=1)
     timing = timing_summary(_round_times(benchmark), steps * batch, mnist_suite.facts(spec)[2])
-    record = mnist_suite.record("train-step", spec, seed, trained_model, batch_size=batch, steps_per_round=steps, **timing)
+    record = mnist_suite.record(
+        "train-step", spec, seed, trained_model, batch_size=batch, steps_per_round=steps, **timing
+    )
     _check_floor(benchmark, record)
 
 
@@ -50,8 +60,16 @@ def test_latency(benchmark, mnist_case, mnist_suite, trained_model):
     benchmark.pedantic(run, rounds=mnist_suite.config.profile.latency_rounds, warmup_rounds=10)
     times = _round_times(benchmark)
     timing = timing_summary(times, 1, mnist_suite.facts(spec)[1])
-    record = mnist_suite.record("latency", spec, seed, trained_model, batch_size=1, latency_p50_ms=percentile_ms(times, 50),
-                                latency_p99_ms=percentile_ms(times, 99), **timing)  # fmt: skip
+    record = mnist_suite.record(
+        "latency",
+        spec,
+        seed,
+        trained_model,
+        batch_size=1,
+        latency_p50_ms=percentile_ms(times, 50),
+        latency_p99_ms=percentile_ms(times, 99),
+        **timing,
+    )
     _check_floor(benchmark, record)
 
 
@@ -64,4 +82,18 @@ def test_throughput(benchmark, mnist_case, mnist_suite, trained_model):
     benchmark.pedantic(run, rounds=mnist_suite.config.profile.throughput_rounds, warmup_rounds=2)
     timing = timing_summary(_round_times(benchmark), batch, mnist_suite.facts(spec)[1])
     record = mnist_suite.record("throughput", spec, seed, trained_model, batch_size=batch, **timing)
+    _check_floor(benchmark, record)
+
+
+@pytest.mark.benchmark(group="engine")
+@pytest.mark.parametrize("loop", ["notebook", "ours"])
+def test_engine(benchmark, mnist_case, mnist_suite, trained_model, loop):
+    """Our training loop against a faithful notebook-style loop: same model, data, batch size and steps."""
+    spec, seed = mnist_case
+    run, steps, batch = mnist_suite.engine_runner(spec, seed, loop)
+    benchmark.pedantic(run, rounds=mnist_suite.config.profile.step_rounds, warmup_rounds=1)
+    timing = timing_summary(_round_times(benchmark), steps * batch, mnist_suite.facts(spec)[2])
+    speedup = mnist_suite.engine_speedup(spec, seed, loop, timing.get("images_per_s"))
+    record = mnist_suite.record("engine", spec, seed, trained_model, batch_size=batch, steps_per_round=steps,
+                                engine_loop=loop, engine_speedup=speedup, **timing)  # fmt: skip
     _check_floor(benchmark, record)

@@ -70,7 +70,9 @@ class WeightCache:
                 raise ValueError("its weights are not a state dict")
         except Exception as exc:  # any failure to read means: do not trust it
             reason = str(exc).split(". ")[0]
-            warnings.warn(f"ignoring cache entry {path} ({type(exc).__name__}: {reason}); retraining", CacheWarning, stacklevel=2)
+            warnings.warn(
+                f"ignoring cache entry {path} ({type(exc).__name__}: {reason}); retraining", CacheWarning, stacklevel=2
+            )
             return None
         return CacheEntry(state, outcome)
 

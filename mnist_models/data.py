@@ -43,7 +43,9 @@ def fetch_dataset(
     info = dataset_info(dataset)
     root = Path(root).expanduser() if root is not None else default_data_root()
     if source_dir is None and sources.has_raw_files(root, info):
-        return FetchResult(dataset, "already present", sources.raw_dir(root, info), sources.verify_raw_files(root, info))
+        return FetchResult(
+            dataset, "already present", sources.raw_dir(root, info), sources.verify_raw_files(root, info)
+        )
 
     attempts: list[str] = []
     for label, action in _routes(info, root, offline, source_dir):
@@ -110,7 +112,9 @@ class MNISTData:
         fields = {k: getattr(self, k).to(device) for k in ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test")}
         return replace(self, **fields)
 
-    def subset(self, train: int | None = None, val: int | None = None, test: int | None = None, seed: int = 0) -> MNISTData:
+    def subset(
+        self, train: int | None = None, val: int | None = None, test: int | None = None, seed: int = 0
+    ) -> MNISTData:
         """A stratified subset of each split (for smoke runs); ``None`` keeps a split whole."""
         fields = {}
         for split, n in (("train", train), ("val", val), ("test", test)):
@@ -189,7 +193,9 @@ def load_dataset(
     )
 
 
-def iterate_batches(n: int, batch_size: int, generator: torch.Generator, device: torch.device, shuffle: bool = True) -> Iterator[torch.Tensor]:
+def iterate_batches(
+    n: int, batch_size: int, generator: torch.Generator, device: torch.device, shuffle: bool = True
+) -> Iterator[torch.Tensor]:
     """Index tensors for one epoch: slices of a seeded permutation of ``range(n)`` on ``device``."""
     order = torch.randperm(n, generator=generator).to(device) if shuffle else torch.arange(n, device=device)
     for start in range(0, n, batch_size):

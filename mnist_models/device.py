@@ -52,7 +52,13 @@ def device_name(device: torch.device) -> str:
         return "Apple MPS"
     import platform
 
-    return platform.processor() or platform.machine()
+    try:
+        import cpuinfo  # py-cpuinfo, a dependency of pytest-benchmark
+
+        brand = cpuinfo.get_cpu_info().get("brand_raw")
+    except Exception:  # cpuinfo probes the OS in many ways; a name is not worth a crash
+        brand = None
+    return brand or platform.processor() or platform.machine()
 
 
 class SyncTimer:

@@ -34,3 +34,34 @@ def training_flops(model: nn.Module, batch_size: int = 64) -> int:
     with FlopCounterMode(display=False) as counter:
         nn.functional.cross_entropy(model(x), y).backward()
     return int(counter.get_total_flops()) // batch_size
+
+
+def matmul_peak_flops(device: torch.device, size: int = 2048, min_time_s: float = 1.0) -> float:
+    """The sustained fp32 matrix-multiply rate of ``device`` in FLOP/s: the ceiling for dense layers.
+
+    Multiplies two ``size`` x ``size`` matrices repeatedly for at least ``min_time_s``
+    after a warm-up, synchronising the device before each clock read, and reports the
+    best of three such measurements.
+    """
+    import time
+
+    from .device import synchronize
+
+    a = torch.randn(size, size, device=device)
+    b = torch.randn(size, size, device=device)
+    flops_per_call = 2 * size**3
+    a @ b  # warm-up: library initialisation, thread pool start
+    best = 0.0
+    for _ in range(3):
+        calls = 0
+        synchronize(device)
+        start = time.perf_counter()
+        while True:
+            a @ b
+            calls += 1
+            synchronize(device)
+            elapsed = time.perf_counter() - start
+            if elapsed >= min_time_s / 3:
+                break
+        best = max(best, calls * flops_per_call / elapsed)
+    return best

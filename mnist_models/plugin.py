@@ -7,7 +7,6 @@ installs mnist-models. It does nothing unless a test asks for its fixtures.
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 from pathlib import Path
 
@@ -16,7 +15,6 @@ import pytest
 from .profiles import PROFILES
 
 _CONFIG_KEY = pytest.StashKey["SuiteOptions"]()
-_SUITE_KEY = pytest.StashKey[object]()
 _JSON_KEY = pytest.StashKey[dict]()
 _SUMMARY_KEY = pytest.StashKey[list]()
 
@@ -51,15 +49,12 @@ class SuiteOptions:
         if self._resolved is None:
             from .cache import default_cache_dir
             from .device import resolve_device, set_threads
-            from .registry import UnknownModelError, list_models, resolve_models
+            from .registry import UnknownModelError, resolve_models
             from .suite import SuiteConfig
 
             try:
                 device = resolve_device(self.device_name)
-                if self.patterns:
-                    specs = resolve_models(self.patterns)
-                else:
-                    specs = [s for s in resolve_models(list_models()) if not s.parametric]
+                specs = resolve_models(self.patterns or ["*"])
             except (UnknownModelError, ValueError) as exc:
                 raise pytest.UsageError(str(exc)) from None
             self._resolved = SuiteConfig(
@@ -122,30 +117,58 @@ def _parse_seeds(text: str) -> tuple[int, ...]:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("mnist-models", "mnist-models benchmark suite")
-    group.addoption("--mnist-profile", choices=sorted(PROFILES), default="quick",
-                    help="smoke (seconds), quick (default: every model in ~15 min on 2 CPU cores) or full (the notebook's protocol)")  # fmt: skip
-    group.addoption("--mnist-models", action="append", metavar="PATTERNS",
-                    help="comma-separated fnmatch patterns or parametric names, e.g. 'mlp_*,cnn(channels=(16,32))' (default: all built-in models)")  # fmt: skip
-    group.addoption("--mnist-seeds", default="0", metavar="SEEDS", help="seeds to train with: 0, 0,1,2 or 0-4 (default: 0)")
+    group.addoption(
+        "--mnist-profile",
+        choices=sorted(PROFILES),
+        default="quick",
+        help="smoke (seconds), quick (default: every model in ~15 min on 2 CPU cores) or full (the notebook's protocol)",
+    )
+    group.addoption(
+        "--mnist-models",
+        action="append",
+        metavar="PATTERNS",
+        help="comma-separated fnmatch patterns or parametric names, e.g. 'mlp_*,cnn(channels=(16,32))' (default: all built-in models)",
+    )
+    group.addoption(
+        "--mnist-seeds", default="0", metavar="SEEDS", help="seeds to train with: 0, 0,1,2 or 0-4 (default: 0)"
+    )
     group.addoption("--mnist-device", default="auto", metavar="DEVICE", help="auto (default), cpu, cuda, cuda:N or mps")
-    group.addoption("--mnist-dataset", choices=["mnist", "fashion-mnist"], default="mnist", help="dataset (default: mnist)")
-    group.addoption("--mnist-data-dir", metavar="DIR", help="data root (default: $MNIST_MODELS_DATA or ~/.cache/mnist-models)")
-    group.addoption("--mnist-cache-dir", metavar="DIR",
-                    help="trained-weight cache (default: $MNIST_MODELS_CACHE or ~/.cache/mnist-models/weights)")  # fmt: skip
+    group.addoption(
+        "--mnist-dataset", choices=["mnist", "fashion-mnist"], default="mnist", help="dataset (default: mnist)"
+    )
+    group.addoption(
+        "--mnist-data-dir", metavar="DIR", help="data root (default: $MNIST_MODELS_DATA or ~/.cache/mnist-models)"
+    )
+    group.addoption(
+        "--mnist-cache-dir",
+        metavar="DIR",
+        help="trained-weight cache (default: $MNIST_MODELS_CACHE or ~/.cache/mnist-models/weights)",
+    )
     group.addoption("--mnist-threads", type=int, metavar="N", help="CPU threads for torch (default: torch's choice)")
-    group.addoption("--mnist-offline", action="store_true", help="do not try the dataset mirrors; use the offline route")
-    group.addoption("--mnist-report", metavar="DIR",
-                    help="where to write the report after a run that saves results (default: reports/<run name>)")  # fmt: skip
+    group.addoption(
+        "--mnist-offline", action="store_true", help="do not try the dataset mirrors; use the offline route"
+    )
+    group.addoption(
+        "--mnist-report",
+        metavar="DIR",
+        help="where to write the report after a run that saves results (default: reports/<run name>)",
+    )
     group.addoption("--mnist-no-report", action="store_true", help="do not write a report after the run")
-    group.addoption("--mnist-fail-on", action="append", metavar="RULE",
-                    help="with --benchmark-compare: fail on accuracy:0.3pp or time:median:15%% against the baseline; repeatable")  # fmt: skip
+    group.addoption(
+        "--mnist-fail-on",
+        action="append",
+        metavar="RULE",
+        help="with --benchmark-compare: fail on accuracy:0.3pp or time:median:15%% against the baseline; repeatable",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     options = SuiteOptions(config)
     config.stash[_CONFIG_KEY] = options
-    explicit = any(config.getoption(name) not in (None, default) for name, default in
-                   (("mnist_models", None), ("mnist_device", "auto")))  # fmt: skip
+    explicit = any(
+        config.getoption(name) not in (None, default)
+        for name, default in (("mnist_models", None), ("mnist_device", "auto"))
+    )
     if explicit:
         options.resolve()  # the user asked: check names and device before anything trains
 
@@ -186,7 +209,9 @@ def mnist(mnist_config):
     from .data import DataError, load_dataset
 
     try:
-        data = load_dataset(mnist_config.dataset, mnist_config.data_dir, device=mnist_config.device, offline=mnist_config.offline)
+        data = load_dataset(
+            mnist_config.dataset, mnist_config.data_dir, device=mnist_config.device, offline=mnist_config.offline
+        )
     except DataError as exc:
         pytest.exit(f"mnist-models: cannot load the dataset:\n{exc}", returncode=pytest.ExitCode.USAGE_ERROR)
     subset = mnist_config.profile.subset
@@ -198,9 +223,7 @@ def mnist_suite(pytestconfig: pytest.Config, mnist_config, mnist):
     """The session's :class:`~mnist_models.suite.Suite`: weight cache, trained models, timed callables."""
     from .suite import Suite
 
-    suite = Suite(mnist_config, mnist, on_progress=_progress(pytestconfig))
-    pytestconfig.stash[_SUITE_KEY] = suite
-    return suite
+    return Suite(mnist_config, mnist, on_progress=_progress(pytestconfig))
 
 
 @pytest.fixture
@@ -211,28 +234,20 @@ def trained_model(mnist_case, mnist_suite):
 
 
 def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict) -> None:
+    """Static facts only: pytest-benchmark warns when a baseline's machine_info differs."""
     import torch
 
+    from . import __version__
+    from .device import device_name
     from .suite import versions
 
     options = config.stash.get(_CONFIG_KEY, None)
-    info = {**versions(), "threads": torch.get_num_threads(), "cuda": torch.version.cuda,
+    info = {**versions(), "mnist_models": __version__, "threads": torch.get_num_threads(), "cuda": torch.version.cuda,
             "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None}  # fmt: skip
-    if options is not None and options._resolved is not None:
-        from .device import device_name
-
-        info["device"] = str(options._resolved.device)
-        info["device_name"] = device_name(options._resolved.device)
-        info["profile"] = options._resolved.profile.name
-    info["mnist_models"] = _package_version()
-    info["hostname_cpu_count"] = os.cpu_count()
+    if options is not None:
+        device = options.resolve().device
+        info["device"], info["device_name"] = str(device), device_name(device)
     machine_info["mnist_models"] = info
-
-
-def _package_version() -> str:
-    from . import __version__
-
-    return __version__
 
 
 # --- Report and accuracy gate after the run ----------------------------------------------------------
@@ -245,11 +260,13 @@ def pytest_benchmark_update_json(config: pytest.Config, benchmarks, output_json:
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """Runs after pytest-benchmark has saved the run: build the report, apply ``--mnist-fail-on``."""
     config = session.config
-    output = config.stash.get(_JSON_KEY, None)
     options = config.stash.get(_CONFIG_KEY, None)
-    if output is None or options is None or hasattr(config, "workerinput"):
+    if options is None or hasattr(config, "workerinput"):
         return
-    if options.no_report and not options.fail_on:
+    output = config.stash.get(_JSON_KEY, None)
+    if output is None and options.fail_on:
+        output = _unsaved_json(config)  # a gate needs no saved run
+    if output is None or (options.no_report and not options.fail_on):
         return
     from .report.build import build_report
     from .report.runs import ReportError, load_run, parse_run
@@ -257,7 +274,13 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     lines: list[str] = []
     config.stash[_SUMMARY_KEY] = lines
     saved = _saved_path(config)
-    name = saved.stem if saved else Path(config.getoption("benchmark_json").name).stem if config.getoption("benchmark_json") else "run"
+    name = (
+        saved.stem
+        if saved
+        else Path(config.getoption("benchmark_json").name).stem
+        if config.getoption("benchmark_json")
+        else "run"
+    )
     try:
         run = parse_run(output, name)
         baseline = load_run(_baseline_path(config, saved)) if options.fail_on else None
@@ -285,6 +308,16 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
             lines.append(f"accuracy/time gate: within thresholds against {baseline.name}")
 
 
+def _unsaved_json(config: pytest.Config) -> dict | None:
+    """This session's results as pytest-benchmark would save them, when it was not asked to save."""
+    session = getattr(config, "_benchmarksession", None)
+    if session is None or not session.benchmarks:
+        return None
+    return config.hook.pytest_benchmark_generate_json(
+        config=config, benchmarks=session.benchmarks, include_data=False, machine_info={}, commit_info={}
+    )
+
+
 def _storage_dir(config: pytest.Config) -> Path:
     return Path(str(config.getoption("benchmark_storage")).removeprefix("file://")).expanduser()
 
@@ -303,7 +336,9 @@ def _baseline_path(config: pytest.Config, saved: Path | None) -> Path:
 
     wanted = config.getoption("benchmark_compare")
     if wanted is True or wanted == "":
-        runs = sorted((p for p in _storage_dir(config).glob("*/[0-9][0-9][0-9][0-9]_*.json") if p != saved), key=lambda p: p.name)
+        runs = sorted(
+            (p for p in _storage_dir(config).glob("*/[0-9][0-9][0-9][0-9]_*.json") if p != saved), key=lambda p: p.name
+        )
         if not runs:
             raise ReportError(f"no baseline run in {_storage_dir(config)} to gate against")
         return runs[-1]

@@ -103,7 +103,11 @@ class BenchmarkRecord:
     steps_per_round: int | None = None
     latency_p50_ms: float | None = None
     latency_p99_ms: float | None = None
-    achieved_flops: float | None = None
+    achieved_flops: float | None = None  # FLOPs per image x images/s
+    peak_flops: float | None = None  # the session's measured fp32 matmul rate (FLOP/s)
+    peak_fraction: float | None = None  # achieved_flops / peak_flops
+    engine_loop: str | None = None  # engine group: "ours" or "notebook"
+    engine_speedup: float | None = None  # engine group: our images/s over the notebook loop's
     round_times_s: list[float] = field(default_factory=list)
     schema: str = SCHEMA
 

@@ -92,9 +92,7 @@ class Registry:
         base, kwargs = parse_model_name(name)
         spec = self._specs.get(base)
         if spec is None:
-            raise UnknownModelError(
-                f"unknown model {base!r}; registered models are: {', '.join(self.names())}"
-            )
+            raise UnknownModelError(f"unknown model {base!r}; registered models are: {', '.join(self.names())}")
         if not kwargs:
             return spec
         if not spec.parametric:
@@ -210,7 +208,9 @@ def create_model(name: str, **overrides: Any) -> nn.Module:
 def resolve_models(patterns: list[str]) -> list[ModelSpec]:
     """Expand patterns and parametric names into specs, in order, without duplicates.
 
-    A pattern that matches nothing is an error naming the valid models.
+    Wildcards leave out parametric families (``mlp``, ``cnn``): name them exactly, or
+    with arguments, to include them. A pattern that matches nothing is an error
+    naming the valid models.
     """
     _ensure_builtins()
     specs: dict[str, ModelSpec] = {}
@@ -219,7 +219,7 @@ def resolve_models(patterns: list[str]) -> list[ModelSpec]:
             spec = _REGISTRY.get(pattern)
             specs.setdefault(spec.display_name, spec)
             continue
-        names = _REGISTRY.names(pattern)
+        names = [n for n in _REGISTRY.names(pattern) if n == pattern or not _REGISTRY.get(n).parametric]
         if not names:
             raise UnknownModelError(
                 f"no registered model matches {pattern!r}; registered models are: {', '.join(_REGISTRY.names())}"

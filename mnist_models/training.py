@@ -100,7 +100,9 @@ def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimiz
         return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
     if config.optimizer == "adamw":
         return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
-    return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum, nesterov=True, weight_decay=config.weight_decay)
+    return torch.optim.SGD(
+        params, lr=config.lr, momentum=config.momentum, nesterov=True, weight_decay=config.weight_decay
+    )
 
 
 def make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig, total_steps: int):
@@ -169,19 +171,28 @@ def train(
     reached: dict[str, float | None] = {f"{t:.4g}": None for t in config.accuracy_targets}
     stop_reason = "max_epochs"
     elapsed = 0.0
-    bar = tqdm(total=config.max_epochs * steps_per_epoch, desc=description, unit="step", leave=False,
-               disable=(not progress) if progress is not None else None)  # fmt: skip
+    bar = tqdm(
+        total=config.max_epochs * steps_per_epoch,
+        desc=description,
+        unit="step",
+        leave=False,
+        disable=(not progress) if progress is not None else None,
+    )
     try:
         for epoch in range(1, config.max_epochs + 1):
             lr = optimizer.param_groups[0]["lr"]
             model.train()
             batches = _counted(iterate_batches(n, config.batch_size, generator, device), bar)
             with SyncTimer(device) as clock:
-                loss_sum, correct = train_steps(model, optimizer, scheduler, x_train, data.y_train, batches, config.label_smoothing)
+                loss_sum, correct = train_steps(
+                    model, optimizer, scheduler, x_train, data.y_train, batches, config.label_smoothing
+                )
             with SyncTimer(device) as eval_clock:
                 val_loss, val_acc = loss_and_accuracy(model, data.x_val, data.y_val)
             elapsed += clock.elapsed
-            record = EpochRecord(epoch, float(loss_sum) / n, float(correct) / n, val_loss, val_acc, clock.elapsed, eval_clock.elapsed, lr)
+            record = EpochRecord(
+                epoch, float(loss_sum) / n, float(correct) / n, val_loss, val_acc, clock.elapsed, eval_clock.elapsed, lr
+            )
             history.append(record)
             for key in reached:
                 if reached[key] is None and val_acc >= float(key):

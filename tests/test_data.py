@@ -75,7 +75,7 @@ def test_batches_are_seeded_slices_of_a_permutation():
 
     first = epoch(3)
     assert [len(b) for b in first] == [4, 4, 2]
-    assert sorted(sum(first, [])) == list(range(10))
+    assert sorted(i for batch in first for i in batch) == list(range(10))
     assert epoch(3) == first
     assert epoch(4) != first
 
@@ -116,7 +116,7 @@ def test_damaged_idx_file_is_named_with_the_fix(copied_root, name, transform, me
 
 def test_missing_file_without_download_says_how_to_fetch(copied_root):
     (raw_dir(copied_root, MNIST) / "train-labels-idx1-ubyte").unlink()
-    with pytest.raises(DataError, match="train-labels-idx1-ubyte: missing. Run `mnist-models data fetch"):
+    with pytest.raises(DataError, match=r"train-labels-idx1-ubyte: missing\. Run `mnist-models data fetch"):
         load_dataset("mnist", copied_root, download=False)
 
 
@@ -157,7 +157,7 @@ def test_pickle_loader_refuses_anything_but_numpy():
     import pickle
 
     payload = pickle.dumps(print)
-    with pytest.raises(pickle.UnpicklingError, match="refusing to load builtins.print"):
+    with pytest.raises(pickle.UnpicklingError, match=r"refusing to load builtins\.print"):
         sources._NumpyOnlyUnpickler(io.BytesIO(payload)).load()
 
 
@@ -187,7 +187,7 @@ def _gz_dir(src: Path, dst: Path) -> Path:
 def test_wrong_files_in_a_fashion_directory_fail_the_content_check(data_root, tmp_path):
     # MNIST files are valid IDX but not Fashion-MNIST: the uncompressed MD5 says so.
     folder = _gz_dir(raw_dir(data_root[0], MNIST), tmp_path / "gz")
-    with pytest.raises(DataError, match="train-images-idx3-ubyte from .*checksum mismatch"):
+    with pytest.raises(DataError, match=r"train-images-idx3-ubyte from .*checksum mismatch"):
         fetch_dataset("fashion-mnist", tmp_path / "root", source_dir=folder)
     assert not (tmp_path / "root" / "FashionMNIST" / "raw" / "train-images-idx3-ubyte").exists()
 
@@ -197,7 +197,7 @@ def test_corrupt_gzip_is_named(tmp_path):
     folder.mkdir()
     for name in IDX_FILES:
         (folder / f"{name}.gz").write_bytes(b"\x1f\x8b broken")
-    with pytest.raises(DataError, match="train-images-idx3-ubyte.gz: not a valid gzip file"):
+    with pytest.raises(DataError, match=r"train-images-idx3-ubyte\.gz: not a valid gzip file"):
         fetch_dataset("fashion-mnist", tmp_path / "root", source_dir=folder)
 
 

@@ -84,6 +84,9 @@ def test_parse_model_name_is_literal_only():
 def test_resolve_models_expands_patterns_in_order_without_duplicates():
     specs = resolve_models(["mlp_6*", "mlp_64", "cnn(channels=(8,))"])
     assert [s.display_name for s in specs] == ["mlp_64", "cnn(channels=(8,),dropout=0.25,hidden=128)"]
+    # wildcards leave parametric families out; an exact name brings one in with its defaults
+    assert "mlp" not in [s.name for s in resolve_models(["mlp*"])]
+    assert [s.display_name for s in resolve_models(["mlp"])] == ["mlp(depth=2,width=128)"]
     with pytest.raises(UnknownModelError, match="no registered model matches 'vit\\*'"):
         resolve_models(["vit*"])
 

@@ -18,9 +18,18 @@ from mnist_models.report.runs import ReportError, load_run
 
 SMOKE = Path(__file__).parent / "data" / "smoke_run.json"
 FIGURES = [
-    "01_accuracy.png", "02_loss.png", "03_per_class.png", "04_complexity.png", "05_learning_curves.png",
-    "06_efficiency.png", "07_inference.png", "08_accuracy_vs_latency.png", "09_confusion.png", "10_significance.png",
-]  # fmt: skip
+    "01_accuracy.png",
+    "02_loss.png",
+    "03_per_class.png",
+    "04_complexity.png",
+    "05_learning_curves.png",
+    "06_efficiency.png",
+    "07_inference.png",
+    "08_accuracy_vs_latency.png",
+    "09_confusion.png",
+    "10_significance.png",
+    "11_engine.png",
+]
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +78,11 @@ def test_summary_numbers_match_the_json(report_dir, smoke):
         assert float(row["ci_low"]) == pytest.approx(info["outcome"]["test"]["ci_low"])
         assert int(row["params"]) == info["params"]
         assert float(row["train_time_s"]) == pytest.approx(info["outcome"]["train_time_s"])
-        latency = next(b["extra_info"] for b in smoke["benchmarks"] if b["group"] == "latency" and b["extra_info"]["model"] == model)
+        latency = next(
+            b["extra_info"]
+            for b in smoke["benchmarks"]
+            if b["group"] == "latency" and b["extra_info"]["model"] == model
+        )
         assert float(row["latency_p50_ms"]) == pytest.approx(latency["latency_p50_ms"])
     accuracies = [float(r["test_accuracy"]) for r in rows.values()]
     assert accuracies == sorted(accuracies, reverse=True)
@@ -141,8 +154,20 @@ def _scale_times(data, factor, groups=None):
 
 
 def test_identical_runs_pass_every_gate(tmp_path, capsys):
-    code = main(["report", str(SMOKE), "--compare", str(SMOKE), "--out", str(tmp_path / "r"),
-                 "--fail-on", "time:median:15%", "--fail-on", "accuracy:0.3pp"])  # fmt: skip
+    code = main(
+        [
+            "report",
+            str(SMOKE),
+            "--compare",
+            str(SMOKE),
+            "--out",
+            str(tmp_path / "r"),
+            "--fail-on",
+            "time:median:15%",
+            "--fail-on",
+            "accuracy:0.3pp",
+        ]
+    )
     assert code == 0
     assert "within thresholds" in capsys.readouterr().out
     with (tmp_path / "r" / "comparison.csv").open() as fh:
@@ -154,7 +179,9 @@ def test_identical_runs_pass_every_gate(tmp_path, capsys):
 
 def test_accuracy_drop_fails_the_gate_and_names_the_model(tmp_path, smoke, capsys):
     current = _write(tmp_path, "worse", _degrade_accuracy(smoke, "mlp_64", 10))  # 1000 test images: -1.0 pp
-    code = main(["report", current, "--compare", str(SMOKE), "--out", str(tmp_path / "r"), "--fail-on", "accuracy:0.3pp"])
+    code = main(
+        ["report", current, "--compare", str(SMOKE), "--out", str(tmp_path / "r"), "--fail-on", "accuracy:0.3pp"]
+    )
     err = capsys.readouterr().err
     assert code == 1
     assert "mlp_64 (seed 0): test accuracy" in err
@@ -162,26 +189,51 @@ def test_accuracy_drop_fails_the_gate_and_names_the_model(tmp_path, smoke, capsy
     assert "McNemar p=0.00195" in err  # 10 discordant pairs, all one way: 2 * 0.5**10
     assert "linear" not in err
     # a looser threshold lets it through
-    assert main(["report", current, "--compare", str(SMOKE), "--out", str(tmp_path / "r2"), "--fail-on", "accuracy:1.5pp"]) == 0
+    assert (
+        main(["report", current, "--compare", str(SMOKE), "--out", str(tmp_path / "r2"), "--fail-on", "accuracy:1.5pp"])
+        == 0
+    )
 
 
 def test_slower_run_fails_the_time_gate_only_in_the_named_groups(tmp_path, smoke, capsys):
     current = _write(tmp_path, "slower", _scale_times(smoke, 1.5, groups={"latency"}))
-    assert main(["report", current, "--compare", str(SMOKE), "--out", str(tmp_path / "r"), "--fail-on", "time:median:15%"]) == 1
+    assert (
+        main(["report", current, "--compare", str(SMOKE), "--out", str(tmp_path / "r"), "--fail-on", "time:median:15%"])
+        == 1
+    )
     err = capsys.readouterr().err
     assert "[latency, seed 0]: median time +50.0%" in err
     assert "throughput" not in err
-    assert main(["report", current, "--compare", str(SMOKE), "--out", str(tmp_path / "r2"),
-                 "--fail-on", "time:median:15%:train-step,throughput"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "report",
+                current,
+                "--compare",
+                str(SMOKE),
+                "--out",
+                str(tmp_path / "r2"),
+                "--fail-on",
+                "time:median:15%:train-step,throughput",
+            ]
+        )
+        == 0
+    )
 
 
 def test_added_and_removed_models_are_reported_not_failed(tmp_path, smoke):
     fewer = copy.deepcopy(smoke)
     fewer["benchmarks"] = [b for b in fewer["benchmarks"] if b["extra_info"]["model"] != "lenet5"]
     path = _write(tmp_path, "fewer", fewer)
-    assert main(["report", path, "--compare", str(SMOKE), "--out", str(tmp_path / "r"), "--fail-on", "accuracy:0.3pp"]) == 0
+    assert (
+        main(["report", path, "--compare", str(SMOKE), "--out", str(tmp_path / "r"), "--fail-on", "accuracy:0.3pp"])
+        == 0
+    )
     assert "Removed since the baseline (not gated): lenet5." in (tmp_path / "r" / "summary.md").read_text()
-    assert main(["report", str(SMOKE), "--compare", path, "--out", str(tmp_path / "r2"), "--fail-on", "accuracy:0.3pp"]) == 0
+    assert (
+        main(["report", str(SMOKE), "--compare", path, "--out", str(tmp_path / "r2"), "--fail-on", "accuracy:0.3pp"])
+        == 0
+    )
     assert "Added since the baseline (not gated): lenet5." in (tmp_path / "r2" / "summary.md").read_text()
 
 
@@ -193,9 +245,13 @@ def test_runs_are_found_by_number_name_and_glob_in_storage(tmp_path, capsys):
     store = f"file://{tmp_path / 'store'}"
     assert main(["report", "--storage", store, "--out", str(tmp_path / "newest")]) == 0
     assert "0002_feature" in (tmp_path / "newest" / "summary.md").read_text()
-    assert main(["report", "0001", "*feature*", "--storage", store, "--out", str(tmp_path / "both"), "--compare", "0001"]) == 0
+    assert (
+        main(["report", "0001", "*feature*", "--storage", store, "--out", str(tmp_path / "both"), "--compare", "0001"])
+        == 0
+    )
     md = (tmp_path / "both" / "summary.md").read_text()
-    assert "mlp_64 [0001_base]" in md and "mlp_64 [0002_feature]" in md
+    assert "mlp_64 [0001_base]" in md
+    assert "mlp_64 [0002_feature]" in md
 
 
 # --- Bad input --------------------------------------------------------------------------------------
@@ -207,8 +263,10 @@ def test_runs_are_found_by_number_name_and_glob_in_storage(tmp_path, capsys):
         (None, "no such file"),
         ('{"benchmarks": [{"name": "x", "stat', "not valid JSON (Unterminated string"),
         ("[1, 2, 3]", "not a pytest-benchmark JSON file"),
-        ('{"benchmarks": [{"name": "test_sum", "group": null, "stats": {}, "extra_info": {}}]}',
-         "none of its 1 benchmarks carries an mnist-models record"),
+        (
+            '{"benchmarks": [{"name": "test_sum", "group": null, "stats": {}, "extra_info": {}}]}',
+            "none of its 1 benchmarks carries an mnist-models record",
+        ),
     ],
 )
 def test_bad_files_exit_2_with_a_clear_message(tmp_path, capsys, content, message):
@@ -258,7 +316,7 @@ def test_partial_run_draws_what_it_can_and_says_what_is_missing(tmp_path, smoke)
     assert not (out / "08_accuracy_vs_latency.png").exists()
     assert (out / "01_accuracy.png").exists()
     notes = (out / "summary.md").read_text()
-    assert "No train-step, latency, throughput cases in these runs" in notes
+    assert "No train-step, latency, throughput, engine cases in these runs" in notes
     assert "figure 8 was not drawn" in notes
 
 
@@ -266,8 +324,12 @@ def test_python_dash_m_entry_point(tmp_path):
     import subprocess
     import sys
 
-    proc = subprocess.run([sys.executable, "-m", "mnist_models.report", str(SMOKE), "--out", str(tmp_path / "r")],
-                          capture_output=True, text=True, check=False)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "mnist_models.report", str(SMOKE), "--out", str(tmp_path / "r")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "r" / "index.html").is_file()
 

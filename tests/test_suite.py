@@ -9,11 +9,38 @@ import pytest
 
 SUITE = Path(__file__).resolve().parents[1] / "benchmarks" / "test_mnist.py"
 RECORD_FIELDS = {
-    "model", "family", "description", "params", "flops_inference", "flops_train_step", "profile", "dataset", "seed",
-    "device", "threads", "outcome", "floor", "floor_passed", "status", "images_per_s", "cache", "schema",
-}  # fmt: skip
+    "model",
+    "family",
+    "description",
+    "params",
+    "flops_inference",
+    "flops_train_step",
+    "profile",
+    "dataset",
+    "seed",
+    "device",
+    "threads",
+    "outcome",
+    "floor",
+    "floor_passed",
+    "status",
+    "images_per_s",
+    "cache",
+    "schema",
+}
 OUTCOME_FIELDS = {"epochs_run", "best_epoch", "history", "test", "train_time_s", "time_to_accuracy", "config"}
-TEST_FIELDS = {"accuracy", "ci_low", "ci_high", "loss", "per_class_accuracy", "precision", "recall", "f1", "confusion", "predictions"}
+TEST_FIELDS = {
+    "accuracy",
+    "ci_low",
+    "ci_high",
+    "loss",
+    "per_class_accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "confusion",
+    "predictions",
+}
 
 pytestmark = pytest.mark.slow
 
@@ -24,11 +51,17 @@ def suite(pytester, data_root, tmp_path):
     pytester.makepyfile(test_mnist=SUITE.read_text())
     cache = tmp_path / "weights"
 
-    def run(*args, models="mlp_64,lenet5"):
+    def run(*args, models="mlp_64,lenet5", only=True):
         return pytester.runpytest_subprocess(
-            "--benchmark-only", "--mnist-profile=smoke", f"--mnist-models={models}", f"--mnist-data-dir={data_root[0]}",
-            f"--mnist-cache-dir={cache}", "-p", "no:cacheprovider", *args,
-        )  # fmt: skip
+            *(["--benchmark-only"] if only else []),
+            "--mnist-profile=smoke",
+            f"--mnist-models={models}",
+            f"--mnist-data-dir={data_root[0]}",
+            f"--mnist-cache-dir={cache}",
+            "-p",
+            "no:cacheprovider",
+            *args,
+        )
 
     run.cache = cache
     run.path = pytester.path
@@ -41,17 +74,17 @@ def _benchmarks(path: Path) -> list[dict]:
 
 def test_smoke_run_saves_every_field(suite):
     result = suite("--benchmark-json=out.json")
-    result.assert_outcomes(passed=8)
+    result.assert_outcomes(passed=12)
     result.stdout.fnmatch_lines(["*[[]mnist[]] training lenet5 seed 0*", "*lenet5 seed 0: epoch 1/1*val_acc*"])
     saved = json.loads((suite.path / "out.json").read_text())
     assert saved["machine_info"]["mnist_models"]["torch"]
     benches = saved["benchmarks"]
-    assert {b["group"] for b in benches} == {"train", "train-step", "latency", "throughput"}
+    assert {b["group"] for b in benches} == {"train", "train-step", "latency", "throughput", "engine"}
     for bench in benches:
         info = bench["extra_info"]
-        assert RECORD_FIELDS <= set(info), bench["name"]
-        assert OUTCOME_FIELDS <= set(info["outcome"])
-        assert TEST_FIELDS <= set(info["outcome"]["test"])
+        assert set(info) >= RECORD_FIELDS, bench["name"]
+        assert set(info["outcome"]) >= OUTCOME_FIELDS
+        assert set(info["outcome"]["test"]) >= TEST_FIELDS
         assert info["status"] == "passed"
         assert len(info["outcome"]["test"]["predictions"]) == 1000
         assert info["images_per_s"] > 0
@@ -62,7 +95,7 @@ def test_smoke_run_saves_every_field(suite):
 
 
 def test_second_session_reuses_cached_weights(suite):
-    suite().assert_outcomes(passed=8)
+    suite().assert_outcomes(passed=12)
     again = suite("-k", "latency or throughput", "--benchmark-json=again.json")
     again.assert_outcomes(passed=4)
     assert "[mnist] training" not in again.stdout.str()
@@ -81,7 +114,9 @@ def test_corrupt_cache_entry_is_retrained_with_a_warning(suite):
 
 
 def test_compare_fail_against_a_faster_and_an_identical_baseline(suite):
-    suite("-k", "train_step", "--benchmark-storage=file://store", "--benchmark-save=base", models="linear").assert_outcomes(passed=1)
+    suite(
+        "-k", "train_step", "--benchmark-storage=file://store", "--benchmark-save=base", models="linear"
+    ).assert_outcomes(passed=1)
     [base] = (suite.path / "store").rglob("0001_base.json")
     run = json.loads(base.read_text())
     for bench in run["benchmarks"]:
@@ -89,12 +124,24 @@ def test_compare_fail_against_a_faster_and_an_identical_baseline(suite):
             bench["stats"][key] /= 10
     (base.parent / "0002_fast.json").write_text(json.dumps(run))
 
-    slower = suite("-k", "train_step", "--benchmark-storage=file://store", "--benchmark-compare=0002",
-                   "--benchmark-compare-fail=median:50%", models="linear")  # fmt: skip
+    slower = suite(
+        "-k",
+        "train_step",
+        "--benchmark-storage=file://store",
+        "--benchmark-compare=0002",
+        "--benchmark-compare-fail=median:50%",
+        models="linear",
+    )
     assert slower.ret == 1
-    slower.stdout.fnmatch_lines(["*Performance has regressed*"])
-    same = suite("-k", "train_step", "--benchmark-storage=file://store", "--benchmark-compare=0001",
-                 "--benchmark-compare-fail=median:50%", models="linear")  # fmt: skip
+    assert "Performance has regressed" in slower.stdout.str() + slower.stderr.str()
+    same = suite(
+        "-k",
+        "train_step",
+        "--benchmark-storage=file://store",
+        "--benchmark-compare=0001",
+        "--benchmark-compare-fail=median:50%",
+        models="linear",
+    )
     assert same.ret == 0
 
 
@@ -109,7 +156,7 @@ def test_floor_failure_fails_and_the_record_says_so(suite, pytester):
             return nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
         """
     )
-    result = suite("-k", "test_train", "--benchmark-json=out.json", models="ambitious_linear")
+    result = suite("-k", "test_train and not step", "--benchmark-json=out.json", models="ambitious_linear")
     assert result.ret == 1
     result.stdout.fnmatch_lines(["*ambitious_linear: test accuracy *% is below its floor 99.90% in profile 'smoke'*"])
     [bench] = _benchmarks(suite.path / "out.json")
@@ -118,8 +165,12 @@ def test_floor_failure_fails_and_the_record_says_so(suite, pytester):
 
 
 def test_benchmark_disable_runs_once_and_still_checks_floors(suite):
-    result = suite("--benchmark-disable", "-k", "latency or test_train", models="mlp_64")
-    result.assert_outcomes(passed=2)
+    result = suite(
+        "--benchmark-disable", "-k", "latency or test_train", "--benchmark-json=out.json", models="mlp_64", only=False
+    )
+    result.assert_outcomes(passed=3)  # train, train-step, latency
+    assert "benchmark:" not in result.stdout.str().split("passed")[-1]  # no timing tables
+    assert not (suite.path / "out.json").exists()  # nothing timed, nothing saved
 
 
 @pytest.mark.parametrize(
@@ -138,3 +189,46 @@ def test_usage_errors_stop_before_training(pytester, args, message):
     result = pytester.runpytest_subprocess("--benchmark-only", "-p", "no:cacheprovider", *args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([message])
+
+
+def test_saved_run_writes_a_report_and_prints_its_path(suite):
+    result = suite("--benchmark-autosave", "--benchmark-storage=file://store", models="mlp_64")
+    result.assert_outcomes(passed=6)
+    [saved] = (suite.path / "store").rglob("0001_*.json")
+    report = suite.path / "reports" / saved.stem
+    result.stdout.fnmatch_lines(["*mnist-models*", f"report: reports/{saved.stem}/index.html"])
+    assert (report / "index.html").is_file()
+    assert (report / "01_accuracy.png").is_file()
+    off = suite("--benchmark-autosave", "--benchmark-storage=file://store", "--mnist-no-report", models="mlp_64")
+    assert "report:" not in off.stdout.str()
+
+
+def test_accuracy_gate_inside_the_pytest_run(suite):
+    store = "--benchmark-storage=file://store"
+    suite("--benchmark-save=base", store, "--mnist-no-report", models="mlp_64").assert_outcomes(passed=6)
+    [base] = (suite.path / "store").rglob("0001_base.json")
+    same = suite(
+        "--benchmark-compare=0001", store, "--mnist-fail-on=accuracy:0.3pp", "--mnist-no-report", models="mlp_64"
+    )
+    assert same.ret == 0
+    same.stdout.fnmatch_lines(["*accuracy/time gate: within thresholds against 0001_base*"])
+    # a baseline that was more accurate: every prediction right
+    run = json.loads(base.read_text())
+    for bench in run["benchmarks"]:
+        test = bench["extra_info"]["outcome"]["test"]
+        test["predictions"], test["accuracy"] = test["labels"], 1.0
+    (base.parent / "0002_perfect.json").write_text(json.dumps(run))
+    worse = suite(
+        "--benchmark-compare=0002", store, "--mnist-fail-on=accuracy:0.3pp", "--mnist-no-report", models="mlp_64"
+    )
+    assert worse.ret == 1
+    worse.stdout.fnmatch_lines(
+        ["*accuracy/time gate FAILED against 0002_perfect*", "*mlp_64 (seed 0): test accuracy 100.00% ->*"]
+    )
+    assert worse.parseoutcomes()["passed"] == 6  # the tests passed; the gate failed the run
+
+
+def test_gate_without_a_baseline_is_a_usage_error(suite):
+    result = suite("--mnist-fail-on=accuracy:0.3pp", models="mlp_64")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--mnist-fail-on needs --benchmark-compare*"])

@@ -36,18 +36,21 @@ def test_history_and_honest_time_accounting(tiny):
     assert [r.epoch for r in result.history] == [1, 2]
     first = result.history[0]
     assert isinstance(first, EpochRecord)
-    assert 0 < first.train_acc <= 1 and 0 < first.val_acc <= 1
-    assert first.train_time_s > 0 and first.eval_time_s > 0
+    assert 0 < first.train_acc <= 1
+    assert 0 < first.val_acc <= 1
+    assert first.train_time_s > 0
+    assert first.eval_time_s > 0
     assert result.train_time_s == pytest.approx(sum(r.train_time_s for r in result.history))
     assert result.stop_reason == "max_epochs"
 
 
 def test_same_seed_same_weights_and_predictions(tiny):
     a, b = _train(tiny, max_epochs=2), _train(tiny, max_epochs=2)
-    for (name, pa), pb in zip(a.model.state_dict().items(), b.model.state_dict().values()):
+    for (name, pa), pb in zip(a.model.state_dict().items(), b.model.state_dict().values(), strict=True):
         assert torch.equal(pa, pb), name
-    assert np.array_equal(evaluate(a.model, tiny.x_test, tiny.y_test).predictions,
-                          evaluate(b.model, tiny.x_test, tiny.y_test).predictions)  # fmt: skip
+    assert np.array_equal(
+        evaluate(a.model, tiny.x_test, tiny.y_test).predictions, evaluate(b.model, tiny.x_test, tiny.y_test).predictions
+    )
     c = _train(tiny, seed=1, max_epochs=2)
     assert not torch.equal(a.model[1].weight, c.model[1].weight)
 

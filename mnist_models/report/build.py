@@ -49,44 +49,91 @@ def _figures(runs: list[Run], items, summary, per_class, significance, context: 
     import pandas as pd
 
     out = [
-        ("01_accuracy.png", "Test accuracy with 95% intervals: which model is most accurate",
-         figures.accuracy_bars(summary, pd.DataFrame(seed_points), colours, context)),
-        ("02_loss.png", "Test loss: how confident and correct each model is", figures.loss_bars(summary, colours, context)),
-        ("03_per_class.png", "Per-class accuracy: which classes each model finds hard", figures.per_class_heatmap(per_class, context)),
-        ("04_complexity.png", "Complexity vs accuracy: what the extra parameters buy",
-         figures.complexity_scatter(summary, colours, context)),
-    ]  # fmt: skip
+        (
+            "01_accuracy.png",
+            "Test accuracy with 95% intervals: which model is most accurate",
+            figures.accuracy_bars(summary, pd.DataFrame(seed_points), colours, context),
+        ),
+        (
+            "02_loss.png",
+            "Test loss: how confident and correct each model is",
+            figures.loss_bars(summary, colours, context),
+        ),
+        (
+            "03_per_class.png",
+            "Per-class accuracy: which classes each model finds hard",
+            figures.per_class_heatmap(per_class, context),
+        ),
+        (
+            "04_complexity.png",
+            "Complexity vs accuracy: what the extra parameters buy",
+            figures.complexity_scatter(summary, colours, context),
+        ),
+    ]
     curves = compute.learning_curves(items)
     if len(curves):
-        out.append(("05_learning_curves.png", "Learning curves: over- or under-fitting, and when to stop",
-                    figures.learning_curves(curves, colours, context)))  # fmt: skip
+        out.append(
+            (
+                "05_learning_curves.png",
+                "Learning curves: over- or under-fitting, and when to stop",
+                figures.learning_curves(curves, colours, context),
+            )
+        )
     else:
         notes.append("No per-epoch history in these runs: figure 5 was not drawn.")
-    out.append(("06_efficiency.png", "Efficiency: accuracy per parameter and per training second",
-                figures.efficiency_bars(summary, colours, context)))  # fmt: skip
+    out.append(
+        (
+            "06_efficiency.png",
+            "Efficiency: accuracy per parameter and per training second",
+            figures.efficiency_bars(summary, colours, context),
+        )
+    )
     if summary["latency_p50_ms"].notna().any() or summary["throughput_img_s"].notna().any():
-        out.append(("07_inference.png", "Inference: batch-1 latency (p50/p99) and batched throughput",
-                    figures.inference_bars(summary, colours, context)))  # fmt: skip
+        out.append(
+            (
+                "07_inference.png",
+                "Inference: batch-1 latency (p50/p99) and batched throughput",
+                figures.inference_bars(summary, colours, context),
+            )
+        )
     else:
         notes.append("No latency or throughput cases in these runs: figure 7 was not drawn.")
     if summary["latency_p50_ms"].notna().any():
-        out.append(("08_accuracy_vs_latency.png", "Accuracy vs latency: the models worth deploying (Pareto front)",
-                    figures.accuracy_vs_latency(summary, colours, context)))  # fmt: skip
+        out.append(
+            (
+                "08_accuracy_vs_latency.png",
+                "Accuracy vs latency: the models worth deploying (Pareto front)",
+                figures.accuracy_vs_latency(summary, colours, context),
+            )
+        )
     else:
         notes.append("No latency cases in these runs: figure 8 was not drawn.")
     matrices = {v.label: np.array(v.seeds()[0].outcome.test.confusion) for v in items}
-    out.append(("09_confusion.png", "Confusion matrices: which classes are mistaken for which",
-                figures.confusion_matrices(matrices, runs[0].benches[0].record.classes, context)))  # fmt: skip
+    out.append(
+        (
+            "09_confusion.png",
+            "Confusion matrices: which classes are mistaken for which",
+            figures.confusion_matrices(matrices, runs[0].benches[0].record.classes, context),
+        )
+    )
     if len(significance) > 1 and significance.notna().any().any():
-        out.append(("10_significance.png", "Pairwise McNemar test: which accuracy differences are real",
-                    figures.significance_heatmap(significance, context)))  # fmt: skip
+        out.append(
+            (
+                "10_significance.png",
+                "Pairwise McNemar test: which accuracy differences are real",
+                figures.significance_heatmap(significance, context),
+            )
+        )
     else:
-        notes.append("The McNemar figure needs at least two models evaluated on the same test images: figure 10 was not drawn.")
+        notes.append(
+            "The McNemar figure needs at least two models evaluated on the same test images: figure 10 was not drawn."
+        )
     return out
 
 
-def build_report(runs: list[Run], directory: str | Path, baseline: Run | None = None,
-                 rules: list[compute.GateRule] | None = None) -> Report:  # fmt: skip
+def build_report(
+    runs: list[Run], directory: str | Path, baseline: Run | None = None, rules: list[compute.GateRule] | None = None
+) -> Report:
     """Write the report for ``runs`` (and the comparison of the last run with ``baseline``) into ``directory``."""
     directory = Path(directory)
     items = compute.variants(runs)
@@ -96,12 +143,23 @@ def build_report(runs: list[Run], directory: str | Path, baseline: Run | None = 
     significance = compute.mcnemar_matrix(items)
     found = compute.insights(summary, per_class, items, significance)
     context = _context(runs)
-    notes = [f"{r.name}: {r.skipped} benchmark(s) without an mnist-models record were ignored." for r in runs if r.skipped]
+    notes = [
+        f"{r.name}: {r.skipped} benchmark(s) without an mnist-models record were ignored." for r in runs if r.skipped
+    ]
     missing = [c for c in compute.CASES if not any(c in v.records for v in items)]
     if missing:
-        notes.append(f"No {', '.join(missing)} cases in these runs; the columns and figures that need them are empty or left out.")
+        notes.append(
+            f"No {', '.join(missing)} cases in these runs; the columns and figures that need them are empty or left out."
+        )
     drawn = _figures(runs, items, summary, per_class, significance, context, notes)
     pngs = [(name, caption, _png(fig)) for name, caption, fig in drawn]
+    extra = []
+    engine = compute.engine_table(items)
+    if len(engine):
+        pngs.append(("11_engine.png", "Engine: our training loop against the notebook-style loop (images/s)",
+                     _png(figures.engine_bars(engine, figures.palette(list(summary["model"])), context))))  # fmt: skip
+        extra.append(("Engine: our training loop vs the notebook's", render.display_engine(engine)))
+        found["engine_speedup"] = {m: float(s) for m, s in zip(engine["model"], engine["speedup"], strict=True)}
 
     comparison = failures = None
     files: dict[str, bytes] = {}
@@ -110,8 +168,13 @@ def build_report(runs: list[Run], directory: str | Path, baseline: Run | None = 
         failures = compute.gate(comparison, rules or []) if rules else None
         files["comparison.csv"] = comparison.to_csv(index=False).encode()
         if (comparison["status"] == "both").any():
-            pngs.append(("comparison.png", f"Delta: {runs[-1].name} against baseline {baseline.name}",
-                         _png(figures.comparison_bars(comparison, f"{baseline.name} → {runs[-1].name} · {context}"))))  # fmt: skip
+            pngs.append(
+                (
+                    "comparison.png",
+                    f"Delta: {runs[-1].name} against baseline {baseline.name}",
+                    _png(figures.comparison_bars(comparison, f"{baseline.name} → {runs[-1].name} · {context}")),
+                )
+            )
         added = comparison.loc[comparison["status"] == "added", "model"].unique()
         removed = comparison.loc[comparison["status"] == "removed", "model"].unique()
         if len(added):
@@ -127,8 +190,12 @@ def build_report(runs: list[Run], directory: str | Path, baseline: Run | None = 
     files["summary.csv"] = summary.to_csv(index=False).encode()
     files["per_class.csv"] = per_class.to_csv().encode()
     files["insights.json"] = json.dumps(found, indent=2).encode()
-    files["summary.md"] = render.markdown(title, context, table, lines, notes, shown_comparison, failures).encode()
-    files["index.html"] = render.html_page(title, context, table, lines, pngs, notes, shown_comparison, failures).encode()
+    files["summary.md"] = render.markdown(
+        title, context, table, lines, notes, shown_comparison, failures, extra
+    ).encode()
+    files["index.html"] = render.html_page(
+        title, context, table, lines, pngs, notes, shown_comparison, failures, extra
+    ).encode()
     for name, _, png in pngs:
         files[name] = png
     written = []

@@ -19,12 +19,23 @@ def add_report_parser(sub) -> None:
         "(0001_baseline, *cpu*), or a path to a JSON file. Exit codes: 0 done, 1 the --fail-on gate failed, 2 bad input.",
     )
     parser.add_argument("runs", nargs="*", metavar="RUN", help="runs to report on (default: the newest saved run)")
-    parser.add_argument("--storage", default=DEFAULT_STORAGE, metavar="DIR",
-                        help="pytest-benchmark storage to look runs up in (default: .benchmarks; file:// accepted)")  # fmt: skip
+    parser.add_argument(
+        "--storage",
+        default=DEFAULT_STORAGE,
+        metavar="DIR",
+        help="pytest-benchmark storage to look runs up in (default: .benchmarks; file:// accepted)",
+    )
     parser.add_argument("--out", metavar="DIR", help="report directory (default: reports/<last run's name>)")
-    parser.add_argument("--compare", metavar="BASELINE", help="baseline run: adds a delta table and figure against the last RUN")
-    parser.add_argument("--fail-on", action="append", default=[], metavar="RULE",
-                        help="with --compare: time:median:15%% (optionally :train-step,latency) or accuracy:0.3pp; repeatable")  # fmt: skip
+    parser.add_argument(
+        "--compare", metavar="BASELINE", help="baseline run: adds a delta table and figure against the last RUN"
+    )
+    parser.add_argument(
+        "--fail-on",
+        action="append",
+        default=[],
+        metavar="RULE",
+        help="with --compare: time:median:15%% (optionally :train-step,latency) or accuracy:0.3pp; repeatable",
+    )
     parser.set_defaults(func=run_report)
 
 
@@ -42,7 +53,9 @@ def run_report(args: argparse.Namespace) -> int:
             [baseline_path] = _one(args.compare, args.storage)
             baseline = load_run(baseline_path)
             if baseline.dataset != runs[-1].dataset:
-                raise ReportError(f"baseline {baseline.name} is on {baseline.dataset} but {runs[-1].name} is on {runs[-1].dataset}")
+                raise ReportError(
+                    f"baseline {baseline.name} is on {baseline.dataset} but {runs[-1].name} is on {runs[-1].dataset}"
+                )
         out = Path(args.out) if args.out else DEFAULT_REPORTS / runs[-1].name
         report = build_report(runs, out, baseline, rules)
     except (ReportError, ValueError) as exc:
@@ -67,7 +80,9 @@ def _one(run_id: str, storage: str) -> list[Path]:
 
     paths = find_runs([run_id], storage)
     if len(paths) > 1:
-        raise ReportError(f"baseline {run_id!r} matches {len(paths)} runs ({', '.join(p.name for p in paths)}); name one")
+        raise ReportError(
+            f"baseline {run_id!r} matches {len(paths)} runs ({', '.join(p.name for p in paths)}); name one"
+        )
     return paths
 
 

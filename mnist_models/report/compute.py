@@ -15,7 +15,7 @@ from statsmodels.stats.contingency_tables import mcnemar
 from ..record import BenchmarkRecord, decode_predictions
 from .runs import Run
 
-CASES = ("train", "train-step", "latency", "throughput")
+CASES = ("train", "train-step", "latency", "throughput", "engine")
 TIME_STATS = ("min", "max", "mean", "median")
 
 
@@ -76,29 +76,33 @@ def summary_table(items: list[Variant]) -> pd.DataFrame:
         acc, low, high, sd = _accuracy_interval(seeds)
         train_time = _median([r.outcome.train_time_s for r in seeds])
         latency = v.records.get("latency", [])
-        rows.append({
-            "model": v.label,
-            "family": first.family,
-            "params": first.params,
-            "flops_inference": first.flops_inference,
-            "flops_train_step": first.flops_train_step,
-            "seeds": len(seeds),
-            "epochs": _median([r.outcome.epochs_run for r in seeds]),
-            "train_time_s": train_time,
-            "test_accuracy": acc,
-            "ci_low": low,
-            "ci_high": high,
-            "accuracy_std": sd,
-            "test_loss": float(np.mean([r.outcome.test.loss for r in seeds])),
-            "latency_p50_ms": _median([r.latency_p50_ms for r in latency]),
-            "latency_p99_ms": _median([r.latency_p99_ms for r in latency]),
-            "throughput_img_s": _median([r.images_per_s for r in v.records.get("throughput", [])]),
-            "train_step_img_s": _median([r.images_per_s for r in v.records.get("train-step", [])]),
-            "acc_per_mparam": acc / (first.params / 1e6),
-            "acc_per_train_s": acc / train_time if train_time and train_time > 0 else math.nan,
-            "floor": first.floor,
-            "floor_passed": all(r.floor_passed for r in seeds),
-        })  # fmt: skip
+        rows.append(
+            {
+                "model": v.label,
+                "family": first.family,
+                "params": first.params,
+                "flops_inference": first.flops_inference,
+                "flops_train_step": first.flops_train_step,
+                "seeds": len(seeds),
+                "epochs": _median([r.outcome.epochs_run for r in seeds]),
+                "train_time_s": train_time,
+                "test_accuracy": acc,
+                "ci_low": low,
+                "ci_high": high,
+                "accuracy_std": sd,
+                "test_loss": float(np.mean([r.outcome.test.loss for r in seeds])),
+                "latency_p50_ms": _median([r.latency_p50_ms for r in latency]),
+                "latency_p99_ms": _median([r.latency_p99_ms for r in latency]),
+                "throughput_img_s": _median([r.images_per_s for r in v.records.get("throughput", [])]),
+                "train_step_img_s": _median([r.images_per_s for r in v.records.get("train-step", [])]),
+                "train_step_peak_fraction": _median([r.peak_fraction for r in v.records.get("train-step", [])]),
+                "throughput_peak_fraction": _median([r.peak_fraction for r in v.records.get("throughput", [])]),
+                "acc_per_mparam": acc / (first.params / 1e6),
+                "acc_per_train_s": acc / train_time if train_time and train_time > 0 else math.nan,
+                "floor": first.floor,
+                "floor_passed": all(r.floor_passed for r in seeds),
+            }
+        )
     table = pd.DataFrame(rows)
     return table.sort_values("test_accuracy", ascending=False, ignore_index=True) if len(table) else table
 
@@ -107,6 +111,23 @@ def per_class_table(items: list[Variant], classes: list[str]) -> pd.DataFrame:
     """Variants x classes: per-class test accuracy, mean over seeds."""
     data = {v.label: np.mean([r.outcome.test.per_class_accuracy for r in v.seeds()], axis=0) for v in items}
     return pd.DataFrame.from_dict(data, orient="index", columns=classes)
+
+
+def engine_table(items: list[Variant]) -> pd.DataFrame:
+    """Per variant: notebook-loop and our training images/s (median over seeds) and their ratio."""
+    rows = []
+    for v in items:
+        records = v.records.get("engine", [])
+        rates = {
+            loop: _median([r.images_per_s for r in records if r.engine_loop == loop]) for loop in ("notebook", "ours")
+        }
+        if not records or math.isnan(rates["notebook"]) or math.isnan(rates["ours"]):
+            continue
+        first = records[0]
+        rows.append({"model": v.label, "family": first.family, "notebook_img_s": rates["notebook"], "ours_img_s": rates["ours"],
+                     "speedup": rates["ours"] / rates["notebook"],
+                     "ours_peak_fraction": _median([r.peak_fraction for r in records if r.engine_loop == "ours"])})  # fmt: skip
+    return pd.DataFrame(rows)
 
 
 def pareto_front(cost: np.ndarray, score: np.ndarray) -> np.ndarray:
@@ -178,8 +199,9 @@ def insights(summary: pd.DataFrame, per_class: pd.DataFrame, items: list[Variant
         "hardest_class_per_model": {m: str(row.idxmin()) for m, row in per_class.iterrows()},
         "easiest_class_per_model": {m: str(row.idxmax()) for m, row in per_class.iterrows()},
         "family_mean_accuracy": {f: float(g.mean()) for f, g in summary.groupby("family")["test_accuracy"]},
-        "epochs_to_convergence": {v.label: epochs_to_convergence(v.seeds()[0].outcome.history) for v in items
-                                  if v.seeds()[0].outcome.history},  # fmt: skip
+        "epochs_to_convergence": {
+            v.label: epochs_to_convergence(v.seeds()[0].outcome.history) for v in items if v.seeds()[0].outcome.history
+        },
     }
     if summary["acc_per_train_s"].notna().any():
         out["most_time_efficient"] = summary.loc[summary["acc_per_train_s"].idxmax(), "model"]
@@ -194,14 +216,15 @@ def insights(summary: pd.DataFrame, per_class: pd.DataFrame, items: list[Variant
 
 def compare_runs(base: Run, current: Run) -> pd.DataFrame:
     """Per (model, case): time medians with % change and Mann-Whitney p; accuracy change with McNemar p."""
+
     def index(run: Run) -> dict[tuple[str, str], tuple]:
-        return {(b.record.model, b.record.case, b.record.seed): b for b in run.benches}
+        return {(b.record.model, b.record.case, b.record.seed, b.record.engine_loop or ""): b for b in run.benches}
 
     old, new = index(base), index(current)
     rows = []
     for key in sorted(set(old) | set(new)):
-        model, case, seed = key
-        row: dict = {"model": model, "case": case, "seed": seed}
+        model, case, seed, loop = key
+        row: dict = {"model": model, "case": f"{case} ({loop})" if loop else case, "group": case, "seed": seed}
         if key not in old or key not in new:
             row["status"] = "added" if key in new else "removed"
             rows.append(row)
@@ -213,14 +236,27 @@ def compare_runs(base: Run, current: Run) -> pd.DataFrame:
         ta, tb = row["base_median_s"], row["current_median_s"]
         row["time_change_pct"] = (tb / ta - 1) * 100 if ta and tb else math.nan
         times_a, times_b = a.record.round_times_s, b.record.round_times_s
-        row["time_p_value"] = (float(stats.mannwhitneyu(times_a, times_b, alternative="two-sided").pvalue)
-                               if len(times_a) >= 3 and len(times_b) >= 3 else math.nan)  # fmt: skip
+        row["time_p_value"] = (
+            float(stats.mannwhitneyu(times_a, times_b, alternative="two-sided").pvalue)
+            if len(times_a) >= 3 and len(times_b) >= 3
+            else math.nan
+        )
         acc_a, acc_b = a.record.outcome.test, b.record.outcome.test
-        row.update(base_accuracy=acc_a.accuracy, current_accuracy=acc_b.accuracy,
-                   accuracy_change_pp=(acc_b.accuracy - acc_a.accuracy) * 100)  # fmt: skip
+        row.update(
+            base_accuracy=acc_a.accuracy,
+            current_accuracy=acc_b.accuracy,
+            accuracy_change_pp=(acc_b.accuracy - acc_a.accuracy) * 100,
+        )
         same_images = acc_a.labels == acc_b.labels
-        row["accuracy_p_value"] = (mcnemar_p(decode_predictions(acc_a.predictions), decode_predictions(acc_b.predictions),
-                                             decode_predictions(acc_a.labels)) if same_images else math.nan)  # fmt: skip
+        row["accuracy_p_value"] = (
+            mcnemar_p(
+                decode_predictions(acc_a.predictions),
+                decode_predictions(acc_b.predictions),
+                decode_predictions(acc_a.labels),
+            )
+            if same_images
+            else math.nan
+        )
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -242,12 +278,16 @@ class GateRule:
             groups = tuple(g for g in (time_rule[3] or "").split(",") if g)
             unknown = set(groups) - set(CASES)
             if unknown:
-                raise ValueError(f"--fail-on {text!r}: unknown group(s) {sorted(unknown)}; groups are {', '.join(CASES)}")
+                raise ValueError(
+                    f"--fail-on {text!r}: unknown group(s) {sorted(unknown)}; groups are {', '.join(CASES)}"
+                )
             return cls("time", float(time_rule[2]), time_rule[1], groups, text)
         acc_rule = re.fullmatch(r"accuracy:(\d+(?:\.\d+)?)pp", text)
         if acc_rule:
             return cls("accuracy", float(acc_rule[1]), text=text)
-        raise ValueError(f"--fail-on {text!r}: expected time:median:15% (optionally :train-step,latency) or accuracy:0.3pp")
+        raise ValueError(
+            f"--fail-on {text!r}: expected time:median:15% (optionally :train-step,latency) or accuracy:0.3pp"
+        )
 
 
 def gate(comparison: pd.DataFrame, rules: list[GateRule]) -> list[str]:
@@ -273,7 +313,7 @@ def gate(comparison: pd.DataFrame, rules: list[GateRule]) -> list[str]:
                     )
             continue
         for _, row in both.iterrows():
-            if rule.groups and row["case"] not in rule.groups:
+            if rule.groups and row["group"] not in rule.groups:
                 continue
             base_time, current_time = row[f"base_{rule.stat}_s"], row[f"current_{rule.stat}_s"]
             if not base_time or not current_time:

@@ -15,10 +15,17 @@ from .compute import pareto_front
 def palette(models: list[str]) -> dict[str, tuple]:
     """One colour per model, the same in every figure."""
     colours = sns.color_palette("tab20", max(len(models), 1))
-    return dict(zip(sorted(models), colours))
+    return dict(zip(sorted(models), colours, strict=False))
 
 
-def _bars(ax, table: pd.DataFrame, column: str, colours: dict, xerr=None) -> None:
+def _bars(ax, table: pd.DataFrame, column: str, colours: dict, xerr=None, log: bool = False) -> None:
+    """Horizontal bars, first row on top; an empty table leaves a 'no data' note instead."""
+    if table.empty:
+        ax.text(0.5, 0.5, "no data in these runs", ha="center", va="center", transform=ax.transAxes, color="grey")
+        ax.set_yticks([])
+        return
+    if log:
+        ax.set_xscale("log")
     ax.barh(table["model"], table[column], color=[colours[m] for m in table["model"]], xerr=xerr, capsize=3)
     ax.invert_yaxis()
     ax.grid(axis="x", alpha=0.3)
@@ -36,7 +43,7 @@ def accuracy_bars(summary: pd.DataFrame, seed_points: pd.DataFrame, colours: dic
         ax.legend(loc="lower right")
     low = max(0.0, (summary["ci_low"].min() * 100) - 1)
     ax.set_xlim(low, 100)
-    for y, (acc, hi) in enumerate(zip(table["test_accuracy"], summary["ci_high"] * 100)):
+    for y, (acc, hi) in enumerate(zip(table["test_accuracy"], summary["ci_high"] * 100, strict=True)):
         ax.text(hi + 0.05, y, f"{acc:.2f}%", va="center", fontsize=8)
     ax.set_xlabel("test accuracy (%) with 95% interval")
     ax.set_title(f"Test accuracy per model, best first\n{context}")
@@ -58,8 +65,15 @@ def per_class_heatmap(per_class: pd.DataFrame, context: str) -> Figure:
     """3. Per-class test accuracy, models x classes."""
     fig = Figure(figsize=(max(8, 0.9 * per_class.shape[1] + 4), 0.45 * len(per_class) + 2.2), layout="constrained")
     ax = fig.subplots()
-    sns.heatmap(per_class * 100, annot=True, fmt=".1f", cmap="RdYlGn", ax=ax, cbar_kws={"label": "accuracy (%)"},
-                annot_kws={"fontsize": 7})  # fmt: skip
+    sns.heatmap(
+        per_class * 100,
+        annot=True,
+        fmt=".1f",
+        cmap="RdYlGn",
+        ax=ax,
+        cbar_kws={"label": "accuracy (%)"},
+        annot_kws={"fontsize": 7},
+    )
     ax.set_xlabel("class")
     ax.set_ylabel("")
     ax.set_title(f"Per-class test accuracy (%): which classes each model gets wrong\n{context}")
@@ -76,12 +90,26 @@ def complexity_scatter(summary: pd.DataFrame, colours: dict, context: str) -> Fi
     """4. Parameters (log) against accuracy; bubble area = training time; Pareto front dashed."""
     fig = Figure(figsize=(9, 6), layout="constrained")
     ax = fig.subplots()
-    times = summary["train_time_s"].fillna(summary["train_time_s"].median() if summary["train_time_s"].notna().any() else 1)
+    times = summary["train_time_s"].fillna(
+        summary["train_time_s"].median() if summary["train_time_s"].notna().any() else 1
+    )
     sizes = 40 + 600 * times / max(times.max(), 1e-9)
-    ax.scatter(summary["params"], summary["test_accuracy"] * 100, s=sizes, c=[colours[m] for m in summary["model"]],
-               alpha=0.75, edgecolor="black")  # fmt: skip
+    ax.scatter(
+        summary["params"],
+        summary["test_accuracy"] * 100,
+        s=sizes,
+        c=[colours[m] for m in summary["model"]],
+        alpha=0.75,
+        edgecolor="black",
+    )
     for _, row in summary.iterrows():
-        ax.annotate(row["model"], (row["params"], row["test_accuracy"] * 100), fontsize=7, xytext=(5, 5), textcoords="offset points")
+        ax.annotate(
+            row["model"],
+            (row["params"], row["test_accuracy"] * 100),
+            fontsize=7,
+            xytext=(5, 5),
+            textcoords="offset points",
+        )
     _pareto_line(ax, summary["params"], summary["test_accuracy"] * 100)
     ax.set_xscale("log")
     ax.set_xlabel("parameters (log scale)")
@@ -99,7 +127,7 @@ def learning_curves(curves: pd.DataFrame, colours: dict, context: str) -> Figure
     rows = math.ceil(len(models) / cols)
     fig = Figure(figsize=(4 * cols, 3 * rows + 0.8), layout="constrained")
     axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
-    for ax, model in zip(axes, models):
+    for ax, model in zip(axes, models, strict=False):
         h = curves[curves["model"] == model]
         ax.plot(h["epoch"], h["train_acc"] * 100, "o-", color=colours[model], label="train acc")
         ax.plot(h["epoch"], h["val_acc"] * 100, "s--", color=colours[model], label="val acc")
@@ -123,12 +151,10 @@ def efficiency_bars(summary: pd.DataFrame, colours: dict, context: str) -> Figur
     """6. Accuracy per million parameters and per second of training."""
     fig = Figure(figsize=(12, 0.45 * len(summary) + 1.8), layout="constrained")
     left, right = fig.subplots(1, 2)
-    _bars(left, summary.sort_values("acc_per_mparam", ascending=False), "acc_per_mparam", colours)
-    left.set_xscale("log")
+    _bars(left, summary.sort_values("acc_per_mparam", ascending=False), "acc_per_mparam", colours, log=True)
     left.set_xlabel("test accuracy per million parameters (log)")
     table = summary.dropna(subset=["acc_per_train_s"]).sort_values("acc_per_train_s", ascending=False)
-    _bars(right, table, "acc_per_train_s", colours)
-    right.set_xscale("log")
+    _bars(right, table, "acc_per_train_s", colours, log=True)
     right.set_xlabel("test accuracy per second of training (log)")
     fig.suptitle(f"Efficiency: accuracy per parameter and per training second\n{context}")
     return fig
@@ -140,12 +166,12 @@ def inference_bars(summary: pd.DataFrame, colours: dict, context: str) -> Figure
     left, right = fig.subplots(1, 2)
     table = summary.dropna(subset=["latency_p50_ms"]).sort_values("latency_p50_ms")
     _bars(left, table, "latency_p50_ms", colours)
-    left.scatter(table["latency_p99_ms"], table["model"], marker="|", s=200, color="black", label="p99", zorder=3)
-    left.legend(loc="lower right")
+    if not table.empty:
+        left.scatter(table["latency_p99_ms"], table["model"], marker="|", s=200, color="black", label="p99", zorder=3)
+        left.legend(loc="lower right")
     left.set_xlabel("batch-1 latency (ms): bar p50, tick p99")
     table = summary.dropna(subset=["throughput_img_s"]).sort_values("throughput_img_s", ascending=False)
-    _bars(right, table, "throughput_img_s", colours)
-    right.set_xscale("log")
+    _bars(right, table, "throughput_img_s", colours, log=True)
     right.set_xlabel("batched inference throughput (images/s, log)")
     fig.suptitle(f"Inference speed\n{context}")
     return fig
@@ -156,9 +182,21 @@ def accuracy_vs_latency(summary: pd.DataFrame, colours: dict, context: str) -> F
     table = summary.dropna(subset=["latency_p50_ms"])
     fig = Figure(figsize=(9, 6), layout="constrained")
     ax = fig.subplots()
-    ax.scatter(table["latency_p50_ms"], table["test_accuracy"] * 100, s=80, c=[colours[m] for m in table["model"]], edgecolor="black")
+    ax.scatter(
+        table["latency_p50_ms"],
+        table["test_accuracy"] * 100,
+        s=80,
+        c=[colours[m] for m in table["model"]],
+        edgecolor="black",
+    )
     for _, row in table.iterrows():
-        ax.annotate(row["model"], (row["latency_p50_ms"], row["test_accuracy"] * 100), fontsize=7, xytext=(5, 5), textcoords="offset points")
+        ax.annotate(
+            row["model"],
+            (row["latency_p50_ms"], row["test_accuracy"] * 100),
+            fontsize=7,
+            xytext=(5, 5),
+            textcoords="offset points",
+        )
     _pareto_line(ax, table["latency_p50_ms"], table["test_accuracy"] * 100)
     ax.set_xscale("log")
     ax.set_xlabel("batch-1 latency p50 (ms, log)")
@@ -179,9 +217,18 @@ def confusion_matrices(matrices: dict[str, np.ndarray], classes: list[str], cont
     fig = Figure(figsize=(3.6 * cols, 3.4 * rows + 0.8), layout="constrained")
     axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
     short = [c[:6] for c in classes]
-    for ax, model in zip(axes, models):
+    for ax, model in zip(axes, models, strict=False):
         matrix = np.asarray(matrices[model])
-        sns.heatmap(matrix + 0.5, norm=LogNorm(), cmap="Blues", cbar=False, ax=ax, xticklabels=short, yticklabels=short, square=True)
+        sns.heatmap(
+            matrix + 0.5,
+            norm=LogNorm(),
+            cmap="Blues",
+            cbar=False,
+            ax=ax,
+            xticklabels=short,
+            yticklabels=short,
+            square=True,
+        )
         ax.tick_params(labelsize=6)
         ax.set_title(f"{model} ({np.trace(matrix) / matrix.sum():.2%})", fontsize=8)
         ax.set_xlabel("predicted", fontsize=7)
@@ -198,8 +245,17 @@ def significance_heatmap(p_values: pd.DataFrame, context: str) -> Figure:
     fig = Figure(figsize=(0.7 * n + 4, 0.6 * n + 2.5), layout="constrained")
     ax = fig.subplots()
     annot = p_values.map(lambda p: "" if pd.isna(p) else ("<.001" if p < 0.001 else f"{p:.2f}"))
-    sns.heatmap(p_values.astype(float), annot=annot, fmt="", cmap="RdBu", vmin=0, vmax=0.1, ax=ax,
-                cbar_kws={"label": "McNemar p-value (red: significant at 0.05)"}, annot_kws={"fontsize": 7})  # fmt: skip
+    sns.heatmap(
+        p_values.astype(float),
+        annot=annot,
+        fmt="",
+        cmap="RdBu",
+        vmin=0,
+        vmax=0.1,
+        ax=ax,
+        cbar_kws={"label": "McNemar p-value (red: significant at 0.05)"},
+        annot_kws={"fontsize": 7},
+    )
     ax.set_title(f"Are accuracy differences real? Pairwise McNemar test on the shared test images\n{context}")
     return fig
 
@@ -216,10 +272,34 @@ def comparison_bars(comparison: pd.DataFrame, context: str) -> Figure:
     left.invert_yaxis()
     left.set_xlabel("median time change (%, positive = slower)")
     acc = both.drop_duplicates(["model", "seed"])
-    right.barh(acc["model"] + " s" + acc["seed"].astype(str), acc["accuracy_change_pp"],
-               color=["#c0392b" if v < 0 else "#27ae60" for v in acc["accuracy_change_pp"]])  # fmt: skip
+    right.barh(
+        acc["model"] + " s" + acc["seed"].astype(str),
+        acc["accuracy_change_pp"],
+        color=["#c0392b" if v < 0 else "#27ae60" for v in acc["accuracy_change_pp"]],
+    )
     right.axvline(0, color="black", lw=0.8)
     right.invert_yaxis()
     right.set_xlabel("test accuracy change (percentage points)")
     fig.suptitle(f"Current run vs baseline\n{context}")
+    return fig
+
+
+def engine_bars(engine: pd.DataFrame, colours: dict, context: str) -> Figure:
+    """11. Training images/s of the notebook-style loop and ours, with the speedup written on each bar."""
+    table = engine.sort_values("speedup", ascending=False)
+    fig = Figure(figsize=(10, 0.5 * len(table) + 1.8), layout="constrained")
+    ax = fig.subplots()
+    y = np.arange(len(table))
+    ax.barh(
+        y - 0.2, table["notebook_img_s"], height=0.4, color="lightgrey", edgecolor="grey", label="notebook-style loop"
+    )
+    ax.barh(y + 0.2, table["ours_img_s"], height=0.4, color=[colours[m] for m in table["model"]], label="our engine")
+    for i, (rate, speedup) in enumerate(zip(table["ours_img_s"], table["speedup"], strict=True)):
+        ax.text(rate, i + 0.2, f" {speedup:.2f}×", va="center", fontsize=8)
+    ax.set_yticks(y, table["model"])
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.set_xlabel("training images/s at the same batch size (log)")
+    ax.legend(loc="lower right")
+    ax.set_title(f"Engine: our training loop vs the notebook-style loop\n{context}")
     return fig

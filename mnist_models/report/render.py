@@ -22,6 +22,8 @@ SUMMARY_COLUMNS = {
     "throughput_img_s": "img/s",
     "acc_per_mparam": "acc/Mparam",
     "acc_per_train_s": "acc/train s",
+    "train_step_img_s": "train img/s",
+    "peak": "% peak (train/infer)",
     "floor": "floor",
 }
 
@@ -32,6 +34,11 @@ def _num(value, fmt: str) -> str:
     return format(value, fmt)
 
 
+def _percent(fraction) -> str:
+    text = _num(fraction * 100 if fraction is not None else None, ".0f")
+    return text if text == "–" else f"{text}%"
+
+
 def display_summary(summary: pd.DataFrame) -> pd.DataFrame:
     """The summary table formatted for people (the CSV keeps raw numbers)."""
     rows = []
@@ -40,13 +47,26 @@ def display_summary(summary: pd.DataFrame) -> pd.DataFrame:
         if r.seeds > 1:
             acc += f" ±{r.accuracy_std:.2%} sd, {r.seeds} seeds"
         floor = "–" if r.floor is None or pd.isna(r.floor) else f"{r.floor:.2%} {'✓' if r.floor_passed else '✗ FAILED'}"
-        rows.append({
-            "model": r.model, "family": r.family, "params": f"{r.params:,}", "flops_inference": f"{r.flops_inference:,}",
-            "epochs": _num(r.epochs, ".0f"), "train_time_s": _num(r.train_time_s, ".1f"), "accuracy": acc,
-            "test_loss": _num(r.test_loss, ".4f"), "latency_p50_ms": _num(r.latency_p50_ms, ".3f"),
-            "latency_p99_ms": _num(r.latency_p99_ms, ".3f"), "throughput_img_s": _num(r.throughput_img_s, ",.0f"),
-            "acc_per_mparam": _num(r.acc_per_mparam, ".3g"), "acc_per_train_s": _num(r.acc_per_train_s, ".3g"), "floor": floor,
-        })  # fmt: skip
+        rows.append(
+            {
+                "model": r.model,
+                "family": r.family,
+                "params": f"{r.params:,}",
+                "flops_inference": f"{r.flops_inference:,}",
+                "epochs": _num(r.epochs, ".0f"),
+                "train_time_s": _num(r.train_time_s, ".1f"),
+                "accuracy": acc,
+                "test_loss": _num(r.test_loss, ".4f"),
+                "latency_p50_ms": _num(r.latency_p50_ms, ".3f"),
+                "latency_p99_ms": _num(r.latency_p99_ms, ".3f"),
+                "throughput_img_s": _num(r.throughput_img_s, ",.0f"),
+                "acc_per_mparam": _num(r.acc_per_mparam, ".3g"),
+                "acc_per_train_s": _num(r.acc_per_train_s, ".3g"),
+                "train_step_img_s": _num(r.train_step_img_s, ",.0f"),
+                "peak": f"{_percent(r.train_step_peak_fraction)} / {_percent(r.throughput_peak_fraction)}",
+                "floor": floor,
+            }
+        )
     return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS)).rename(columns=SUMMARY_COLUMNS)
 
 
@@ -56,12 +76,20 @@ def display_comparison(comparison: pd.DataFrame) -> pd.DataFrame:
         if r["status"] != "both":
             rows.append({"model": r["model"], "case": r["case"], "seed": r["seed"], "status": r["status"]})
             continue
-        rows.append({
-            "model": r["model"], "case": r["case"], "seed": r["seed"], "status": "both",
-            "base median": _num(r["base_median_s"] * 1e3, ".3f") + " ms", "current median": _num(r["current_median_s"] * 1e3, ".3f") + " ms",
-            "time change": _num(r["time_change_pct"], "+.1f") + "%", "Mann-Whitney p": _num(r["time_p_value"], ".3g"),
-            "accuracy change": _num(r["accuracy_change_pp"], "+.2f") + " pp", "McNemar p": _num(r["accuracy_p_value"], ".3g"),
-        })  # fmt: skip
+        rows.append(
+            {
+                "model": r["model"],
+                "case": r["case"],
+                "seed": r["seed"],
+                "status": "both",
+                "base median": _num(r["base_median_s"] * 1e3, ".3f") + " ms",
+                "current median": _num(r["current_median_s"] * 1e3, ".3f") + " ms",
+                "time change": _num(r["time_change_pct"], "+.1f") + "%",
+                "Mann-Whitney p": _num(r["time_p_value"], ".3g"),
+                "accuracy change": _num(r["accuracy_change_pp"], "+.2f") + " pp",
+                "McNemar p": _num(r["accuracy_p_value"], ".3g"),
+            }
+        )
     return pd.DataFrame(rows).fillna("")
 
 
@@ -82,25 +110,62 @@ def insight_lines(found: dict, classes_word: str = "class") -> list[str]:
     families = found["family_mean_accuracy"]
     if "cnn" in families and "mlp" in families:
         lines.append(f"CNN vs MLP mean test accuracy: {families['cnn']:.2%} vs {families['mlp']:.2%}.")
-    lines.append("Per model, hardest / easiest " + classes_word + ": " + "; ".join(
-        f"{m}: {found['hardest_class_per_model'][m]} / {found['easiest_class_per_model'][m]}" for m in found["hardest_class_per_model"]
-    ) + ".")  # fmt: skip
+    lines.append(
+        "Per model, hardest / easiest "
+        + classes_word
+        + ": "
+        + "; ".join(
+            f"{m}: {found['hardest_class_per_model'][m]} / {found['easiest_class_per_model'][m]}"
+            for m in found["hardest_class_per_model"]
+        )
+        + "."
+    )
     if found.get("epochs_to_convergence"):
-        lines.append("Epochs to convergence (first epoch within 0.5 pp of the best validation accuracy): " + ", ".join(
-            f"{m}: {e}" for m, e in found["epochs_to_convergence"].items()) + ".")  # fmt: skip
+        lines.append(
+            "Epochs to convergence (first epoch within 0.5 pp of the best validation accuracy): "
+            + ", ".join(f"{m}: {e}" for m, e in found["epochs_to_convergence"].items())
+            + "."
+        )
+    speedups = found.get("engine_speedup")
+    if speedups:
+        low, high = min(speedups.values()), max(speedups.values())
+        lines.append(
+            f"Our training loop runs {low:.2f}×–{high:.2f}× the notebook-style loop's images/s at the same batch size."
+        )
     close = found.get("not_significantly_worse_than_best")
     if close:
         lines.append(
             f"Not significantly different from {found['best_model']} (McNemar p ≥ 0.05): "
-            + ", ".join(f"{m} (p={p:.2f})" for m, p in close.items()) + "; their ranking is not established by this run."
-        )  # fmt: skip
+            + ", ".join(f"{m} (p={p:.2f})" for m, p in close.items())
+            + "; their ranking is not established by this run."
+        )
     elif close is not None:
         lines.append(f"Every other model is significantly less accurate than {found['best_model']} (McNemar p < 0.05).")
     return lines
 
 
-def markdown(title: str, context: str, table: pd.DataFrame, lines: list[str], notes: list[str],
-             comparison: pd.DataFrame | None = None, gate: list[str] | None = None) -> str:  # fmt: skip
+def display_engine(engine: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "model": engine["model"],
+            "notebook loop img/s": engine["notebook_img_s"].map(lambda v: _num(v, ",.0f")),
+            "our engine img/s": engine["ours_img_s"].map(lambda v: _num(v, ",.0f")),
+            "speedup": engine["speedup"].map(lambda v: _num(v, ".2f") + "×"),
+            "our % of matmul peak": engine["ours_peak_fraction"].map(_percent),
+        }
+    )
+
+
+def markdown(
+    title: str,
+    context: str,
+    table: pd.DataFrame,
+    lines: list[str],
+    notes: list[str],
+    comparison: pd.DataFrame | None = None,
+    gate: list[str] | None = None,
+    extra: list[tuple[str, pd.DataFrame]] = (),
+) -> str:
     """``summary.md``: fits a CI job summary."""
     parts = [f"# {title}", "", context, ""]
     if gate is not None:
@@ -110,6 +175,8 @@ def markdown(title: str, context: str, table: pd.DataFrame, lines: list[str], no
     parts += ["## Summary", "", table.to_markdown(index=False), ""]
     if lines:
         parts += ["## Insights", ""] + [f"- {line}" for line in lines] + [""]
+    for heading, frame in extra:
+        parts += [f"## {heading}", "", frame.to_markdown(index=False), ""]
     if comparison is not None and not comparison.empty:
         parts += ["## Against the baseline", "", comparison.to_markdown(index=False), ""]
     if notes:
@@ -128,8 +195,17 @@ figure{margin:2rem 0} figure img{max-width:100%;border:1px solid #eee} figcaptio
 """
 
 
-def html_page(title: str, context: str, table: pd.DataFrame, lines: list[str], figures: list[tuple[str, str, bytes]],
-              notes: list[str], comparison: pd.DataFrame | None = None, gate: list[str] | None = None) -> str:  # fmt: skip
+def html_page(
+    title: str,
+    context: str,
+    table: pd.DataFrame,
+    lines: list[str],
+    figures: list[tuple[str, str, bytes]],
+    notes: list[str],
+    comparison: pd.DataFrame | None = None,
+    gate: list[str] | None = None,
+    extra: list[tuple[str, pd.DataFrame]] = (),
+) -> str:
     """``index.html``: one self-contained page; figures are embedded as base64 PNG, each named by file."""
 
     def md_bold(text: str) -> str:
@@ -138,22 +214,35 @@ def html_page(title: str, context: str, table: pd.DataFrame, lines: list[str], f
         return "".join(f"<b>{p}</b>" if i % 2 else p for i, p in enumerate(parts))
 
     body = [f"<h1>{html.escape(title)}</h1>", f"<p class='context'>{html.escape(context)}</p>"]
-    body.append("<nav>" + "".join(f"<a href='#{name}'>{html.escape(caption.split(':')[0])}</a>" for name, caption, _ in figures) + "</nav>")
+    body.append(
+        "<nav>"
+        + "".join(f"<a href='#{name}'>{html.escape(caption.split(':')[0])}</a>" for name, caption, _ in figures)
+        + "</nav>"
+    )
     if gate is not None:
         body.append("<h2>Regression gate</h2>")
-        body.append("<ul>" + "".join(f"<li class='fail'>{html.escape(g)}</li>" for g in gate) + "</ul>" if gate
-                    else "<p class='pass'>Within thresholds.</p>")  # fmt: skip
+        body.append(
+            "<ul>" + "".join(f"<li class='fail'>{html.escape(g)}</li>" for g in gate) + "</ul>"
+            if gate
+            else "<p class='pass'>Within thresholds.</p>"
+        )
     body += ["<h2>Summary</h2>", table.to_html(index=False, border=0, escape=True)]
     if lines:
         body += ["<h2>Insights</h2>", "<ul>" + "".join(f"<li>{md_bold(line)}</li>" for line in lines) + "</ul>"]
+    for heading, frame in extra:
+        body += [f"<h2>{html.escape(heading)}</h2>", frame.to_html(index=False, border=0)]
     if comparison is not None and not comparison.empty:
         body += ["<h2>Against the baseline</h2>", comparison.to_html(index=False, border=0)]
     body.append("<h2>Figures</h2>")
     for name, caption, png in figures:
         data = base64.b64encode(png).decode("ascii")
-        body.append(f"<figure id='{name}'><img src='data:image/png;base64,{data}' alt='{html.escape(caption)}' data-file='{name}'>"
-                    f"<figcaption>{html.escape(caption)} (<a href='{name}'>{name}</a>)</figcaption></figure>")  # fmt: skip
+        body.append(
+            f"<figure id='{name}'><img src='data:image/png;base64,{data}' alt='{html.escape(caption)}' data-file='{name}'>"
+            f"<figcaption>{html.escape(caption)} (<a href='{name}'>{name}</a>)</figcaption></figure>"
+        )
     if notes:
         body += ["<h2>Notes</h2>", "<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>"]
-    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            f"<style>{_CSS}</style></head><body>{''.join(body)}</body></html>")  # fmt: skip
+    return (
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"<style>{_CSS}</style></head><body>{''.join(body)}</body></html>"
+    )

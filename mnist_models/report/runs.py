@@ -72,8 +72,15 @@ def parse_run(data: Any, name: str, path: Path | None = None) -> Run:
     datasets = {b.record.dataset for b in benches}
     if len(datasets) > 1:
         raise ReportError(f"{where}: mixes datasets {sorted(datasets)}; report them separately")
-    return Run(name, path, data.get("datetime", ""), data.get("machine_info", {}), data.get("commit_info", {}),
-               tuple(benches), skipped)  # fmt: skip
+    return Run(
+        name,
+        path,
+        data.get("datetime", ""),
+        data.get("machine_info", {}),
+        data.get("commit_info", {}),
+        tuple(benches),
+        skipped,
+    )
 
 
 def load_run(path: str | Path) -> Run:
@@ -115,7 +122,9 @@ def find_runs(ids: list[str], storage: str | Path = DEFAULT_STORAGE) -> list[Pat
         else:
             matches = _query(FileStorage, storage_path, [run_id]) if storage_path.is_dir() else []
         if not matches:
-            raise ReportError(f"no saved run matches {run_id!r} in {storage_path} (give a run number, name, glob or JSON path)")
+            raise ReportError(
+                f"no saved run matches {run_id!r} in {storage_path} (give a run number, name, glob or JSON path)"
+            )
         paths.extend(m for m in matches if m not in paths)
     return paths
 
@@ -134,7 +143,8 @@ def load_runs(ids: list[str], storage: str | Path = DEFAULT_STORAGE) -> list[Run
     datasets = {r.dataset for r in runs}
     if len(datasets) > 1:
         raise ReportError(
-            "these runs are on different datasets (" + ", ".join(f"{r.name}: {r.dataset}" for r in runs)
+            "these runs are on different datasets ("
+            + ", ".join(f"{r.name}: {r.dataset}" for r in runs)
             + "); a report compares runs on one dataset"
-        )  # fmt: skip
+        )
     return runs

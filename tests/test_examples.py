@@ -1,0 +1,44 @@
+"""The README's examples, run verbatim: the one-epoch Small CNN snippet and a user-registered architecture."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+SUITE = Path(__file__).resolve().parents[1] / "benchmarks" / "test_mnist.py"
+
+pytestmark = pytest.mark.slow
+
+
+def _python_block(after_heading: str) -> str:
+    text = README.read_text()
+    section = text[text.index(after_heading) :]
+    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
+
+
+def test_readme_snippet_trains_small_cnn_to_98_percent_in_one_epoch(data_root):
+    code = _python_block("## Train one model from Python")
+    env = {**os.environ, "MNIST_MODELS_DATA": str(data_root[0])}
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False, timeout=600
+    )
+    assert proc.returncode == 0, proc.stderr
+    accuracy = float(re.search(r"test accuracy: ([\d.]+)", proc.stdout).group(1))
+    assert accuracy >= 0.98, proc.stdout
+
+
+def test_readme_custom_architecture_runs_in_the_suite(pytester, data_root, tmp_path):
+    pytester.makeconftest(_python_block("## Adding your own architecture"))
+    pytester.makepyfile(test_mnist=SUITE.read_text())
+    result = pytester.runpytest_subprocess(
+        "--benchmark-only", "--mnist-profile=smoke", "--mnist-models=tiny_cnn", f"--mnist-data-dir={data_root[0]}",
+        f"--mnist-cache-dir={tmp_path / 'w'}", "-p", "no:cacheprovider", "--benchmark-json=out.json",
+    )  # fmt: skip
+    result.assert_outcomes(passed=6)
+    assert '"model": "tiny_cnn"' in (pytester.path / "out.json").read_text()
