@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +26,11 @@ class Report:
     extra: dict = field(default_factory=dict)
 
 
+def short_name(name: str) -> str:
+    """A run name with any 40-character commit id cut to 8 characters, for titles."""
+    return re.sub(r"(?<![0-9a-f])([0-9a-f]{8})[0-9a-f]{32}(?![0-9a-f])", r"\1", name)
+
+
 def _context(runs: list[Run]) -> str:
     first = runs[0]
     info = first.machine.get("mnist_models", {})
@@ -33,7 +39,10 @@ def _context(runs: list[Run]) -> str:
     text = f"profile {', '.join(sorted({r.profile for r in runs}))} · device {', '.join(devices)}"
     if device:
         text += f" ({device})"
-    return text + f" · dataset {first.dataset} · run{'s' if len(runs) > 1 else ''} {', '.join(r.name for r in runs)}"
+    return (
+        text
+        + f" · dataset {first.dataset} · run{'s' if len(runs) > 1 else ''} {', '.join(short_name(r.name) for r in runs)}"
+    )
 
 
 def _png(fig) -> bytes:
@@ -175,8 +184,14 @@ def build_report(
                     _png(figures.comparison_bars(comparison, f"{baseline.name} → {runs[-1].name} · {context}")),
                 )
             )
-        added = comparison.loc[comparison["status"] == "added", "model"].unique()
-        removed = comparison.loc[comparison["status"] == "removed", "model"].unique()
+        old_models = {b.record.model for b in baseline.benches}
+        new_models = {b.record.model for b in runs[-1].benches}
+        added, removed = sorted(new_models - old_models), sorted(old_models - new_models)
+        partial = comparison[comparison["status"] != "both"]
+        partial = partial[partial["model"].isin(old_models & new_models)]
+        if len(partial):
+            notes.append(f"{len(partial)} case(s) of models in both runs are in only one of them (e.g. "
+                         f"{partial.iloc[0]['model']} {partial.iloc[0]['case']}: {partial.iloc[0]['status']}); not gated.")  # fmt: skip
         if len(added):
             notes.append(f"Added since the baseline (not gated): {', '.join(added)}.")
         if len(removed):

@@ -141,8 +141,12 @@ def learning_curves(curves: pd.DataFrame, colours: dict, context: str) -> Figure
         ax.xaxis.get_major_locator().set_params(integer=True)
     for ax in axes[len(models) :]:
         ax.set_visible(False)
-    handles = axes[0].get_legend_handles_labels()[0] + axes[0].figure.axes[1].get_legend_handles_labels()[0]
-    fig.legend(handles, ["train acc", "val acc", "train loss", "val loss"], loc="outside lower center", ncols=4)
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color="tab:blue", marker="o", ls="-"), Line2D([], [], color="tab:blue", marker="s", ls="--"),
+               Line2D([], [], color="grey", marker="o", ls="-"), Line2D([], [], color="black", marker="s", ls="--")]  # fmt: skip
+    fig.legend(handles, ["train accuracy (model colour)", "validation accuracy", "train loss (right axis)", "validation loss"],
+               loc="outside lower center", ncols=4)  # fmt: skip
     fig.suptitle(f"Learning curves (first seed)\n{context}")
     return fig
 
@@ -239,12 +243,20 @@ def confusion_matrices(matrices: dict[str, np.ndarray], classes: list[str], cont
     return fig
 
 
+def _p_label(p: float) -> str:
+    if pd.isna(p):
+        return ""
+    if p < 0.001:
+        return "<.001"
+    return f"{p:.3f}" if p < 0.01 else f"{p:.2f}"
+
+
 def significance_heatmap(p_values: pd.DataFrame, context: str) -> Figure:
     """10. Pairwise McNemar p-values; cells below 0.05 are significant differences."""
     n = len(p_values)
     fig = Figure(figsize=(0.7 * n + 4, 0.6 * n + 2.5), layout="constrained")
     ax = fig.subplots()
-    annot = p_values.map(lambda p: "" if pd.isna(p) else ("<.001" if p < 0.001 else f"{p:.2f}"))
+    annot = p_values.map(_p_label)
     sns.heatmap(
         p_values.astype(float),
         annot=annot,
