@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import io
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from ..sources import atomic_write_bytes
 from . import compute, figures, render
@@ -26,11 +26,6 @@ class Report:
     extra: dict = field(default_factory=dict)
 
 
-def short_name(name: str) -> str:
-    """A run name with any 40-character commit id cut to 8 characters, for titles."""
-    return re.sub(r"(?<![0-9a-f])([0-9a-f]{8})[0-9a-f]{32}(?![0-9a-f])", r"\1", name)
-
-
 def _context(runs: list[Run]) -> str:
     first = runs[0]
     info = first.machine.get("mnist_models", {})
@@ -41,7 +36,7 @@ def _context(runs: list[Run]) -> str:
         text += f" ({device})"
     return (
         text
-        + f" · dataset {first.dataset} · run{'s' if len(runs) > 1 else ''} {', '.join(short_name(r.name) for r in runs)}"
+        + f" · dataset {first.dataset}\nrun{'s' if len(runs) > 1 else ''} {', '.join(compute.short_name(r.name) for r in runs)}"
     )
 
 
@@ -54,89 +49,45 @@ def _png(fig) -> bytes:
 def _figures(runs: list[Run], items, summary, per_class, significance, context: str, notes: list[str]):
     """(file name, caption, Figure) for every figure the data supports; what is missing goes to ``notes``."""
     colours = figures.palette(list(summary["model"]))
-    seed_points = [{"model": v.label, "accuracy": r.outcome.test.accuracy} for v in items for r in v.seeds()]
-    import pandas as pd
-
-    out = [
-        (
-            "01_accuracy.png",
-            "Test accuracy with 95% intervals: which model is most accurate",
-            figures.accuracy_bars(summary, pd.DataFrame(seed_points), colours, context),
-        ),
-        (
-            "02_loss.png",
-            "Test loss: how confident and correct each model is",
-            figures.loss_bars(summary, colours, context),
-        ),
-        (
-            "03_per_class.png",
-            "Per-class accuracy: which classes each model finds hard",
-            figures.per_class_heatmap(per_class, context),
-        ),
-        (
-            "04_complexity.png",
-            "Complexity vs accuracy: what the extra parameters buy",
-            figures.complexity_scatter(summary, colours, context),
-        ),
-    ]
+    seed_points = pd.DataFrame(
+        [{"model": v.label, "accuracy": r.outcome.test.accuracy} for v in items for r in v.seeds()]
+    )
     curves = compute.learning_curves(items)
-    if len(curves):
-        out.append(
-            (
-                "05_learning_curves.png",
-                "Learning curves: over- or under-fitting, and when to stop",
-                figures.learning_curves(curves, colours, context),
-            )
-        )
-    else:
-        notes.append("No per-epoch history in these runs: figure 5 was not drawn.")
-    out.append(
-        (
-            "06_efficiency.png",
-            "Efficiency: accuracy per parameter and per training second",
-            figures.efficiency_bars(summary, colours, context),
-        )
-    )
-    if summary["latency_p50_ms"].notna().any() or summary["throughput_img_s"].notna().any():
-        out.append(
-            (
-                "07_inference.png",
-                "Inference: batch-1 latency (p50/p99) and batched throughput",
-                figures.inference_bars(summary, colours, context),
-            )
-        )
-    else:
-        notes.append("No latency or throughput cases in these runs: figure 7 was not drawn.")
-    if summary["latency_p50_ms"].notna().any():
-        out.append(
-            (
-                "08_accuracy_vs_latency.png",
-                "Accuracy vs latency: the models worth deploying (Pareto front)",
-                figures.accuracy_vs_latency(summary, colours, context),
-            )
-        )
-    else:
-        notes.append("No latency cases in these runs: figure 8 was not drawn.")
     matrices = {v.label: np.array(v.seeds()[0].outcome.test.confusion) for v in items}
-    out.append(
-        (
-            "09_confusion.png",
-            "Confusion matrices: which classes are mistaken for which",
-            figures.confusion_matrices(matrices, runs[0].benches[0].record.classes, context),
-        )
-    )
-    if len(significance) > 1 and significance.notna().any().any():
-        out.append(
-            (
-                "10_significance.png",
-                "Pairwise McNemar test: which accuracy differences are real",
-                figures.significance_heatmap(significance, context),
-            )
-        )
-    else:
-        notes.append(
-            "The McNemar figure needs at least two models evaluated on the same test images: figure 10 was not drawn."
-        )
+    classes = runs[0].benches[0].record.classes
+    has_latency = bool(summary["latency_p50_ms"].notna().any())
+    has_inference = has_latency or bool(summary["throughput_img_s"].notna().any())
+    has_pairs = len(significance) > 1 and bool(significance.notna().any().any())
+    plan = [  # name, caption, whether the data supports it, how to draw it, the note when it does not
+        ("01_accuracy.png", "Test accuracy with 95% intervals: which model is most accurate", True,
+         lambda: figures.accuracy_bars(summary, seed_points, colours, context), ""),
+        ("02_loss.png", "Test loss: how confident and correct each model is", True,
+         lambda: figures.loss_bars(summary, colours, context), ""),
+        ("03_per_class.png", "Per-class accuracy: which classes each model finds hard", True,
+         lambda: figures.per_class_heatmap(per_class, context), ""),
+        ("04_complexity.png", "Complexity vs accuracy: what the extra parameters buy", True,
+         lambda: figures.complexity_scatter(summary, colours, context), ""),
+        ("05_learning_curves.png", "Learning curves: over- or under-fitting, and when to stop", len(curves) > 0,
+         lambda: figures.learning_curves(curves, colours, context), "No per-epoch history in these runs: figure 5 was not drawn."),
+        ("06_efficiency.png", "Efficiency: accuracy per parameter and per training second", True,
+         lambda: figures.efficiency_bars(summary, colours, context), ""),
+        ("07_inference.png", "Inference: batch-1 latency (p50/p99) and batched throughput", has_inference,
+         lambda: figures.inference_bars(summary, colours, context),
+         "No latency or throughput cases in these runs: figure 7 was not drawn."),
+        ("08_accuracy_vs_latency.png", "Accuracy vs latency: the models worth deploying (Pareto front)", has_latency,
+         lambda: figures.accuracy_vs_latency(summary, colours, context), "No latency cases in these runs: figure 8 was not drawn."),
+        ("09_confusion.png", "Confusion matrices: which classes are mistaken for which", True,
+         lambda: figures.confusion_matrices(matrices, classes, context), ""),
+        ("10_significance.png", "Pairwise McNemar test: which accuracy differences are real", has_pairs,
+         lambda: figures.significance_heatmap(significance, context),
+         "The McNemar figure needs at least two models evaluated on the same test images: figure 10 was not drawn."),
+    ]  # fmt: skip
+    out = []
+    for name, caption, supported, draw, missing in plan:
+        if supported:
+            out.append((name, caption, draw()))
+        else:
+            notes.append(missing)
     return out
 
 
@@ -181,7 +132,12 @@ def build_report(
                 (
                     "comparison.png",
                     f"Delta: {runs[-1].name} against baseline {baseline.name}",
-                    _png(figures.comparison_bars(comparison, f"{baseline.name} → {runs[-1].name} · {context}")),
+                    _png(
+                        figures.comparison_bars(
+                            comparison,
+                            f"{compute.short_name(baseline.name)} → {compute.short_name(runs[-1].name)} · {context}",
+                        )
+                    ),
                 )
             )
         old_models = {b.record.model for b in baseline.benches}

@@ -37,6 +37,11 @@ class Variant:
         return [by_seed[s] for s in sorted(by_seed)]
 
 
+def short_name(name: str) -> str:
+    """A run name with any 40-character commit id cut to 8 characters, for titles."""
+    return re.sub(r"(?<![0-9a-f])([0-9a-f]{8})[0-9a-f]{32}(?![0-9a-f])", r"\1", name)
+
+
 def variants(runs: list[Run]) -> list[Variant]:
     """Group every record by (run, model)."""
     several = len(runs) > 1
@@ -46,7 +51,7 @@ def variants(runs: list[Run]) -> list[Variant]:
         for bench in run.benches:
             grouped[bench.record.model][bench.record.case].append(bench.record)
         for model, records in grouped.items():
-            label = f"{model} [{run.name}]" if several else model
+            label = f"{model} [{short_name(run.name)}]" if several else model
             out.append(Variant(label, run.name, model, dict(records)))
     return out
 
@@ -97,6 +102,10 @@ def summary_table(items: list[Variant]) -> pd.DataFrame:
                 "train_step_img_s": _median([r.images_per_s for r in v.records.get("train-step", [])]),
                 "train_step_peak_fraction": _median([r.peak_fraction for r in v.records.get("train-step", [])]),
                 "throughput_peak_fraction": _median([r.peak_fraction for r in v.records.get("throughput", [])]),
+                **{
+                    f"time_to_{key}_s": _median([r.outcome.time_to_accuracy.get(key) for r in seeds])
+                    for key in ("0.97", "0.98", "0.99")
+                },
                 "acc_per_mparam": acc / (first.params / 1e6),
                 "acc_per_train_s": acc / train_time if train_time and train_time > 0 else math.nan,
                 "floor": first.floor,

@@ -86,38 +86,31 @@ def _pareto_line(ax, x, y) -> None:
     ax.plot(np.asarray(x)[mask][order], np.asarray(y)[mask][order], "--", color="grey", lw=1, label="Pareto front")
 
 
-def complexity_scatter(summary: pd.DataFrame, colours: dict, context: str) -> Figure:
-    """4. Parameters (log) against accuracy; bubble area = training time; Pareto front dashed."""
+def _accuracy_scatter(table: pd.DataFrame, x: str, xlabel: str, colours: dict, title: str, sizes=80) -> Figure:
+    """Test accuracy against a cost on a log axis, points labelled, the Pareto front dashed."""
     fig = Figure(figsize=(9, 6), layout="constrained")
     ax = fig.subplots()
-    times = summary["train_time_s"].fillna(
-        summary["train_time_s"].median() if summary["train_time_s"].notna().any() else 1
-    )
-    sizes = 40 + 600 * times / max(times.max(), 1e-9)
-    ax.scatter(
-        summary["params"],
-        summary["test_accuracy"] * 100,
-        s=sizes,
-        c=[colours[m] for m in summary["model"]],
-        alpha=0.75,
-        edgecolor="black",
-    )
-    for _, row in summary.iterrows():
-        ax.annotate(
-            row["model"],
-            (row["params"], row["test_accuracy"] * 100),
-            fontsize=7,
-            xytext=(5, 5),
-            textcoords="offset points",
-        )
-    _pareto_line(ax, summary["params"], summary["test_accuracy"] * 100)
+    accuracy = table["test_accuracy"] * 100
+    ax.scatter(table[x], accuracy, s=sizes, c=[colours[m] for m in table["model"]], alpha=0.8, edgecolor="black")
+    for model, cost, acc in zip(table["model"], table[x], accuracy, strict=True):
+        ax.annotate(model, (cost, acc), fontsize=7, xytext=(5, 5), textcoords="offset points")
+    _pareto_line(ax, table[x], accuracy)
     ax.set_xscale("log")
-    ax.set_xlabel("parameters (log scale)")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("test accuracy (%)")
     ax.legend(loc="lower right")
     ax.grid(alpha=0.3)
-    ax.set_title(f"Complexity vs accuracy (bubble area = training time)\n{context}")
+    ax.set_title(title)
     return fig
+
+
+def complexity_scatter(summary: pd.DataFrame, colours: dict, context: str) -> Figure:
+    """4. Parameters (log) against accuracy; bubble area = training time; Pareto front dashed."""
+    times = summary["train_time_s"]
+    times = times.fillna(times.median() if times.notna().any() else 1)
+    sizes = 40 + 600 * times / max(times.max(), 1e-9)
+    return _accuracy_scatter(summary, "params", "parameters (log scale)", colours,
+                             f"Complexity vs accuracy (bubble area = training time)\n{context}", sizes)  # fmt: skip
 
 
 def learning_curves(curves: pd.DataFrame, colours: dict, context: str) -> Figure:
@@ -138,6 +131,7 @@ def learning_curves(curves: pd.DataFrame, colours: dict, context: str) -> Figure
         twin.set_ylabel("loss")
         ax.set_title(model, fontsize=9)
         ax.set_xlabel("epoch")
+        ax.set_xlim(0.5, h["epoch"].max() + 0.5)
         ax.xaxis.get_major_locator().set_params(integer=True)
     for ax in axes[len(models) :]:
         ax.set_visible(False)
@@ -184,31 +178,8 @@ def inference_bars(summary: pd.DataFrame, colours: dict, context: str) -> Figure
 def accuracy_vs_latency(summary: pd.DataFrame, colours: dict, context: str) -> Figure:
     """8. Test accuracy against batch-1 latency (p50); Pareto front dashed."""
     table = summary.dropna(subset=["latency_p50_ms"])
-    fig = Figure(figsize=(9, 6), layout="constrained")
-    ax = fig.subplots()
-    ax.scatter(
-        table["latency_p50_ms"],
-        table["test_accuracy"] * 100,
-        s=80,
-        c=[colours[m] for m in table["model"]],
-        edgecolor="black",
-    )
-    for _, row in table.iterrows():
-        ax.annotate(
-            row["model"],
-            (row["latency_p50_ms"], row["test_accuracy"] * 100),
-            fontsize=7,
-            xytext=(5, 5),
-            textcoords="offset points",
-        )
-    _pareto_line(ax, table["latency_p50_ms"], table["test_accuracy"] * 100)
-    ax.set_xscale("log")
-    ax.set_xlabel("batch-1 latency p50 (ms, log)")
-    ax.set_ylabel("test accuracy (%)")
-    ax.grid(alpha=0.3)
-    ax.legend(loc="lower right")
-    ax.set_title(f"Accuracy vs inference latency\n{context}")
-    return fig
+    return _accuracy_scatter(table, "latency_p50_ms", "batch-1 latency p50 (ms, log)", colours,
+                             f"Accuracy vs inference latency\n{context}")  # fmt: skip
 
 
 def confusion_matrices(matrices: dict[str, np.ndarray], classes: list[str], context: str) -> Figure:
