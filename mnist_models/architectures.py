@@ -196,3 +196,32 @@ def cnn(channels: Sequence[int] = (32, 64), hidden: int = 128, dropout: float = 
     if not 1 <= len(channels) <= 4:
         raise ValueError(f"cnn needs 1 to 4 conv blocks (28 -> 1 pixel after 4 poolings), got {channels}")
     return _cnn(channels, [hidden], [dropout])
+
+
+# --- Speedrun ---------------------------------------------------------------------------------
+
+
+def _conv_bn_blocks(channels: Sequence[int]) -> list[nn.Module]:
+    layers: list[nn.Module] = []
+    prev = 1
+    for ch in channels:
+        layers += [nn.Conv2d(prev, ch, 3, padding=1, bias=False), nn.BatchNorm2d(ch), nn.ReLU(), nn.MaxPool2d(2)]
+        prev = ch
+    return layers
+
+
+@register_model(
+    "cnn",
+    "Speedrun: conv3x3+BN 16-32-64 with pooling, linear head; one epoch, batch 128, one-cycle lr 0.02",
+    train={
+        "max_epochs": 1,
+        "patience": None,
+        "batch_size": 128,
+        "lr": 0.02,
+        "schedule": "onecycle",
+        "label_smoothing": 0.1,
+    },
+    profiles={"full": {"epochs": 1, "floor": 0.9865}, "quick": {"epochs": 1, "floor": 0.9865}, "smoke": {"floor": 0.0}},
+)
+def speedrun_cnn() -> nn.Module:
+    return nn.Sequential(*_conv_bn_blocks([16, 32, 64]), nn.Flatten(), nn.Linear(64 * 3 * 3, 10))
