@@ -27,12 +27,17 @@ def mlp_layers(widths: Sequence[int], in_features: int = 784, classes: int = 10)
     return nn.Sequential(*layers)
 
 
-def conv_blocks(channels: Sequence[int], in_channels: int = 1) -> nn.Sequential:
-    """3x3 convolution (padding 1) + ReLU + 2x2 max pooling per entry of ``channels``."""
+def conv_blocks(channels: Sequence[int], in_channels: int = 1, batch_norm: bool = False) -> nn.Sequential:
+    """3x3 convolution (padding 1) [+ BatchNorm] + ReLU + 2x2 max pooling per entry of ``channels``.
+
+    With batch norm the convolution has no bias: the norm's shift replaces it.
+    """
     layers: list[nn.Module] = []
     prev = in_channels
     for ch in channels:
-        layers += [nn.Conv2d(prev, ch, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]
+        layers.append(nn.Conv2d(prev, ch, 3, padding=1, bias=not batch_norm))
+        layers += [nn.BatchNorm2d(ch), nn.ReLU()] if batch_norm else [nn.ReLU()]
+        layers.append(nn.MaxPool2d(2))
         prev = ch
     return nn.Sequential(*layers)
 
@@ -201,15 +206,6 @@ def cnn(channels: Sequence[int] = (32, 64), hidden: int = 128, dropout: float = 
 # --- Speedrun ---------------------------------------------------------------------------------
 
 
-def _conv_bn_blocks(channels: Sequence[int]) -> list[nn.Module]:
-    layers: list[nn.Module] = []
-    prev = 1
-    for ch in channels:
-        layers += [nn.Conv2d(prev, ch, 3, padding=1, bias=False), nn.BatchNorm2d(ch), nn.ReLU(), nn.MaxPool2d(2)]
-        prev = ch
-    return layers
-
-
 @register_model(
     "cnn",
     "Speedrun: conv3x3+BN 16-32-64 with pooling, linear head; one epoch, batch 128, one-cycle lr 0.02",
@@ -224,4 +220,4 @@ def _conv_bn_blocks(channels: Sequence[int]) -> list[nn.Module]:
     profiles={"full": {"epochs": 1, "floor": 0.9865}, "quick": {"epochs": 1, "floor": 0.9865}, "smoke": {"floor": 0.0}},
 )
 def speedrun_cnn() -> nn.Module:
-    return nn.Sequential(*_conv_bn_blocks([16, 32, 64]), nn.Flatten(), nn.Linear(64 * 3 * 3, 10))
+    return nn.Sequential(conv_blocks([16, 32, 64], batch_norm=True), nn.Flatten(), nn.Linear(64 * 3 * 3, 10))
