@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,8 +22,6 @@ class Report:
     notes: list[str]
     insights: dict
     gate_failures: list[str] | None = None  # None: no gate was asked for
-    comparison_rows: int = 0
-    extra: dict = field(default_factory=dict)
 
 
 def _context(runs: list[Run]) -> str:
@@ -173,4 +171,4 @@ def build_report(
     for name, content in files.items():
         atomic_write_bytes(directory / name, content)
         written.append(directory / name)
-    return Report(directory, written, notes, found, failures, 0 if comparison is None else len(comparison))
+    return Report(directory, written, notes, found, failures)
