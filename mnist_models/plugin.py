@@ -17,6 +17,8 @@ from .profiles import PROFILES
 _CONFIG_KEY = pytest.StashKey["SuiteOptions"]()
 _JSON_KEY = pytest.StashKey[dict]()
 _SUMMARY_KEY = pytest.StashKey[list]()
+_PEAK_KEY = pytest.StashKey[float]()
+LEVERS_MARK = "mnist_levers"
 
 
 class SuiteOptions:
@@ -33,6 +35,9 @@ class SuiteOptions:
         self.cache_dir = get("mnist_cache_dir")
         self.threads = get("mnist_threads")
         self.offline = get("mnist_offline")
+        self.precision = get("mnist_precision")
+        self.compile = get("mnist_compile")
+        self.levers = get("mnist_levers")
         if self.threads is not None and self.threads < 1:
             raise pytest.UsageError(f"--mnist-threads must be a positive integer, got {self.threads}")
         self.report_dir = get("mnist_report")
@@ -51,10 +56,13 @@ class SuiteOptions:
             from .device import resolve_device, set_threads
             from .registry import UnknownModelError, resolve_models
             from .suite import SuiteConfig
+            from .training import check_precision
 
             try:
                 device = resolve_device(self.device_name)
                 specs = resolve_models(self.patterns or ["*"])
+                if self.precision:
+                    check_precision(self.precision, device)
             except (UnknownModelError, ValueError) as exc:
                 raise pytest.UsageError(str(exc)) from None
             self._resolved = SuiteConfig(
@@ -67,6 +75,8 @@ class SuiteOptions:
                 cache_dir=Path(self.cache_dir).expanduser() if self.cache_dir else default_cache_dir(),
                 threads=set_threads(self.threads),
                 offline=self.offline,
+                precision=self.precision,
+                compile=self.compile,
             )
         return self._resolved
 
@@ -149,6 +159,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--mnist-offline", action="store_true", help="do not try the dataset mirrors; use the offline route"
     )
     group.addoption(
+        "--mnist-precision",
+        choices=["fp32", "bf16", "fp16"],
+        help="autocast precision for every model's training and timed inference "
+        "(default: each model's own, fp32 for all built-ins; fp16 needs CUDA or MPS)",
+    )
+    group.addoption(
+        "--mnist-compile",
+        action="store_true",
+        help="torch.compile the models for training and timed inference; compile time is recorded apart",
+    )
+    group.addoption(
+        "--mnist-levers",
+        action="store_true",
+        help="also run the 'levers' group: each engine setting (fused optimiser, channels-last, threads, ...) "
+        "switched on and off, measured side by side",
+    )
+    group.addoption(
         "--mnist-report",
         metavar="DIR",
         help="where to write the report after a run that saves results (default: reports/<run name>)",
@@ -163,11 +190,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", f"{LEVERS_MARK}: the levers group; runs only with --mnist-levers")
     options = SuiteOptions(config)
     config.stash[_CONFIG_KEY] = options
     explicit = any(
         config.getoption(name) not in (None, default)
-        for name, default in (("mnist_models", None), ("mnist_device", "auto"))
+        for name, default in (("mnist_models", None), ("mnist_device", "auto"), ("mnist_precision", None))
     )
     if explicit:
         options.resolve()  # the user asked: check names and device before anything trains
@@ -179,6 +207,17 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     suite_config = metafunc.config.stash[_CONFIG_KEY].resolve()
     cases = [(spec, seed) for spec in suite_config.specs for seed in suite_config.seeds]
     metafunc.parametrize("mnist_case", cases, ids=[f"{spec.display_name}-seed{seed}" for spec, seed in cases])
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave the levers group out unless ``--mnist-levers`` asked for it."""
+    options = config.stash.get(_CONFIG_KEY, None)
+    if options is None or options.levers:
+        return
+    dropped = [item for item in items if item.get_closest_marker(LEVERS_MARK)]
+    if dropped:
+        items[:] = [item for item in items if not item.get_closest_marker(LEVERS_MARK)]
+        config.hook.pytest_deselected(items=dropped)
 
 
 def _progress(config: pytest.Config):
@@ -223,7 +262,9 @@ def mnist_suite(pytestconfig: pytest.Config, mnist_config, mnist):
     """The session's :class:`~mnist_models.suite.Suite`: weight cache, trained models, timed callables."""
     from .suite import Suite
 
-    return Suite(mnist_config, mnist, on_progress=_progress(pytestconfig))
+    suite = Suite(mnist_config, mnist, on_progress=_progress(pytestconfig))
+    pytestconfig.stash[_PEAK_KEY] = suite.peak_flops
+    return suite
 
 
 @pytest.fixture
@@ -234,7 +275,7 @@ def trained_model(mnist_case, mnist_suite):
 
 
 def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict) -> None:
-    """Static facts only: pytest-benchmark warns when a baseline's machine_info differs."""
+    """Static facts; the measured peak is added when the run is saved (see ``pytest_benchmark_update_json``)."""
     import torch
 
     from . import __version__
@@ -253,7 +294,27 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
 # --- Report and accuracy gate after the run ----------------------------------------------------------
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_benchmark_compare_machine_info(config, benchmarksession, machine_info: dict, compared_benchmark: dict):
+    """Compare machines on their static facts: the measured matmul peak differs from run to run.
+
+    Runs before pytest-benchmark's own check, which warns on any difference; the
+    baseline's measured values are left out of the (in-memory) copy it compares.
+    """
+    saved = compared_benchmark.get("machine_info")
+    if isinstance(saved, dict) and isinstance(saved.get("mnist_models"), dict):
+        facts = {k: v for k, v in saved["mnist_models"].items() if k not in MEASURED_MACHINE_INFO}
+        compared_benchmark["machine_info"] = {**saved, "mnist_models": facts}
+
+
+MEASURED_MACHINE_INFO = ("matmul_peak_flops",)
+
+
 def pytest_benchmark_update_json(config: pytest.Config, benchmarks, output_json: dict) -> None:
+    peak = config.stash.get(_PEAK_KEY, None)
+    info = output_json.get("machine_info", {}).get("mnist_models")
+    if peak is not None and isinstance(info, dict):
+        info["matmul_peak_flops"] = peak  # measured once this session: the ceiling of every peak_fraction
     config.stash[_JSON_KEY] = output_json
 
 

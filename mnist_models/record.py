@@ -68,6 +68,7 @@ class TrainingOutcome:
     time_to_accuracy: dict[str, float | None]
     config: dict[str, Any]
     test: TestScores
+    compile_time_s: float | None = None  # --mnist-compile: the warm-up that compiled, outside the training clock
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -108,6 +109,11 @@ class BenchmarkRecord:
     peak_fraction: float | None = None  # achieved_flops / peak_flops
     engine_loop: str | None = None  # engine group: "ours" or "notebook"
     engine_speedup: float | None = None  # engine group: our images/s over the notebook loop's
+    precision: str = "fp32"  # autocast precision of the timed work
+    compiled: bool = False  # torch.compile used for the timed work
+    compile_time_s: float | None = None  # this case's compilation (first calls), never inside its timing
+    lever: str | None = None  # levers group: which setting this case changes from the suite's defaults
+    lever_ratio: float | None = None  # levers group: this variant's images/s over the unchanged case's
     round_times_s: list[float] = field(default_factory=list)
     schema: str = SCHEMA
 

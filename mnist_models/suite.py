@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import copy
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -13,16 +13,14 @@ import torchvision
 from torch import nn
 
 from .cache import WeightCache
-from .data import MNISTData, iterate_batches
+from .data import MNISTData, gather, iterate_batches
 from .device import synchronize
 from .evaluation import evaluate
 from .facts import count_parameters, inference_flops, matmul_peak_flops, training_flops
 from .profiles import Profile
 from .record import BenchmarkRecord, TestScores, TrainingOutcome
 from .registry import ModelSpec
-from .training import EpochRecord, TrainConfig, TrainResult, make_optimizer, train, train_steps
-
-WARMUP_STEPS = 3
+from .training import EpochRecord, Stepper, TrainConfig, TrainResult, autocast, make_stepper, train
 
 
 @dataclass(frozen=True)
@@ -38,6 +36,8 @@ class SuiteConfig:
     cache_dir: Path
     threads: int
     offline: bool = False
+    precision: str | None = None  # --mnist-precision: autocast for every model (None: each spec's own, else fp32)
+    compile: bool = False  # --mnist-compile: torch.compile for training and timed inference
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,10 @@ class Suite:
     # --- weights -------------------------------------------------------------------------
 
     def train_config(self, spec: ModelSpec, seed: int) -> TrainConfig:
-        return self.config.profile.train_config(spec, seed)
+        config = self.config.profile.train_config(spec, seed)
+        if self.config.precision is not None:
+            config = config.updated({"precision": self.config.precision})
+        return config.updated({"compile": config.compile or self.config.compile})
 
     def fresh_model(self, spec: ModelSpec, seed: int) -> nn.Module:
         torch.manual_seed(seed)
@@ -85,20 +88,15 @@ class Suite:
             "device_type": self.config.device.type,
         }
 
-    def prepare_training(self, spec: ModelSpec, seed: int) -> tuple[nn.Module, TrainConfig]:
-        """A fresh seeded model and its config, after warming up the kernels on a throwaway copy."""
+    def prepare_training(self, spec: ModelSpec, seed: int) -> tuple[nn.Module, TrainConfig, Stepper]:
+        """A fresh seeded model, its config and its stepper, warmed up (and compiled) before any clock."""
         config = self.train_config(spec, seed)
         model = self.fresh_model(spec, seed)
-        scratch = copy.deepcopy(model)
-        memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
-        scratch.to(memory_format=memory_format)
-        x = self.data.x_train.contiguous(memory_format=memory_format)
-        batches = [torch.arange(config.batch_size, device=self.config.device)] * WARMUP_STEPS
-        train_steps(scratch, make_optimizer(scratch, config), None, x, self.data.y_train, batches)
-        synchronize(self.config.device)
-        return model, config
+        return model, config, make_stepper(model, self.data, config)
 
-    def run_training(self, spec: ModelSpec, seed: int, model: nn.Module, config: TrainConfig) -> TrainResult:
+    def run_training(
+        self, spec: ModelSpec, seed: int, model: nn.Module, config: TrainConfig, stepper: Stepper
+    ) -> TrainResult:
         """The timed part of a ``train`` case: the whole training run, validation included."""
         label = f"{spec.display_name} seed {seed}"
         self._say(f"training {label}: up to {config.max_epochs} epoch(s) on {self.data.describe()}")
@@ -109,7 +107,7 @@ class Suite:
                 f"val_acc {record.val_acc:.4f}  ({record.train_time_s:.1f} s)"
             )
 
-        return train(model, self.data, config, progress=False, on_epoch=report, description=label)
+        return train(model, self.data, config, progress=False, on_epoch=report, description=label, stepper=stepper)
 
     def finish_training(self, spec: ModelSpec, seed: int, result: TrainResult) -> Trained:
         """Evaluate on the test set, remember the weights for this session and write them to the cache."""
@@ -121,6 +119,7 @@ class Suite:
             train_time_s=result.train_time_s,
             history=[asdict(r) for r in result.history],
             time_to_accuracy=result.time_to_accuracy,
+            compile_time_s=result.compile_time_s,
             config=result.config.to_dict(),
             test=TestScores.from_evaluation(evaluation, self._labels),
         )
@@ -148,8 +147,8 @@ class Suite:
             trained = Trained(model.eval(), entry.outcome, "disk")
             self._trained[key] = trained
             return trained
-        model, config = self.prepare_training(spec, seed)
-        return self.finish_training(spec, seed, self.run_training(spec, seed, model, config))
+        model, config, stepper = self.prepare_training(spec, seed)
+        return self.finish_training(spec, seed, self.run_training(spec, seed, model, config, stepper))
 
     # --- timed callables -------------------------------------------------------------------
 
@@ -171,38 +170,40 @@ class Suite:
         per_step = max(self.facts(spec)[2] * batch, 1)
         return int(min(50, max(2, round(self.config.profile.step_target_flop / per_step))))
 
-    def step_runner(self, spec: ModelSpec, seed: int) -> tuple[Callable[[], None], int, int]:
+    def step_runner(
+        self, spec: ModelSpec, seed: int, overrides: dict | None = None, switches: dict | None = None
+    ) -> tuple[Callable[[], None], int, int, float | None]:
         """A callable that runs a fixed number of optimiser steps on a fresh model, warmed up.
 
-        Returns (callable, steps per round, batch size). Batches cycle through a
-        seeded permutation of the training split; the device is synchronised at the
-        end of each call, so the clock covers the queued work.
+        Returns (callable, steps per round, batch size, compile time or None). Batches
+        cycle through one seeded shuffle of the training split; the device is
+        synchronised at the end of each call, so the clock covers the queued work.
+        ``overrides`` change the training config and ``switches`` the stepper's
+        attributes (the levers group).
         """
-        config = self.train_config(spec, seed)
-        model = self.fresh_model(spec, seed).train()
+        config = self.train_config(spec, seed).updated({"schedule": "constant", **(overrides or {})})
+        model = self.fresh_model(spec, seed)
+        stepper = make_stepper(model, self.data, config, warm_up=False)
+        for name, value in (switches or {}).items():
+            setattr(stepper, name, value)
         memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
-        model.to(memory_format=memory_format)
-        x = self.data.x_train.contiguous(memory_format=memory_format)
-        y = self.data.y_train
-        optimizer = make_optimizer(model, config)
-        steps = self.steps_per_round(spec)
+        x, y = self.data.x_train.contiguous(memory_format=memory_format), self.data.y_train
         generator = torch.Generator().manual_seed(seed)
         pool = list(iterate_batches(len(y), config.batch_size, generator, self.config.device))
         pool = [b for b in pool if len(b) == config.batch_size] or pool
+        stepper.warm_up(x, y, [config.batch_size])
+        steps = self.steps_per_round(spec)
         position = [0]
 
         def run() -> None:
             start = position[0]
-            batches = [pool[(start + i) % len(pool)] for i in range(steps)]
+            stepper.run(gather(x, y, pool[(start + i) % len(pool)]) for i in range(steps))  # gathered inside the clock
             position[0] = (start + steps) % len(pool)
-            train_steps(model, optimizer, None, x, y, batches)
             synchronize(self.config.device)
 
-        train_steps(model, optimizer, None, x, y, pool[:WARMUP_STEPS])
-        synchronize(self.config.device)
-        return run, steps, config.batch_size
+        return run, steps, config.batch_size, stepper.compile_time_s
 
-    def engine_runner(self, spec: ModelSpec, seed: int, loop: str) -> tuple[Callable[[], None], int, int]:
+    def engine_runner(self, spec: ModelSpec, seed: int, loop: str) -> tuple[Callable[[], None], int, int, float | None]:
         """Our engine (``loop="ours"``) or the notebook-style loop, same model, data, steps and batch size."""
         if loop == "ours":
             return self.step_runner(spec, seed)
@@ -212,7 +213,15 @@ class Suite:
         steps = self.steps_per_round(spec)
         model = self.fresh_model(spec, seed)
         run = notebook_step_runner(model, self.data.x_train, self.data.y_train, steps, batch, seed, self.config.device)
-        return run, steps, batch
+        return run, steps, batch, None
+
+    def lever_ratio(self, spec: ModelSpec, seed: int, lever, images_per_s: float | None) -> float | None:
+        """This variant's images/s over its baseline's, once the baseline ran in this session."""
+        if images_per_s is None:
+            return None
+        self._engine_rates[(spec.display_name, seed, lever.name)] = images_per_s
+        baseline = self._engine_rates.get((spec.display_name, seed, lever.baseline))
+        return images_per_s / baseline if baseline else None
 
     def engine_speedup(self, spec: ModelSpec, seed: int, loop: str, images_per_s: float | None) -> float | None:
         """Remember each loop's rate; once both are known, our rate over the notebook loop's."""
@@ -223,25 +232,69 @@ class Suite:
         notebook = self._engine_rates.get((spec.display_name, seed, "notebook"))
         return ours / notebook if ours and notebook else None
 
-    def inference_runner(self, model: nn.Module, batch_size: int) -> Callable[[], torch.Tensor]:
-        """A callable for ``batch_size`` test images through ``model`` in eval and inference mode."""
+    def lever_runner(self, spec: ModelSpec, seed: int, trained: Trained, lever) -> tuple[Callable[[], object], dict]:
+        """The callable for one levers-group variant and the record fields it fixes (batch, steps, compile time).
+
+        The variant's thread count, if any, is set for each call and restored after it.
+        """
+        if lever.case == "train-step":
+            run, steps, batch, compile_time = self.step_runner(spec, seed, lever.train, lever.stepper)
+            fields = {"batch_size": batch, "steps_per_round": steps, "images_per_round": steps * batch,
+                      "flops_per_image": self.facts(spec)[2], "compiled": bool(lever.train.get("compile"))}  # fmt: skip
+        else:
+            batch = min(lever.batch_size or self.config.profile.throughput_batch, len(self.data.y_test))
+            run, compile_time = self.inference_runner(trained.model, batch, self.train_config(spec, seed))
+            fields = {"batch_size": batch, "images_per_round": batch, "flops_per_image": self.facts(spec)[1]}
+        fields["compile_time_s"] = compile_time
+        fields["precision"] = lever.train.get("precision", self.train_config(spec, seed).precision)
+        if lever.threads is None:
+            return run, fields
+
+        def with_threads() -> object:
+            before = torch.get_num_threads()
+            torch.set_num_threads(lever.threads)
+            try:
+                return run()
+            finally:
+                torch.set_num_threads(before)
+
+        return with_threads, fields
+
+    def inference_runner(
+        self, model: nn.Module, batch_size: int, config: TrainConfig | None = None
+    ) -> tuple[Callable[[], torch.Tensor], float | None]:
+        """A callable for ``batch_size`` test images through ``model`` in eval and inference mode.
+
+        Under autocast at ``config.precision`` and through ``torch.compile`` with
+        ``config.compile`` (the model's training settings); returns (callable, compile
+        time or None). The first call, which compiles, happens here, outside any timer.
+        """
+        config = config or TrainConfig()
         model.eval()
         x = self.data.x_test[:batch_size].contiguous(memory_format=_memory_format(model))
         device = self.config.device
+        precision = config.precision
+        forward = torch.compile(model, dynamic=False) if config.compile else model
 
         def run() -> torch.Tensor:
-            with torch.inference_mode():
-                out = model(x)
+            with torch.inference_mode(), autocast(precision, device):
+                out = forward(x)
             synchronize(device)
             return out
 
-        run()  # first call outside the timer: lazy initialisation
-        return run
+        start = time.perf_counter()
+        run()  # first call outside the timer: lazy initialisation, compilation
+        compile_time = time.perf_counter() - start if config.compile else None
+        return run, compile_time
 
     # --- records ---------------------------------------------------------------------------
 
     def record(self, case: str, spec: ModelSpec, seed: int, trained: Trained, **measured) -> BenchmarkRecord:
         params, flops_inf, flops_train = self.facts(spec)
+        config = self.train_config(spec, seed)
+        measured.setdefault("precision", config.precision)
+        measured.setdefault("compiled", config.compile)
+        measured.setdefault("threads", self.config.threads)
         if measured.get("achieved_flops"):
             measured["peak_flops"] = self.peak_flops
             measured["peak_fraction"] = measured["achieved_flops"] / self.peak_flops
@@ -260,7 +313,6 @@ class Suite:
             classes=list(self.data.classes),
             seed=seed,
             device=str(self.config.device),
-            threads=self.config.threads,
             outcome=trained.outcome,
             floor=floor,
             floor_passed=floor is None or accuracy >= floor,

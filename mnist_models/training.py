@@ -1,15 +1,19 @@
 """Training with the original notebook's protocol as the default, timed honestly.
 
-Clock boundaries: each epoch's training time runs from just before the first
-batch is drawn to just after the last optimiser step, with the device
+Clock boundaries: each epoch's training time runs from just before the epoch's
+first batch is drawn to just after the last optimiser step, with the device
 synchronised at both ends. Validation, history bookkeeping, best-weight copies
-and progress display happen outside those boundaries.
+and progress display happen outside those boundaries. With ``compile=True`` the
+compilation happens in ``Stepper.warm_up``, which callers run before any clock starts.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Callable, Mapping
+import time
+import warnings
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
@@ -17,12 +21,14 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .data import MNISTData, iterate_batches
-from .device import SyncTimer
+from .data import MNISTData, shuffled_batches
+from .device import SyncTimer, synchronize
 from .evaluation import loss_and_accuracy
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
 SCHEDULES = ("constant", "onecycle", "cosine")
+PRECISIONS = ("fp32", "bf16", "fp16")
+AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,9 @@ class TrainConfig:
     schedule: str = "constant"
     label_smoothing: float = 0.0
     channels_last: bool = True  # a no-op for MLPs; much faster convolutions on CPU
+    fused: bool = True  # the optimiser's fused kernel (else its foreach one)
+    precision: str = "fp32"  # bf16/fp16: autocast for forward and loss (fp16 with a gradient scaler)
+    compile: bool = False  # torch.compile the model's training forward and backward
     seed: int = 0
     accuracy_targets: tuple[float, ...] = (0.97, 0.98, 0.99)
 
@@ -49,6 +58,8 @@ class TrainConfig:
             raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
         if self.schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
         if self.batch_size < 1 or self.max_epochs < 1 or self.lr <= 0:
             raise ValueError("batch_size and max_epochs must be >= 1 and lr > 0")
 
@@ -84,6 +95,7 @@ class TrainResult:
     best_epoch: int  # 1-based epoch whose weights the model holds (the last one if not restored)
     stop_reason: str
     time_to_accuracy: dict[str, float | None] = field(default_factory=dict)
+    compile_time_s: float | None = None  # with config.compile: the warm-up that compiled, outside every clock
 
     @property
     def epochs_run(self) -> int:
@@ -95,14 +107,18 @@ class TrainResult:
 
 
 def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
-    params = model.parameters()
-    if config.optimizer == "adam":
-        return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
-    if config.optimizer == "adamw":
-        return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
-    return torch.optim.SGD(
-        params, lr=config.lr, momentum=config.momentum, nesterov=True, weight_decay=config.weight_decay
-    )
+    """The configured optimiser; its fused kernel when ``config.fused`` and the device has one."""
+    kinds = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
+    settings: dict[str, Any] = {"lr": config.lr, "weight_decay": config.weight_decay}
+    if config.optimizer == "sgd":
+        settings.update(momentum=config.momentum, nesterov=True)
+    params = list(model.parameters())
+    if config.fused:
+        try:
+            return kinds[config.optimizer](params, fused=True, **settings)
+        except RuntimeError as exc:  # no fused kernel for this device or dtype in this torch
+            warnings.warn(f"fused {config.optimizer} unavailable ({exc}); using the foreach kernel", stacklevel=2)
+    return kinds[config.optimizer](params, foreach=True if params else None, **settings)
 
 
 def make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig, total_steps: int):
@@ -114,25 +130,93 @@ def make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig, total_
     return None
 
 
-def train_steps(model, optimizer, scheduler, x, y, batches, label_smoothing: float = 0.0):
-    """Run optimiser steps over ``batches`` (index tensors); return (loss sum, correct) as device tensors.
+def check_precision(precision: str, device: torch.device) -> None:
+    """fp16 autocast needs an accelerator; bf16 runs everywhere (slowly on CPUs without bf16 units)."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    if precision == "fp16" and device.type not in ("cuda", "mps"):
+        raise ValueError(f"fp16 autocast needs a CUDA or MPS device, not {device.type}; use bf16 or fp32")
 
-    Metrics accumulate on the device: nothing here waits for the host.
+
+def autocast(precision: str, device: torch.device):
+    """The autocast context for ``precision`` (a no-op context for fp32)."""
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    return torch.autocast(device.type, dtype=AUTOCAST_DTYPES[precision])
+
+
+class Stepper:
+    """The hot loop: optimiser steps for one model, shared by training and the train-step benchmarks.
+
+    Metrics accumulate on the device; nothing in ``run`` waits for the host (with
+    fp16 the gradient scaler's inf check is the one exception, as in any AMP loop).
     """
-    loss_sum = torch.zeros((), device=x.device)
-    correct = torch.zeros((), device=x.device, dtype=torch.long)
-    for idx in batches:
-        xb, yb = x[idx], y[idx]
-        logits = model(xb)
-        loss = F.cross_entropy(logits, yb, label_smoothing=label_smoothing)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        if scheduler is not None:
-            scheduler.step()
-        loss_sum += loss.detach() * len(idx)
-        correct += (logits.detach().argmax(1) == yb).sum()
-    return loss_sum, correct
+
+    def __init__(self, model: nn.Module, config: TrainConfig, device: torch.device, total_steps: int | None = None):
+        check_precision(config.precision, device)
+        self.model = model
+        self.config = config
+        self.device = device
+        self.forward = torch.compile(model, dynamic=False) if config.compile else model
+        self.optimizer = make_optimizer(model, config)
+        self.scheduler = make_scheduler(self.optimizer, config, total_steps) if total_steps else None
+        self.scaler = torch.amp.GradScaler(device.type) if config.precision == "fp16" else None
+        self.compile_time_s: float | None = None
+        # switches kept only so the levers benchmark can measure what each habit costs
+        self.set_to_none = True  # zero_grad(set_to_none=False) writes zeros into every gradient
+        self.sync_each_step = False  # True: read the loss on the host every step, as the notebook did
+
+    def run(self, batches: Iterable[tuple[torch.Tensor, torch.Tensor]]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Run one optimiser step per ``(images, labels)`` batch; return (loss sum, correct) as device tensors."""
+        model, optimizer, scheduler, scaler = self.forward, self.optimizer, self.scheduler, self.scaler
+        smoothing, set_to_none, sync = self.config.label_smoothing, self.set_to_none, self.sync_each_step
+        loss_sum = torch.zeros((), device=self.device)
+        correct = torch.zeros((), device=self.device, dtype=torch.long)
+        for xb, yb in batches:
+            with autocast(self.config.precision, self.device):
+                logits = model(xb)
+                loss = F.cross_entropy(logits, yb, label_smoothing=smoothing)
+            optimizer.zero_grad(set_to_none=set_to_none)
+            if scaler is None:
+                loss.backward()
+                optimizer.step()
+            else:
+                scaler.scale(loss).backward()
+                scaler.step(optimizer)
+                scaler.update()
+            if scheduler is not None:
+                scheduler.step()
+            loss_sum += loss.detach() * len(yb)
+            if sync:
+                loss.item()
+            correct += (logits.detach().argmax(1) == yb).sum()
+        return loss_sum, correct
+
+    def warm_up(self, x: torch.Tensor, y: torch.Tensor, batch_sizes: Iterable[int], steps: int = 3) -> None:
+        """Run ``steps`` steps per batch size, then put the weights back as they were.
+
+        This initialises kernels and, with ``compile``, compiles the model for each
+        shape (timed into ``compile_time_s``), so that no clock pays for either. The
+        steps use a throwaway optimiser; weights and buffers are restored in place
+        (the compiled code stays valid), the real optimiser and schedule are untouched.
+        """
+        saved = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        real = self.optimizer, self.scheduler, self.scaler
+        self.optimizer = make_optimizer(self.model, self.config)
+        self.scheduler = None
+        self.scaler = torch.amp.GradScaler(self.device.type) if real[2] is not None else None
+        self.model.train()
+        start = time.perf_counter()
+        try:
+            for size in dict.fromkeys(batch_sizes):
+                self.run([(x[:size], y[:size])] * steps)
+            synchronize(self.device)
+        finally:
+            self.optimizer, self.scheduler, self.scaler = real
+            with torch.no_grad():
+                self.model.load_state_dict(saved)
+        if self.config.compile:
+            self.compile_time_s = time.perf_counter() - start
 
 
 def train(
@@ -143,28 +227,32 @@ def train(
     progress: bool | None = None,
     on_epoch: Callable[[EpochRecord], None] | None = None,
     description: str = "train",
+    stepper: Stepper | None = None,
 ) -> TrainResult:
     """Train ``model`` on ``data.x_train`` with early stopping on validation loss.
 
     Seeded by ``config.seed`` (batch order and dropout). ``progress`` shows a tqdm
     bar (``None``: only when attached to a terminal); ``on_epoch`` is called with
     each epoch's record. With ``restore_best`` the model ends with a real copy of
-    the best epoch's weights.
+    the best epoch's weights. ``stepper`` is one made by ``make_stepper`` and already
+    warmed up (the benchmark suite does that before its clock starts); without one,
+    ``train`` makes and warms up its own.
     """
     from tqdm.auto import tqdm
 
     config = config or TrainConfig()
     device = data.device
-    model.to(device)
-    memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
-    model.to(memory_format=memory_format)
+    if stepper is None:
+        stepper = make_stepper(model, data, config)
+    elif stepper.model is not model or stepper.config != config:
+        raise ValueError("the stepper was made for another model or config")
+    memory_format = _memory_format(config)
     x_train = data.x_train.contiguous(memory_format=memory_format)
     torch.manual_seed(config.seed)  # dropout
     generator = torch.Generator().manual_seed(config.seed)  # batch order
     n = len(data.y_train)
     steps_per_epoch = math.ceil(n / config.batch_size)
-    optimizer = make_optimizer(model, config)
-    scheduler = make_scheduler(optimizer, config, steps_per_epoch * config.max_epochs)
+    optimizer = stepper.optimizer
 
     history: list[EpochRecord] = []
     best_loss, best_epoch, best_state = math.inf, 0, None
@@ -182,11 +270,9 @@ def train(
         for epoch in range(1, config.max_epochs + 1):
             lr = optimizer.param_groups[0]["lr"]
             model.train()
-            batches = _counted(iterate_batches(n, config.batch_size, generator, device), bar)
             with SyncTimer(device) as clock:
-                loss_sum, correct = train_steps(
-                    model, optimizer, scheduler, x_train, data.y_train, batches, config.label_smoothing
-                )
+                batches = shuffled_batches(x_train, data.y_train, config.batch_size, generator)
+                loss_sum, correct = stepper.run(_counted(batches, bar))
             with SyncTimer(device) as eval_clock:
                 val_loss, val_acc = loss_and_accuracy(model, data.x_val, data.y_val)
             elapsed += clock.elapsed
@@ -216,7 +302,27 @@ def train(
         model.load_state_dict(best_state)
     else:
         best_epoch = len(history)
-    return TrainResult(model, config, tuple(history), best_epoch, stop_reason, reached)
+    return TrainResult(model, config, tuple(history), best_epoch, stop_reason, reached, stepper.compile_time_s)
+
+
+def make_stepper(model: nn.Module, data: MNISTData, config: TrainConfig, warm_up: bool = True) -> Stepper:
+    """A ``Stepper`` for training ``model`` on ``data`` with ``config`` (model moved to the device and format).
+
+    With ``warm_up`` it runs a few throwaway steps at each batch shape an epoch has
+    (compiling there with ``config.compile``); the weights are put back afterwards.
+    """
+    device = data.device
+    model.to(device).to(memory_format=_memory_format(config))
+    n = len(data.y_train)
+    stepper = Stepper(model, config, device, total_steps=math.ceil(n / config.batch_size) * config.max_epochs)
+    if warm_up:
+        x = data.x_train.contiguous(memory_format=_memory_format(config))
+        stepper.warm_up(x, data.y_train, [config.batch_size, n % config.batch_size or config.batch_size])
+    return stepper
+
+
+def _memory_format(config: TrainConfig) -> torch.memory_format:
+    return torch.channels_last if config.channels_last else torch.contiguous_format
 
 
 def _counted(batches, bar):

@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from mnist_models import sources
-from mnist_models.data import DataError, fetch_dataset, iterate_batches, load_dataset
+from mnist_models.data import DataError, fetch_dataset, iterate_batches, load_dataset, shuffled_batches
 from mnist_models.sources import DATASETS, IDX_FILES, raw_dir
 
 MNIST = DATASETS["mnist"]
@@ -78,6 +78,15 @@ def test_batches_are_seeded_slices_of_a_permutation():
     assert sorted(i for batch in first for i in batch) == list(range(10))
     assert epoch(3) == first
     assert epoch(4) != first
+
+
+def test_shuffled_batches_gather_the_same_order():
+    x, y = torch.arange(10.0).reshape(10, 1) * 10, torch.arange(10)
+    batches = list(shuffled_batches(x, y, 4, torch.Generator().manual_seed(3)))
+    order = [i for idx in iterate_batches(10, 4, torch.Generator().manual_seed(3), torch.device("cpu")) for i in idx]
+    assert [len(b[1]) for b in batches] == [4, 4, 2]
+    assert torch.cat([b[1] for b in batches]).tolist() == [int(i) for i in order]
+    assert torch.equal(torch.cat([b[0] for b in batches]).squeeze(1), torch.cat([b[1] for b in batches]) * 10.0)
 
 
 # --- Bad input --------------------------------------------------------------------------------

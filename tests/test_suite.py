@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 SUITE = Path(__file__).resolve().parents[1] / "benchmarks" / "test_mnist.py"
+LEVERS = SUITE.with_name("test_levers.py")
 RECORD_FIELDS = {
     "model",
     "family",
@@ -182,6 +183,7 @@ def test_benchmark_disable_runs_once_and_still_checks_floors(suite):
         (["--mnist-seeds=0,0"], "*seed listed twice*"),
         (["--mnist-threads=0"], "*--mnist-threads must be a positive integer*"),
         (["--mnist-device=tpu"], "*unknown device 'tpu'*"),
+        (["--mnist-device=cpu", "--mnist-precision=fp16"], "*fp16 autocast needs a CUDA or MPS device, not cpu*"),
     ],
 )
 def test_usage_errors_stop_before_training(pytester, args, message):
@@ -212,6 +214,9 @@ def test_accuracy_gate_inside_the_pytest_run(suite):
     )
     assert same.ret == 0
     same.stdout.fnmatch_lines(["*accuracy/time gate: within thresholds against 0001_base*"])
+    # the measured peak is saved with the machine but does not make every comparison warn
+    assert json.loads(base.read_text())["machine_info"]["mnist_models"]["matmul_peak_flops"] > 1e8
+    assert "machine_info is different" not in same.stdout.str() + same.stderr.str()
     # a baseline that was more accurate: every prediction right
     run = json.loads(base.read_text())
     for bench in run["benchmarks"]:
@@ -232,3 +237,23 @@ def test_gate_without_a_baseline_is_a_usage_error(suite):
     result = suite("--mnist-fail-on=accuracy:0.3pp", models="mlp_64")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--mnist-fail-on needs --benchmark-compare*"])
+
+
+def test_levers_run_only_when_asked_and_reach_the_report(suite, pytester):
+    pytester.makepyfile(test_levers=LEVERS.read_text())
+    store = "--benchmark-storage=file://store"
+    plain = suite("-k", "levers", models="mlp_64")
+    plain.stdout.fnmatch_lines(["*deselected*"])
+    assert "passed" not in plain.stdout.str().splitlines()[-1]
+    result = suite("-k", "levers and not compile", "--mnist-levers", "--benchmark-autosave", store, models="mlp_64")
+    result.assert_outcomes(passed=10, skipped=1, deselected=6 + 1)  # skipped: memory format on an MLP
+    [saved] = (suite.path / "store").rglob("0001_*.json")
+    records = {b["extra_info"]["lever"]: b["extra_info"] for b in _benchmarks(saved)}
+    assert records["default-train-step"]["lever_ratio"] == 1.0
+    assert records["one-thread"]["threads"] == 1 and records["bf16-autocast"]["precision"] == "bf16"
+    assert records["foreach-optimizer"]["lever_ratio"] == pytest.approx(
+        records["foreach-optimizer"]["images_per_s"] / records["default-train-step"]["images_per_s"]
+    )
+    report = suite.path / "reports" / saved.stem
+    assert (report / "12_levers.png").is_file()
+    assert "foreach-optimizer" in (report / "levers.csv").read_text()

@@ -9,7 +9,7 @@ from statsmodels.stats.proportion import proportion_confint
 from torch import nn
 
 from mnist_models import TrainConfig, create_model, evaluate, inference_flops, train, training_flops, wilson_interval
-from mnist_models.training import EpochRecord
+from mnist_models.training import EpochRecord, check_precision, make_optimizer, make_stepper
 
 
 def test_default_config_is_the_notebook_protocol():
@@ -129,3 +129,59 @@ def test_conv_flops_by_hand():
     model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.Flatten(), nn.Linear(4 * 28 * 28, 10))
     conv = 2 * 9 * 1 * 4 * 28 * 28
     assert inference_flops(model) == conv + 2 * 3136 * 10
+
+
+def test_fused_optimiser_by_default_foreach_on_request():
+    model = create_model("mlp_64")
+    assert make_optimizer(model, TrainConfig()).defaults["fused"] is True
+    plain = make_optimizer(model, TrainConfig(fused=False)).defaults
+    assert not plain["fused"] and plain["foreach"] is True
+    assert make_optimizer(model, TrainConfig(optimizer="sgd")).defaults["fused"] is True
+
+
+def test_precision_is_checked_against_the_device():
+    with pytest.raises(ValueError, match="precision must be one of"):
+        TrainConfig(precision="fp8")
+    with pytest.raises(ValueError, match="fp16 autocast needs a CUDA or MPS device, not cpu; use bf16 or fp32"):
+        check_precision("fp16", torch.device("cpu"))
+    check_precision("bf16", torch.device("cpu"))
+
+
+def test_warm_up_leaves_weights_buffers_and_optimiser_untouched(tiny):
+    torch.manual_seed(0)
+    model = create_model("speedrun_cnn")  # batch norm: running statistics are buffers
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    stepper = make_stepper(model, tiny, TrainConfig(batch_size=96, schedule="onecycle", max_epochs=2))
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, before[name]), name
+    assert not stepper.optimizer.state  # no step taken by the real optimiser
+    assert stepper.scheduler.last_epoch == 0
+    assert stepper.compile_time_s is None
+
+
+def test_warmed_up_stepper_trains_exactly_like_a_fresh_one(tiny):
+    def run(warm: bool):
+        torch.manual_seed(0)
+        model = create_model("mlp_64")
+        config = TrainConfig(max_epochs=1)
+        return train(model, tiny, config, progress=False, stepper=make_stepper(model, tiny, config, warm_up=warm))
+
+    a, b = run(True), run(False)
+    assert torch.equal(a.model[1].weight, b.model[1].weight)
+
+
+def test_bf16_autocast_trains_on_the_cpu(tiny):
+    result, fp32 = _train(tiny, precision="bf16", max_epochs=2), _train(tiny, max_epochs=2)
+    assert result.history[-1].val_acc > 0.5
+    assert result.history[-1].val_acc == pytest.approx(fp32.history[-1].val_acc, abs=0.05)
+    assert all(p.dtype == torch.float32 for p in result.model.parameters())  # autocast keeps fp32 master weights
+
+
+@pytest.mark.slow
+def test_compile_is_timed_apart_from_training(tiny):
+    plain = _train(tiny, max_epochs=1)
+    compiled = _train(tiny, compile=True, max_epochs=1)
+    assert plain.compile_time_s is None
+    assert compiled.compile_time_s > 0
+    # compiled kernels may round differently; the model learns the same
+    assert compiled.history[0].val_acc == pytest.approx(plain.history[0].val_acc, abs=0.03)

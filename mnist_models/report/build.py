@@ -118,9 +118,16 @@ def build_report(
                      _png(figures.engine_bars(engine, figures.palette(list(summary["model"])), context))))  # fmt: skip
         extra.append(("Engine: our training loop vs the notebook's", render.display_engine(engine)))
         found["engine_speedup"] = {m: float(s) for m, s in zip(engine["model"], engine["speedup"], strict=True)}
+    levers = compute.lever_table(items)
+    if len(levers):
+        pngs.append(("12_levers.png", "Levers: each engine setting changed on its own, images/s relative to the unchanged case",
+                     _png(figures.lever_heatmap(levers, context))))  # fmt: skip
+        extra.append(("Levers: variant images/s ÷ unchanged images/s (below 1: the default pays)",
+                      render.display_levers(levers)))  # fmt: skip
+        found["lever_ratio"] = {f"{m} | {lv}": float(r) for m, lv, r in zip(levers["model"], levers["lever"], levers["ratio"], strict=True)}  # fmt: skip
 
     comparison = failures = None
-    files: dict[str, bytes] = {}
+    files: dict[str, bytes] = {"levers.csv": levers.to_csv(index=False).encode()} if len(levers) else {}
     if baseline is not None:
         comparison = compute.compare_runs(baseline, runs[-1])
         failures = compute.gate(comparison, rules or []) if rules else None

@@ -31,7 +31,7 @@ class Variant:
     def seeds(self) -> list[BenchmarkRecord]:
         """One record per seed (any case: they share the trained weights' outcome)."""
         by_seed: dict[int, BenchmarkRecord] = {}
-        for case in CASES:
+        for case in [*CASES, *sorted(set(self.records) - set(CASES))]:  # e.g. a levers-only run
             for record in self.records.get(case, []):
                 by_seed.setdefault(record.seed, record)
         return [by_seed[s] for s in sorted(by_seed)]
@@ -139,6 +139,28 @@ def engine_table(items: list[Variant]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def lever_table(items: list[Variant]) -> pd.DataFrame:
+    """Per variant and lever: images/s (median over seeds) and its ratio to the unchanged case's.
+
+    A ratio below 1 means the suite's default setting pays; see ``mnist_models.levers``.
+    """
+    from ..levers import LEVER_NAMES, get_lever
+
+    rows = []
+    for v in items:
+        records = v.records.get("levers", [])
+        rates = {name: _median([r.images_per_s for r in records if r.lever == name]) for name in LEVER_NAMES}
+        for name in LEVER_NAMES:
+            lever = get_lever(name)
+            if name == lever.baseline or math.isnan(rates[name]) or math.isnan(rates[lever.baseline]):
+                continue
+            compile_s = _median([r.compile_time_s for r in records if r.lever == name])
+            rows.append({"model": v.label, "lever": name, "case": lever.case, "img_s": rates[name],
+                         "baseline_img_s": rates[lever.baseline], "ratio": rates[name] / rates[lever.baseline],
+                         "compile_time_s": None if math.isnan(compile_s) else compile_s})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
 def pareto_front(cost: np.ndarray, score: np.ndarray) -> np.ndarray:
     """Boolean mask of points no other point beats (lower or equal cost and higher or equal score, one strictly)."""
     cost, score = np.asarray(cost, float), np.asarray(score, float)
@@ -227,7 +249,10 @@ def compare_runs(base: Run, current: Run) -> pd.DataFrame:
     """Per (model, case): time medians with % change and Mann-Whitney p; accuracy change with McNemar p."""
 
     def index(run: Run) -> dict[tuple[str, str], tuple]:
-        return {(b.record.model, b.record.case, b.record.seed, b.record.engine_loop or ""): b for b in run.benches}
+        return {
+            (b.record.model, b.record.case, b.record.seed, b.record.engine_loop or b.record.lever or ""): b
+            for b in run.benches
+        }
 
     old, new = index(base), index(current)
     rows = []

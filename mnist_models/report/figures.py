@@ -9,6 +9,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
+from ..levers import LEVER_NAMES
 from .compute import pareto_front
 
 
@@ -285,4 +286,21 @@ def engine_bars(engine: pd.DataFrame, colours: dict, context: str) -> Figure:
     ax.set_xlabel("training images/s at the same batch size (log)")
     ax.legend(loc="lower right")
     ax.set_title(f"Engine: our training loop vs the notebook-style loop\n{context}")
+    return fig
+
+
+def lever_heatmap(levers: pd.DataFrame, context: str) -> Figure:
+    """12. Each lever's images/s over the unchanged case's, per model: below 1 (red), the default pays."""
+    table = levers.pivot(index="model", columns="lever", values="ratio")
+    table = table[[name for name in LEVER_NAMES if name in table.columns]]  # levers in their defined order
+    fig = Figure(figsize=(1.1 * len(table.columns) + 3.5, 0.45 * len(table) + 2.4), layout="constrained")
+    ax = fig.subplots()
+    sns.heatmap(np.log2(table.astype(float)), ax=ax, cmap="RdBu", center=0, vmin=-1.5, vmax=1.5, annot=table,
+                fmt=".2f", annot_kws={"fontsize": 8}, cbar_kws={"label": "log2 of the ratio"},
+                linewidths=0.5, linecolor="white")  # fmt: skip
+    ax.set_xlabel("variant (one setting changed from the suite's defaults)")
+    ax.set_ylabel("")
+    ax.tick_params(axis="x", labelrotation=35)
+    ax.tick_params(axis="y", labelrotation=0)
+    ax.set_title(f"Levers: images/s of each variant over the unchanged case (red < 1: the default pays)\n{context}")
     return fig

@@ -8,6 +8,8 @@ import math
 
 import pandas as pd
 
+from ..levers import LEVER_NAMES
+
 SUMMARY_COLUMNS = {
     "model": "model",
     "family": "family",
@@ -144,6 +146,13 @@ def insight_lines(found: dict, classes_word: str = "class") -> list[str]:
     elif close is not None:
         lines.append(f"Every other model is significantly less accurate than {found['best_model']} (McNemar p < 0.05).")
     return lines
+
+
+def display_levers(levers: pd.DataFrame) -> pd.DataFrame:
+    """Models x levers, each cell the variant's images/s over the unchanged case's."""
+    table = levers.pivot(index="model", columns="lever", values="ratio")
+    table = table[[name for name in LEVER_NAMES if name in table.columns]]
+    return table.map(lambda v: _num(v, ".2f") + "×" if pd.notna(v) else "").reset_index()
 
 
 def display_engine(engine: pd.DataFrame) -> pd.DataFrame:
