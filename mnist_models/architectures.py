@@ -27,17 +27,25 @@ def mlp_layers(widths: Sequence[int], in_features: int = 784, classes: int = 10)
     return nn.Sequential(*layers)
 
 
-def conv_blocks(channels: Sequence[int], in_channels: int = 1, batch_norm: bool = False) -> nn.Sequential:
+def conv_blocks(
+    channels: Sequence[int], in_channels: int = 1, batch_norm: bool = False, pool_first: bool = False
+) -> nn.Sequential:
     """3x3 convolution (padding 1) [+ BatchNorm] + ReLU + 2x2 max pooling per entry of ``channels``.
 
     With batch norm the convolution has no bias: the norm's shift replaces it.
+    ``pool_first`` pools straight after the convolution, so that the norm and the
+    ReLU run on a quarter of the values (the order fast CIFAR-10 training recipes use):
+    on a 2-core CPU it cut the speedrun's training time by about a quarter.
     """
     layers: list[nn.Module] = []
     prev = in_channels
     for ch in channels:
-        layers.append(nn.Conv2d(prev, ch, 3, padding=1, bias=not batch_norm))
-        layers += [nn.BatchNorm2d(ch), nn.ReLU()] if batch_norm else [nn.ReLU()]
-        layers.append(nn.MaxPool2d(2))
+        activation = [nn.BatchNorm2d(ch), nn.ReLU()] if batch_norm else [nn.ReLU()]
+        pool = [nn.MaxPool2d(2)]
+        layers += [
+            nn.Conv2d(prev, ch, 3, padding=1, bias=not batch_norm),
+            *(pool + activation if pool_first else activation + pool),
+        ]
         prev = ch
     return nn.Sequential(*layers)
 
@@ -208,7 +216,7 @@ def cnn(channels: Sequence[int] = (32, 64), hidden: int = 128, dropout: float = 
 
 @register_model(
     "cnn",
-    "Speedrun: conv3x3+BN 16-32-64 with pooling, linear head; one epoch, batch 128, one-cycle lr 0.02",
+    "Speedrun: conv3x3, max-pool, BN, ReLU at 16-32-64 channels, linear head; one epoch, batch 128, one-cycle lr 0.02",
     train={
         "max_epochs": 1,
         "patience": None,
@@ -220,4 +228,6 @@ def cnn(channels: Sequence[int] = (32, 64), hidden: int = 128, dropout: float = 
     profiles={"full": {"epochs": 1, "floor": 0.9865}, "quick": {"epochs": 1, "floor": 0.9865}, "smoke": {"floor": 0.0}},
 )
 def speedrun_cnn() -> nn.Module:
-    return nn.Sequential(conv_blocks([16, 32, 64], batch_norm=True), nn.Flatten(), nn.Linear(64 * 3 * 3, 10))
+    return nn.Sequential(
+        conv_blocks([16, 32, 64], batch_norm=True, pool_first=True), nn.Flatten(), nn.Linear(64 * 3 * 3, 10)
+    )
