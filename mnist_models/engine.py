@@ -3,7 +3,7 @@
 The original notebook trained with a ``TensorDataset`` and ``DataLoader(shuffle=True)``,
 log-softmax and ``NLLLoss``, ``loss.item()`` and an accuracy ``.item()`` every step, and
 a tqdm postfix update every step. Each of those is a host round trip or Python work that
-our engine (``training.train_steps``) avoids.
+our engine (``training.Stepper``) avoids.
 """
 
 from __future__ import annotations
