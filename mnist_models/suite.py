@@ -20,7 +20,7 @@ from .facts import count_parameters, inference_flops, matmul_peak_flops, trainin
 from .profiles import Profile
 from .record import BenchmarkRecord, TestScores, TrainingOutcome
 from .registry import ModelSpec
-from .training import EpochRecord, Stepper, TrainConfig, TrainResult, autocast, make_stepper, train
+from .training import EpochRecord, Stepper, TrainConfig, TrainResult, autocast, compile_model, make_stepper, train
 
 
 @dataclass(frozen=True)
@@ -274,7 +274,7 @@ class Suite:
         x = self.data.x_test[:batch_size].contiguous(memory_format=_memory_format(model))
         device = self.config.device
         precision = config.precision
-        forward = torch.compile(model, dynamic=False) if config.compile else model
+        forward = compile_model(model) if config.compile else model
 
         def run() -> torch.Tensor:
             with torch.inference_mode(), autocast(precision, device):

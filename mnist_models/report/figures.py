@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -295,9 +296,11 @@ def lever_heatmap(levers: pd.DataFrame, context: str) -> Figure:
     table = table[[name for name in LEVER_NAMES if name in table.columns]]  # levers in their defined order
     fig = Figure(figsize=(1.1 * len(table.columns) + 3.5, 0.45 * len(table) + 2.4), layout="constrained")
     ax = fig.subplots()
-    sns.heatmap(np.log2(table.astype(float)), ax=ax, cmap="RdBu", center=0, vmin=-1.5, vmax=1.5, annot=table,
-                fmt=".2f", annot_kws={"fontsize": 8}, cbar_kws={"label": "log2 of the ratio"},
-                linewidths=0.5, linecolor="white")  # fmt: skip
+    with warnings.catch_warnings():  # seaborn's masking of the empty cells calls a deprecated matplotlib API
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        sns.heatmap(np.log2(table.astype(float)), ax=ax, cmap="RdBu", center=0, vmin=-1.5, vmax=1.5, annot=table,
+                    fmt=".2f", annot_kws={"fontsize": 8}, cbar_kws={"label": "log2 of the ratio"},
+                    linewidths=0.5, linecolor="white")  # fmt: skip
     ax.set_xlabel("variant (one setting changed from the suite's defaults)")
     ax.set_ylabel("")
     ax.tick_params(axis="x", labelrotation=35)
