@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
@@ -106,18 +105,23 @@ class TrainResult:
         return sum(r.train_time_s for r in self.history)
 
 
+FUSED_DEVICES = ("cpu", "cuda", "mps")  # where torch (>= 2.5) has fused Adam, AdamW and SGD kernels
+
+
 def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
-    """The configured optimiser; its fused kernel when ``config.fused`` and the device has one."""
+    """The configured optimiser; its fused kernel when ``config.fused`` and the device has one, else foreach.
+
+    torch checks fused support only at the first step, so the choice is made here
+    from the parameters' devices and dtypes.
+    """
     kinds = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
     settings: dict[str, Any] = {"lr": config.lr, "weight_decay": config.weight_decay}
     if config.optimizer == "sgd":
         settings.update(momentum=config.momentum, nesterov=True)
     params = list(model.parameters())
-    if config.fused:
-        try:
-            return kinds[config.optimizer](params, fused=True, **settings)
-        except RuntimeError as exc:  # no fused kernel for this device or dtype in this torch
-            warnings.warn(f"fused {config.optimizer} unavailable ({exc}); using the foreach kernel", stacklevel=2)
+    fusable = all(p.device.type in FUSED_DEVICES and p.is_floating_point() for p in params)
+    if config.fused and params and fusable:
+        return kinds[config.optimizer](params, fused=True, **settings)
     return kinds[config.optimizer](params, foreach=True if params else None, **settings)
 
 
