@@ -59,7 +59,7 @@ class Suite:
         self._say = on_progress or (lambda message: None)
         self._trained: dict[tuple[str, int], Trained] = {}
         self._facts: dict[str, tuple[int, int, int]] = {}
-        self._engine_rates: dict[tuple[str, int, str], float] = {}
+        self._rates: dict[tuple[str, int, str], float] = {}  # (model, seed, engine loop or lever) -> images/s
         self._labels = data.y_test.cpu().numpy()
         self.peak_flops = matmul_peak_flops(config.device)  # once per session: the ceiling for FLOP/s fractions
 
@@ -142,8 +142,7 @@ class Suite:
             model = self.fresh_model(spec, seed)
             model.load_state_dict(entry.state_dict)
             # the memory format training leaves behind, so inference is timed alike whatever the weights' origin
-            if self.train_config(spec, seed).channels_last:
-                model.to(memory_format=torch.channels_last)
+            model.to(memory_format=self.train_config(spec, seed).memory_format)
             trained = Trained(model.eval(), entry.outcome, "disk")
             self._trained[key] = trained
             return trained
@@ -186,8 +185,7 @@ class Suite:
         stepper = make_stepper(model, self.data, config, warm_up=False)
         for name, value in (switches or {}).items():
             setattr(stepper, name, value)
-        memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
-        x, y = self.data.x_train.contiguous(memory_format=memory_format), self.data.y_train
+        x, y = self.data.x_train.contiguous(memory_format=config.memory_format), self.data.y_train
         generator = torch.Generator().manual_seed(seed)
         pool = list(iterate_batches(len(y), config.batch_size, generator, self.config.device))
         pool = [b for b in pool if len(b) == config.batch_size] or pool
@@ -219,17 +217,17 @@ class Suite:
         """This variant's images/s over its baseline's, once the baseline ran in this session."""
         if images_per_s is None:
             return None
-        self._engine_rates[(spec.display_name, seed, lever.name)] = images_per_s
-        baseline = self._engine_rates.get((spec.display_name, seed, lever.baseline))
+        self._rates[(spec.display_name, seed, lever.name)] = images_per_s
+        baseline = self._rates.get((spec.display_name, seed, lever.baseline))
         return images_per_s / baseline if baseline else None
 
     def engine_speedup(self, spec: ModelSpec, seed: int, loop: str, images_per_s: float | None) -> float | None:
         """Remember each loop's rate; once both are known, our rate over the notebook loop's."""
         if images_per_s is None:
             return None
-        self._engine_rates[(spec.display_name, seed, loop)] = images_per_s
-        ours = self._engine_rates.get((spec.display_name, seed, "ours"))
-        notebook = self._engine_rates.get((spec.display_name, seed, "notebook"))
+        self._rates[(spec.display_name, seed, loop)] = images_per_s
+        ours = self._rates.get((spec.display_name, seed, "ours"))
+        notebook = self._rates.get((spec.display_name, seed, "notebook"))
         return ours / notebook if ours and notebook else None
 
     def lever_runner(self, spec: ModelSpec, seed: int, trained: Trained, lever) -> tuple[Callable[[], object], dict]:
@@ -237,16 +235,17 @@ class Suite:
 
         The variant's thread count, if any, is set for each call and restored after it.
         """
+        settings = self.train_config(spec, seed)
         if lever.case == "train-step":
             run, steps, batch, compile_time = self.step_runner(spec, seed, lever.train, lever.stepper)
             fields = {"batch_size": batch, "steps_per_round": steps, "images_per_round": steps * batch,
                       "flops_per_image": self.facts(spec)[2], "compiled": bool(lever.train.get("compile"))}  # fmt: skip
         else:
             batch = min(lever.batch_size or self.config.profile.throughput_batch, len(self.data.y_test))
-            run, compile_time = self.inference_runner(trained.model, batch, self.train_config(spec, seed))
+            run, compile_time = self.inference_runner(trained.model, batch, settings)
             fields = {"batch_size": batch, "images_per_round": batch, "flops_per_image": self.facts(spec)[1]}
         fields["compile_time_s"] = compile_time
-        fields["precision"] = lever.train.get("precision", self.train_config(spec, seed).precision)
+        fields["precision"] = lever.train.get("precision", settings.precision)
         if lever.threads is None:
             return run, fields
 

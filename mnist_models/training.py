@@ -73,6 +73,10 @@ class TrainConfig:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @property
+    def memory_format(self) -> torch.memory_format:
+        return torch.channels_last if self.channels_last else torch.contiguous_format
+
 
 @dataclass(frozen=True)
 class EpochRecord:
@@ -263,7 +267,7 @@ def train(
         stepper = make_stepper(model, data, config)
     elif stepper.model is not model or stepper.config != config:
         raise ValueError("the stepper was made for another model or config")
-    memory_format = _memory_format(config)
+    memory_format = config.memory_format
     x_train = data.x_train.contiguous(memory_format=memory_format)
     torch.manual_seed(config.seed)  # dropout
     generator = torch.Generator().manual_seed(config.seed)  # batch order
@@ -329,17 +333,13 @@ def make_stepper(model: nn.Module, data: MNISTData, config: TrainConfig, warm_up
     (compiling there with ``config.compile``); the weights are put back afterwards.
     """
     device = data.device
-    model.to(device).to(memory_format=_memory_format(config))
+    model.to(device).to(memory_format=config.memory_format)
     n = len(data.y_train)
     stepper = Stepper(model, config, device, total_steps=math.ceil(n / config.batch_size) * config.max_epochs)
     if warm_up:
-        x = data.x_train.contiguous(memory_format=_memory_format(config))
+        x = data.x_train.contiguous(memory_format=config.memory_format)
         stepper.warm_up(x, data.y_train, [config.batch_size, n % config.batch_size or config.batch_size])
     return stepper
-
-
-def _memory_format(config: TrainConfig) -> torch.memory_format:
-    return torch.channels_last if config.channels_last else torch.contiguous_format
 
 
 def _counted(batches, bar):

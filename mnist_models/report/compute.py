@@ -161,6 +161,14 @@ def lever_table(items: list[Variant]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def lever_matrix(levers: pd.DataFrame) -> pd.DataFrame:
+    """``lever_table`` as models x levers of ratios, levers in their defined order."""
+    from ..levers import LEVER_NAMES
+
+    table = levers.pivot(index="model", columns="lever", values="ratio")
+    return table[[name for name in LEVER_NAMES if name in table.columns]]
+
+
 def pareto_front(cost: np.ndarray, score: np.ndarray) -> np.ndarray:
     """Boolean mask of points no other point beats (lower or equal cost and higher or equal score, one strictly)."""
     cost, score = np.asarray(cost, float), np.asarray(score, float)

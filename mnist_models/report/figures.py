@@ -10,8 +10,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from ..levers import LEVER_NAMES
-from .compute import pareto_front
+from .compute import lever_matrix, pareto_front
 
 
 def palette(models: list[str]) -> dict[str, tuple]:
@@ -292,8 +291,7 @@ def engine_bars(engine: pd.DataFrame, colours: dict, context: str) -> Figure:
 
 def lever_heatmap(levers: pd.DataFrame, context: str) -> Figure:
     """12. Each lever's images/s over the unchanged case's, per model: below 1 (red), the default pays."""
-    table = levers.pivot(index="model", columns="lever", values="ratio")
-    table = table[[name for name in LEVER_NAMES if name in table.columns]]  # levers in their defined order
+    table = lever_matrix(levers)
     fig = Figure(figsize=(1.1 * len(table.columns) + 3.5, 0.45 * len(table) + 2.4), layout="constrained")
     ax = fig.subplots()
     with warnings.catch_warnings():  # seaborn's masking of the empty cells calls a deprecated matplotlib API

@@ -8,7 +8,7 @@ import math
 
 import pandas as pd
 
-from ..levers import LEVER_NAMES
+from .compute import lever_matrix
 
 SUMMARY_COLUMNS = {
     "model": "model",
@@ -150,9 +150,7 @@ def insight_lines(found: dict, classes_word: str = "class") -> list[str]:
 
 def display_levers(levers: pd.DataFrame) -> pd.DataFrame:
     """Models x levers, each cell the variant's images/s over the unchanged case's."""
-    table = levers.pivot(index="model", columns="lever", values="ratio")
-    table = table[[name for name in LEVER_NAMES if name in table.columns]]
-    return table.map(lambda v: _num(v, ".2f") + "×" if pd.notna(v) else "").reset_index()
+    return lever_matrix(levers).map(lambda v: _num(v, ".2f") + "×" if pd.notna(v) else "").reset_index()
 
 
 def display_engine(engine: pd.DataFrame) -> pd.DataFrame:
