@@ -69,13 +69,22 @@ class TrainingOutcome:
     config: dict[str, Any]
     test: TestScores
     compile_time_s: float | None = None  # --mnist-compile: the warm-up that compiled, outside the training clock
+    # with the best epoch's weights restored: the test scores of the last epoch's weights, which the
+    # original notebook reported (its restore was a shallow copy); None when the two are the same weights
+    last_epoch_test: TestScores | None = None
+
+    @property
+    def last_epoch_scores(self) -> TestScores:
+        """The last epoch's test scores (the restored weights' own when the best epoch was the last)."""
+        return self.last_epoch_test or self.test
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TrainingOutcome:
-        return cls(**{**data, "test": TestScores(**data["test"])})
+        last = data.get("last_epoch_test")
+        return cls(**{**data, "test": TestScores(**data["test"]), "last_epoch_test": last and TestScores(**last)})
 
 
 @dataclass(frozen=True)

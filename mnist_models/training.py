@@ -99,6 +99,9 @@ class TrainResult:
     stop_reason: str
     time_to_accuracy: dict[str, float | None] = field(default_factory=dict)
     compile_time_s: float | None = None  # with config.compile: the warm-up that compiled, outside every clock
+    # the last epoch's weights when the model holds an earlier (restored) epoch's: what the original
+    # notebook reported, since its shallow-copy "restore" kept the last epoch
+    last_state: dict[str, torch.Tensor] | None = None
 
     @property
     def epochs_run(self) -> int:
@@ -247,6 +250,8 @@ def train(
     *,
     progress: bool | None = None,
     on_epoch: Callable[[EpochRecord], None] | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+    progress_interval_s: float = 10.0,
     description: str = "train",
     stepper: Stepper | None = None,
 ) -> TrainResult:
@@ -254,8 +259,9 @@ def train(
 
     Seeded by ``config.seed`` (batch order and dropout). ``progress`` shows a tqdm
     bar (``None``: only when attached to a terminal); ``on_epoch`` is called with
-    each epoch's record. With ``restore_best`` the model ends with a real copy of
-    the best epoch's weights. ``stepper`` is one made by ``make_stepper`` and already
+    each epoch's record, and ``on_progress`` inside an epoch, at most every
+    ``progress_interval_s`` seconds (display time is kept off the training clock).
+    With ``restore_best`` the model ends with a real copy of the best epoch's weights. ``stepper`` is one made by ``make_stepper`` and already
     warmed up (the benchmark suite does that before its clock starts); without one,
     ``train`` makes and warms up its own.
     """
@@ -287,18 +293,20 @@ def train(
         leave=False,
         disable=(not progress) if progress is not None else None,
     )
+    ticker = _Ticker(bar, on_progress, progress_interval_s)
     try:
         for epoch in range(1, config.max_epochs + 1):
             lr = optimizer.param_groups[0]["lr"]
             model.train()
             with SyncTimer(device) as clock:
                 batches = shuffled_batches(x_train, data.y_train, config.batch_size, generator)
-                loss_sum, correct = stepper.run(_counted(batches, bar))
+                loss_sum, correct = stepper.run(ticker.count(batches, epoch, config.max_epochs, n))
             with SyncTimer(device) as eval_clock:
                 val_loss, val_acc = loss_and_accuracy(model, data.x_val, data.y_val)
-            elapsed += clock.elapsed
+            train_time = clock.elapsed - ticker.overhead_s
+            elapsed += train_time
             record = EpochRecord(
-                epoch, float(loss_sum) / n, float(correct) / n, val_loss, val_acc, clock.elapsed, eval_clock.elapsed, lr
+                epoch, float(loss_sum) / n, float(correct) / n, val_loss, val_acc, train_time, eval_clock.elapsed, lr
             )
             history.append(record)
             for key in reached:
@@ -319,11 +327,16 @@ def train(
                 break
     finally:
         bar.close()
+    last_state = None
     if config.restore_best and best_state is not None:
+        if best_epoch != len(history):
+            last_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         model.load_state_dict(best_state)
     else:
         best_epoch = len(history)
-    return TrainResult(model, config, tuple(history), best_epoch, stop_reason, reached, stepper.compile_time_s)
+    return TrainResult(
+        model, config, tuple(history), best_epoch, stop_reason, reached, stepper.compile_time_s, last_state
+    )
 
 
 def make_stepper(model: nn.Module, data: MNISTData, config: TrainConfig, warm_up: bool = True) -> Stepper:
@@ -342,7 +355,52 @@ def make_stepper(model: nn.Module, data: MNISTData, config: TrainConfig, warm_up
     return stepper
 
 
-def _counted(batches, bar):
-    for idx in batches:
-        yield idx
-        bar.update(1)
+@dataclass(frozen=True)
+class Progress:
+    """Where a training epoch stands, for a progress display."""
+
+    epoch: int
+    max_epochs: int
+    images: int  # images of this epoch stepped through so far
+    images_per_epoch: int
+    elapsed_s: float  # this epoch's training time so far, display time excluded
+
+    @property
+    def images_per_s(self) -> float:
+        return self.images / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    @property
+    def eta_s(self) -> float:
+        """Seconds left in this epoch at the rate so far."""
+        rate = self.images_per_s
+        return (self.images_per_epoch - self.images) / rate if rate > 0 else math.inf
+
+
+class _Ticker:
+    """Counts an epoch's steps for a progress bar and an occasional progress report.
+
+    Runs between optimiser steps, so inside the epoch's clock: the time it spends is
+    measured and taken off the epoch's training time, which keeps displays out of it.
+    """
+
+    def __init__(self, bar, on_progress: Callable[[Progress], None] | None, interval_s: float) -> None:
+        self.bar = bar
+        self.on_progress = on_progress
+        self.interval_s = interval_s
+        self.overhead_s = 0.0
+
+    def count(self, batches, epoch: int, max_epochs: int, images_per_epoch: int):
+        """Yield ``batches`` unchanged, counting them; ``overhead_s`` holds this epoch's display time."""
+        self.overhead_s = 0.0
+        start = last = time.perf_counter()
+        images = 0
+        for xb, yb in batches:
+            yield xb, yb
+            now = time.perf_counter()
+            images += len(yb)
+            self.bar.update(1)
+            if self.on_progress is not None and now - last >= self.interval_s:
+                elapsed = now - start - self.overhead_s
+                self.on_progress(Progress(epoch, max_epochs, images, images_per_epoch, elapsed))
+                last = time.perf_counter()
+            self.overhead_s += time.perf_counter() - now

@@ -337,3 +337,33 @@ def test_python_dash_m_entry_point(tmp_path):
 def test_load_run_rejects_nothing_silently(tmp_path):
     with pytest.raises(ReportError):
         load_run(tmp_path / "missing.json")
+
+
+def test_restored_best_against_last_epoch_is_tabled_with_mcnemar(tmp_path, smoke):
+    """A full-protocol record holds the last epoch's test scores too; the report compares the two."""
+    run = copy.deepcopy(smoke)
+    for bench in run["benchmarks"]:
+        info = bench["extra_info"]
+        outcome = info["outcome"]
+        outcome["config"]["patience"] = 10
+        if info["model"] != "mlp_64":
+            continue
+        last = copy.deepcopy(outcome["test"])
+        pred, labels = decode_predictions(last["predictions"]).copy(), decode_predictions(last["labels"])
+        right = np.flatnonzero(pred == labels)[:10]  # the last epoch got 10 more images wrong
+        pred[right] = (labels[right] + 1) % 10
+        last["predictions"], last["accuracy"] = "".join(map(str, pred.tolist())), float(np.mean(pred == labels))
+        outcome["last_epoch_test"] = last
+    out = tmp_path / "r"
+    assert main(["report", _write(tmp_path, "full", run), "--out", str(out)]) == 0
+    with (out / "restore.csv").open() as fh:
+        rows = {r["model"]: r for r in csv.DictReader(fh)}
+    assert set(rows) == set(_train_records(smoke))
+    assert float(rows["mlp_64"]["best_minus_last_pp"]) == pytest.approx(1.0)  # 1000 test images
+    assert float(rows["mlp_64"]["mcnemar_p"]) == pytest.approx(2 * 0.5**10)
+    assert float(rows["linear"]["best_minus_last_pp"]) == 0.0  # no last-epoch scores: the same weights
+    assert "Restored best epoch vs last epoch" in (out / "summary.md").read_text()
+    # a run without early stopping (quick, smoke) has no such table
+    assert not (tmp_path / "plain").exists()
+    assert main(["report", str(SMOKE), "--out", str(tmp_path / "plain")]) == 0
+    assert not (tmp_path / "plain" / "restore.csv").exists()

@@ -65,11 +65,16 @@ def test_early_stopping_restores_a_real_copy_of_the_best_weights(tiny):
     restored_loss = evaluate(result.model, tiny.x_val, tiny.y_val).loss
     assert restored_loss == pytest.approx(min(losses), rel=1e-5)
     assert restored_loss < losses[-1]  # the last epoch's weights were not kept
+    # ...but a copy of them comes back, for the notebook's (last-epoch) figures
+    last = create_model("mlp_256_128")
+    last.load_state_dict(result.last_state)
+    assert evaluate(last, tiny.x_val, tiny.y_val).loss == pytest.approx(losses[-1], rel=1e-5)
 
 
 def test_without_restore_the_last_epoch_is_kept(tiny):
     result = _train(tiny, name="mlp_256_128", lr=0.05, patience=2, max_epochs=30, restore_best=False)
     assert result.best_epoch == result.epochs_run
+    assert result.last_state is None  # the model holds the last epoch's weights already
     assert evaluate(result.model, tiny.x_val, tiny.y_val).loss == pytest.approx(result.history[-1].val_loss, rel=1e-5)
 
 

@@ -118,6 +118,12 @@ def build_report(
                      _png(figures.engine_bars(engine, figures.palette(list(summary["model"])), context))))  # fmt: skip
         extra.append(("Engine: our training loop vs the notebook's", render.display_engine(engine)))
         found["engine_speedup"] = {m: float(s) for m, s in zip(engine["model"], engine["speedup"], strict=True)}
+    restore = compute.restore_table(items)
+    if len(restore):
+        extra.append(("Restored best epoch vs last epoch (the original notebook reported the last)",
+                      render.display_restore(restore)))  # fmt: skip
+        found["best_minus_last_pp"] = {f"{m} | seed {s}": float(d) for m, s, d in
+                                       zip(restore["model"], restore["seed"], restore["best_minus_last_pp"], strict=True)}  # fmt: skip
     levers = compute.lever_table(items)
     if len(levers):
         pngs.append(("12_levers.png", "Levers: each engine setting changed on its own, images/s relative to the unchanged case",
@@ -128,6 +134,8 @@ def build_report(
 
     comparison = failures = None
     files: dict[str, bytes] = {"levers.csv": levers.to_csv(index=False).encode()} if len(levers) else {}
+    if len(restore):
+        files["restore.csv"] = restore.to_csv(index=False).encode()
     if baseline is not None:
         comparison = compute.compare_runs(baseline, runs[-1])
         failures = compute.gate(comparison, rules or []) if rules else None

@@ -139,6 +139,32 @@ def engine_table(items: list[Variant]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def restore_table(items: list[Variant]) -> pd.DataFrame:
+    """Per variant and seed: the restored best epoch's test accuracy against the last epoch's.
+
+    The original notebook reported its last epoch's weights (its restore was a shallow copy);
+    McNemar's test on the shared test images says whether restoring changed anything real.
+    Empty when no record restored an earlier epoch's weights.
+    """
+    rows = []
+    for v in items:
+        for record in v.seeds():
+            outcome = record.outcome
+            if not outcome.config.get("restore_best") or outcome.config.get("patience") is None:
+                continue  # no early stopping: fixed epochs, nothing to compare with the notebook's protocol
+            best, last = outcome.test, outcome.last_epoch_scores
+            labels = decode_predictions(best.labels)
+            rows.append({"model": v.label, "seed": record.seed, "epochs_run": outcome.epochs_run,
+                         "best_epoch": outcome.best_epoch, "best_accuracy": best.accuracy,
+                         "best_ci_low": best.ci_low, "best_ci_high": best.ci_high, "last_accuracy": last.accuracy,
+                         "last_ci_low": last.ci_low, "last_ci_high": last.ci_high,
+                         "best_minus_last_pp": (best.accuracy - last.accuracy) * 100,
+                         "mcnemar_p": mcnemar_p(decode_predictions(best.predictions),
+                                                decode_predictions(last.predictions), labels),
+                         "train_time_s": outcome.train_time_s})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
 def lever_table(items: list[Variant]) -> pd.DataFrame:
     """Per variant and lever: images/s (median over seeds) and its ratio to the unchanged case's.
 

@@ -153,6 +153,30 @@ def display_levers(levers: pd.DataFrame) -> pd.DataFrame:
     return lever_matrix(levers).map(lambda v: _num(v, ".2f") + "×" if pd.notna(v) else "").reset_index()
 
 
+def display_restore(restore: pd.DataFrame) -> pd.DataFrame:
+    """Restored best epoch against the last epoch, per model and seed."""
+
+    def acc(r, which: str) -> str:
+        return f"{r[f'{which}_accuracy']:.2%} ({r[f'{which}_ci_low']:.2%}–{r[f'{which}_ci_high']:.2%})"
+
+    return pd.DataFrame(
+        [
+            {
+                "model": r["model"],
+                "seed": r["seed"],
+                "epochs run": r["epochs_run"],
+                "best epoch": r["best_epoch"],
+                "best weights (restored)": acc(r, "best"),
+                "last epoch's weights": acc(r, "last"),
+                "best − last": _num(r["best_minus_last_pp"], "+.2f") + " pp",
+                "McNemar p": _num(r["mcnemar_p"], ".3g"),
+                "train s": _num(r["train_time_s"], ".1f"),
+            }
+            for _, r in restore.iterrows()
+        ]
+    )
+
+
 def display_engine(engine: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
