@@ -1,13 +1,17 @@
 """The pytest plugin: ``--mnist-*`` options, session fixtures, parametrization and machine info.
 
 Registered through the ``pytest11`` entry point, so it works from any project that
-installs mnist-models. It does nothing unless a test asks for its fixtures.
+installs mnist-models. It costs nothing where unused: loading it imports no torch, and
+nothing heavy happens (torch, the device, the models, machine facts, the report) until
+the session collects a test that asks for ``mnist_case``, or an ``--mnist-*`` option
+names models, a device or a precision to check.
 """
 
 from __future__ import annotations
 
 import contextlib
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +22,7 @@ _CONFIG_KEY = pytest.StashKey["SuiteOptions"]()
 _JSON_KEY = pytest.StashKey[dict]()
 _SUMMARY_KEY = pytest.StashKey[list]()
 _PEAK_KEY = pytest.StashKey[float]()
+_USED_KEY = pytest.StashKey[bool]()  # set once the session collects a case of the suite
 LEVERS_MARK = "mnist_levers"
 
 
@@ -204,6 +209,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "mnist_case" not in metafunc.fixturenames:
         return
+    metafunc.config.stash[_USED_KEY] = True
     suite_config = metafunc.config.stash[_CONFIG_KEY].resolve()
     cases = [(spec, seed) for spec in suite_config.specs for seed in suite_config.seeds]
     metafunc.parametrize("mnist_case", cases, ids=[f"{spec.display_name}-seed{seed}" for spec, seed in cases])
@@ -218,6 +224,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         items[:] = [item for item in items if not item.get_closest_marker(LEVERS_MARK)]
         config.hook.pytest_deselected(items=dropped)
+
+
+def _in_use(config: pytest.Config) -> bool:
+    """Whether this session collected a case of the suite: the plugin stays silent otherwise."""
+    return config.stash.get(_USED_KEY, False)
 
 
 def _progress(config: pytest.Config):
@@ -262,7 +273,9 @@ def mnist_suite(pytestconfig: pytest.Config, mnist_config, mnist):
     """The session's :class:`~mnist_models.suite.Suite`: weight cache, trained models, timed callables."""
     from .suite import Suite
 
-    suite = Suite(mnist_config, mnist, on_progress=_progress(pytestconfig))
+    # on a terminal a line every few seconds inside long epochs; in a CI log, one every half minute
+    interval = 5.0 if sys.stdout.isatty() else 30.0
+    suite = Suite(mnist_config, mnist, on_progress=_progress(pytestconfig), progress_interval_s=interval)
     pytestconfig.stash[_PEAK_KEY] = suite.peak_flops
     return suite
 
@@ -276,6 +289,8 @@ def trained_model(mnist_case, mnist_suite):
 
 def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict) -> None:
     """Static facts; the measured peak is added when the run is saved (see ``pytest_benchmark_update_json``)."""
+    if not _in_use(config):
+        return
     import torch
 
     from . import __version__
@@ -311,6 +326,8 @@ MEASURED_MACHINE_INFO = ("matmul_peak_flops",)
 
 
 def pytest_benchmark_update_json(config: pytest.Config, benchmarks, output_json: dict) -> None:
+    if not _in_use(config):
+        return
     peak = config.stash.get(_PEAK_KEY, None)
     info = output_json.get("machine_info", {}).get("mnist_models")
     if peak is not None and isinstance(info, dict):
@@ -322,7 +339,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     """Runs after pytest-benchmark has saved the run: build the report, apply ``--mnist-fail-on``."""
     config = session.config
     options = config.stash.get(_CONFIG_KEY, None)
-    if options is None or hasattr(config, "workerinput"):
+    if options is None or hasattr(config, "workerinput") or not _in_use(config):
         return
     output = config.stash.get(_JSON_KEY, None)
     if output is None and options.fail_on:

@@ -1,11 +1,16 @@
-"""Benchmark profiles: how much data, how many epochs and how many timing rounds each run uses."""
+"""Benchmark profiles: how much data, how many epochs and how many timing rounds each run uses.
+
+Imports nothing heavy: the plugin reads the profile names when pytest starts.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .registry import ModelSpec
-from .training import TrainConfig
+if TYPE_CHECKING:
+    from .registry import ModelSpec
+    from .training import TrainConfig
 
 
 @dataclass(frozen=True)
@@ -25,6 +30,8 @@ class Profile:
 
     def train_config(self, spec: ModelSpec, seed: int) -> TrainConfig:
         """Protocol defaults, then the spec's own settings, then this profile's epochs, then the seed."""
+        from .training import TrainConfig
+
         config = TrainConfig().updated(spec.train)
         epochs = self.max_epochs or spec.profile(self.name).get("epochs")
         if epochs is not None:

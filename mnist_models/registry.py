@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import fnmatch
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from importlib import metadata
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from torch import nn
+if TYPE_CHECKING:
+    from torch import nn
 
 FAMILIES = ("linear", "mlp", "cnn")
+ENTRY_POINT_GROUP = "mnist_models.architectures"  # installed packages contribute architectures here
+BUILT_INS = "mnist_models built-ins (mnist_models.architectures)"
 
 
 class UnknownModelError(KeyError):
@@ -41,6 +46,7 @@ class ModelSpec:
     profiles: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     parametric: bool = False
     params: Mapping[str, Any] = field(default_factory=dict)
+    source: str = ""  # where it was registered: the built-ins, a module, or an installed package's entry point
 
     def build(self) -> nn.Module:
         """Build a fresh model (random weights from the current torch seed)."""
@@ -70,6 +76,7 @@ class Registry:
 
     def __init__(self) -> None:
         self._specs: dict[str, ModelSpec] = {}
+        self.loading: str | None = None  # the entry point being loaded, if any: the source of what it registers
 
     def add(self, spec: ModelSpec) -> ModelSpec:
         if spec.family not in FAMILIES:
@@ -77,9 +84,21 @@ class Registry:
         existing = self._specs.get(spec.name)
         if existing is not None and existing.factory is not spec.factory:
             # Re-registering the same factory (a module imported twice) is harmless.
-            raise ValueError(f"a model named {spec.name!r} is already registered")
+            raise ValueError(
+                f"model {spec.name!r} from {spec.source} clashes with the model of that name from "
+                f"{existing.source}; register one of them under another name (register_model(..., name=...))"
+            )
         self._specs[spec.name] = spec
         return spec
+
+    @contextlib.contextmanager
+    def registering_from(self, source: str) -> Iterator[None]:
+        """Attribute what is registered inside this block to ``source`` (an entry point being loaded)."""
+        previous, self.loading = self.loading, source
+        try:
+            yield
+        finally:
+            self.loading = previous
 
     def remove(self, name: str) -> None:
         self._specs.pop(name, None)
@@ -118,6 +137,7 @@ def _with_params(spec: ModelSpec, kwargs: Mapping[str, Any]) -> ModelSpec:
         profiles=spec.profiles,
         parametric=True,
         params=MappingProxyType(dict(sorted(merged.items()))),
+        source=spec.source,
     )
 
 
@@ -171,6 +191,7 @@ def register_model(
                 profiles=MappingProxyType({k: MappingProxyType(dict(v)) for k, v in (profiles or {}).items()}),
                 parametric=parametric,
                 params=MappingProxyType(dict(defaults or {})),
+                source=_source(factory),
             )
         )
         return factory
@@ -229,6 +250,34 @@ def resolve_models(patterns: list[str]) -> list[ModelSpec]:
     return list(specs.values())
 
 
+def _source(factory: Callable[..., Any]) -> str:
+    if _REGISTRY.loading is not None:
+        return _REGISTRY.loading
+    module = getattr(factory, "__module__", "?")
+    return BUILT_INS if module.startswith("mnist_models.") else f"module {module}"
+
+
+_loaded: list[bool] = []  # non-empty once the built-ins and the entry points are in the registry
+
+
 def _ensure_builtins() -> None:
-    # Families are imported explicitly, once; importing registers them.
-    from . import architectures  # noqa: F401
+    """Register the built-ins, then every installed package's architectures (entry point group
+    ``mnist_models.architectures``), once, on the first look-up: never at import or pytest start-up."""
+    if _loaded:
+        return
+    _loaded.append(True)
+    from . import architectures  # noqa: F401  (importing registers them)
+
+    for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        dist = getattr(entry, "dist", None)
+        source = f"entry point '{entry.name} = {entry.value}'" + (f" ({dist.name} {dist.version})" if dist else "")
+        with _REGISTRY.registering_from(source):
+            try:
+                entry.load()
+            except ValueError:
+                raise
+            except Exception as exc:  # an installed package's import error: name it, with the fix
+                raise ValueError(
+                    f"{source} could not be loaded ({type(exc).__name__}: {exc}); "
+                    "fix or uninstall that package to run the suite"
+                ) from exc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -20,7 +21,17 @@ from .facts import count_parameters, inference_flops, matmul_peak_flops, trainin
 from .profiles import Profile
 from .record import BenchmarkRecord, TestScores, TrainingOutcome
 from .registry import ModelSpec
-from .training import EpochRecord, Stepper, TrainConfig, TrainResult, autocast, compile_model, make_stepper, train
+from .training import (
+    EpochRecord,
+    Progress,
+    Stepper,
+    TrainConfig,
+    TrainResult,
+    autocast,
+    compile_model,
+    make_stepper,
+    train,
+)
 
 
 @dataclass(frozen=True)
@@ -52,11 +63,19 @@ class Trained:
 class Suite:
     """Holds the session's data, weight cache and trained models; knows nothing of pytest."""
 
-    def __init__(self, config: SuiteConfig, data: MNISTData, on_progress: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        config: SuiteConfig,
+        data: MNISTData,
+        on_progress: Callable[[str], None] | None = None,
+        progress_interval_s: float = 30.0,
+    ) -> None:
         self.config = config
         self.data = data
         self.cache = WeightCache(config.cache_dir)
         self._say = on_progress or (lambda message: None)
+        self._quiet = on_progress is None
+        self._progress_interval_s = progress_interval_s
         self._trained: dict[tuple[str, int], Trained] = {}
         self._facts: dict[str, tuple[int, int, int]] = {}
         self._rates: dict[tuple[str, int, str], float] = {}  # (model, seed, engine loop or lever) -> images/s
@@ -107,11 +126,35 @@ class Suite:
                 f"val_acc {record.val_acc:.4f}  ({record.train_time_s:.1f} s)"
             )
 
-        return train(model, self.data, config, progress=False, on_epoch=report, description=label, stepper=stepper)
+        def inside(state: Progress) -> None:
+            self._say(
+                f"  {label}: epoch {state.epoch}/{state.max_epochs}  {state.images:,}/{state.images_per_epoch:,} images"
+                f"  {state.images_per_s:,.0f} img/s  epoch ETA {state.eta_s:.0f} s"
+            )
+
+        return train(
+            model,
+            self.data,
+            config,
+            progress=False,
+            on_epoch=report,
+            on_progress=None if self._quiet else inside,
+            progress_interval_s=self._progress_interval_s,
+            description=label,
+            stepper=stepper,
+        )
 
     def finish_training(self, spec: ModelSpec, seed: int, result: TrainResult) -> Trained:
         """Evaluate on the test set, remember the weights for this session and write them to the cache."""
-        evaluation = evaluate(result.model, self.data.x_test, self.data.y_test, classes=len(self.data.classes))
+        classes = len(self.data.classes)
+        evaluation = evaluate(result.model, self.data.x_test, self.data.y_test, classes=classes)
+        last_epoch = None
+        if result.last_state is not None:  # the last epoch's weights, scored on the same test images
+            last_model = copy.deepcopy(result.model)
+            last_model.load_state_dict(result.last_state)
+            last_epoch = TestScores.from_evaluation(
+                evaluate(last_model, self.data.x_test, self.data.y_test, classes=classes), self._labels
+            )
         outcome = TrainingOutcome(
             epochs_run=result.epochs_run,
             best_epoch=result.best_epoch,
@@ -122,10 +165,14 @@ class Suite:
             compile_time_s=result.compile_time_s,
             config=result.config.to_dict(),
             test=TestScores.from_evaluation(evaluation, self._labels),
+            last_epoch_test=last_epoch,
         )
         path = self.cache.save(self.cache_inputs(spec, seed), result.model.state_dict(), outcome)
+        restored = f" (best epoch {result.best_epoch} of {result.epochs_run}"
+        restored += f"; last epoch {last_epoch.accuracy:.4f})" if last_epoch else ")"
         self._say(
-            f"  {spec.display_name} seed {seed}: test accuracy {evaluation.accuracy:.4f}; weights cached in {path}"
+            f"  {spec.display_name} seed {seed}: test accuracy {evaluation.accuracy:.4f}{restored}; "
+            f"weights cached in {path}"
         )
         trained = Trained(result.model.eval(), outcome, "trained")
         self._trained[(spec.display_name, seed)] = trained

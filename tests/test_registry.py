@@ -99,7 +99,7 @@ def test_user_registered_model_is_a_first_class_citizen():
     try:
         assert "user_tiny_mlp" in list_models("user_*")
         assert count_parameters(create_model("user_tiny_mlp")) == 7850
-        with pytest.raises(ValueError, match="already registered"):
+        with pytest.raises(ValueError, match="clashes with the model of that name from module"):
             register_model("mlp", "clash", name="user_tiny_mlp")(lambda: nn.Linear(1, 1))
     finally:
         unregister_model("user_tiny_mlp")

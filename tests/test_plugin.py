@@ -1,0 +1,141 @@
+"""The plugin in other people's projects: inert where unused, their own architectures where used."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+pytestmark = pytest.mark.slow
+
+PROBE = """
+import sys
+
+def pytest_collection_finish(session):
+    with open("modules.txt", "w") as fh:
+        fh.write(" ".join(sorted(m for m in ("torch", "mnist_models.registry", "pandas") if m in sys.modules)))
+"""
+
+
+def test_unrelated_project_sees_nothing_of_ours(pytester):
+    """mnist-models installed, a project that never uses it: no torch, no output, no report."""
+    pytester.makeconftest(PROBE)
+    pytester.makepyfile(
+        test_foo="""
+        def test_plain():
+            assert 1 + 1 == 2
+
+        def test_timed(benchmark):
+            benchmark(sum, range(100))
+        """
+    )
+    result = pytester.runpytest_subprocess("--benchmark-autosave", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+    assert "--mnist-profile" in pytester.runpytest_subprocess("--help").stdout.str()  # the plugin was loaded
+    assert (pytester.path / "modules.txt").read_text() == ""
+    # pytest's own header lists installed plugins; nothing else may mention us
+    output = [line for line in result.outlines + result.errlines if not line.startswith("plugins:")]
+    assert not [line for line in output if "mnist" in line.lower()], output
+    [saved] = (pytester.path / ".benchmarks").rglob("*.json")
+    assert "mnist_models" not in json.loads(saved.read_text())["machine_info"]
+    assert not (pytester.path / "reports").exists()
+
+
+def _block(heading: str, language: str, index: int = 0) -> str:
+    text = README.read_text()
+    section = text[text.index(heading) :]
+    section = section[: section.find("\n## ", 1)]
+    return re.findall(rf"```{language}\n(.*?)```", section, re.S)[index]
+
+
+def test_readme_custom_architecture_route_from_a_separate_folder(tmp_path, data_root):
+    """The README's own files and command, verbatim, in a folder of the user's, away from this checkout."""
+    project = tmp_path / "my-project"
+    project.mkdir()
+    for code in (_block("## Adding your own architecture", "python", i) for i in range(2)):
+        name = re.match(r"# (\S+\.py)", code).group(1)  # each block starts with its file name
+        (project / name).write_text(code)
+    command = _block("## Adding your own architecture", "bash").strip()
+    env = {
+        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        "HOME": str(tmp_path / "home"),
+        "MNIST_MODELS_DATA": str(data_root[0]),
+        "MNIST_MODELS_CACHE": str(tmp_path / "weights"),
+    }
+    proc = subprocess.run(
+        command, shell=True, cwd=project, env=env, capture_output=True, text=True, timeout=900, check=False
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    [saved] = (project / ".benchmarks").rglob("*.json")
+    models = {b["extra_info"]["model"] for b in json.loads(saved.read_text())["benchmarks"]}
+    assert models == {"tiny_cnn"}
+    summary = (project / "reports" / saved.stem / "summary.md").read_text()
+    assert "tiny_cnn" in summary
+
+
+ENTRY_POINT_PACKAGE = {
+    "tinypkg/__init__.py": "",
+    "tinypkg/models.py": """
+        from torch import nn
+        from mnist_models import register_model
+
+        @register_model("mlp", "A packaged MLP: 784-16-10", profiles={"smoke": {"floor": 0.0}})
+        def packaged_mlp():
+            return nn.Sequential(nn.Flatten(), nn.Linear(784, 16), nn.ReLU(), nn.Linear(16, 10))
+        """,
+    "tinypkg-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: tinypkg\nVersion: 1.0\n",
+    "tinypkg-1.0.dist-info/entry_points.txt": "[mnist_models.architectures]\ntiny = tinypkg.models\n",
+}
+
+
+def _install_entry_point_package(where: Path, files: dict[str, str]) -> None:
+    import textwrap
+
+    for name, text in files.items():
+        path = where / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+
+
+def test_installed_package_contributes_architectures_through_the_entry_point(pytester, data_root, tmp_path):
+    _install_entry_point_package(tmp_path / "site", ENTRY_POINT_PACKAGE)
+    pytester.makepyfile(test_bench="from mnist_models.cases import *  # noqa: F403\n")
+    pytester.makeconftest(PROBE)
+    env_path = str(tmp_path / "site")
+    pytester._monkeypatch.setenv("PYTHONPATH", env_path)
+    listed = subprocess.run(
+        [sys.executable, "-m", "mnist_models", "models", "packaged*"],
+        env={"PYTHONPATH": env_path, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert "packaged_mlp" in listed.stdout
+    result = pytester.runpytest_subprocess(
+        "--benchmark-only", "--mnist-profile=smoke", "--mnist-models=packaged_mlp", "-k", "test_train and not step",
+        f"--mnist-data-dir={data_root[0]}", f"--mnist-cache-dir={tmp_path / 'w'}", "-p", "no:cacheprovider",
+        "--benchmark-json=out.json",
+    )  # fmt: skip
+    result.assert_outcomes(passed=1)
+    [bench] = json.loads((pytester.path / "out.json").read_text())["benchmarks"]
+    assert bench["extra_info"]["model"] == "packaged_mlp"
+
+
+def test_entry_point_clashing_with_a_built_in_names_both(pytester, tmp_path):
+    files = dict(ENTRY_POINT_PACKAGE)
+    files["tinypkg/models.py"] = files["tinypkg/models.py"].replace("def packaged_mlp", "def mlp_64")
+    _install_entry_point_package(tmp_path / "site", files)
+    pytester._monkeypatch.setenv("PYTHONPATH", str(tmp_path / "site"))
+    pytester.makepyfile(test_bench="from mnist_models.cases import *  # noqa: F403\n")
+    result = pytester.runpytest_subprocess("--benchmark-only", "--mnist-models=mlp_64", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*model 'mlp_64' from entry point 'tiny = tinypkg.models' (tinypkg 1.0)*clashes with*mnist_models built-ins*"]
+    )
