@@ -41,6 +41,26 @@ def _models(args: argparse.Namespace) -> int:
     return 0
 
 
+def _merge(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .report.merge import write_merged
+    from .report.runs import ReportError, find_runs
+
+    try:
+        paths = find_runs(args.runs, args.storage)
+        merged = write_merged(paths, Path(args.out))
+    except ReportError as exc:
+        print(f"mnist-models merge: error: {exc}", file=sys.stderr)
+        return 2
+    for source in merged["machine_info"]["mnist_models"]["merged_from"]:
+        info = source["machine_info"].get("mnist_models", {})
+        where = info.get("device_name") or info.get("device") or "?"
+        print(f"  {source['run']}: {source['benchmarks']} benchmark(s) on {where}")
+    print(f"merged {len(paths)} runs ({len(merged['benchmarks'])} benchmarks) into {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mnist-models", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -57,6 +77,19 @@ def build_parser() -> argparse.ArgumentParser:
     models = sub.add_parser("models", help="list registered architectures")
     models.add_argument("pattern", nargs="?", default="*", help="fnmatch pattern (default: all)")
     models.set_defaults(func=_models)
+
+    merge = sub.add_parser(
+        "merge",
+        help="merge saved runs (shards, or one protocol run on several machines) into one pytest-benchmark JSON",
+        description="Exit codes: 0 merged, 2 bad input (the same case in two runs, different profiles, datasets or "
+        "suite versions, a truncated or foreign file); nothing is written on an error.",
+    )
+    merge.add_argument("runs", nargs="+", metavar="RUN", help="run numbers, names, globs or JSON paths")
+    merge.add_argument("--out", required=True, metavar="FILE", help="the merged JSON file to write")
+    merge.add_argument(
+        "--storage", default=".benchmarks", metavar="DIR", help="pytest-benchmark storage (default: .benchmarks)"
+    )
+    merge.set_defaults(func=_merge)
 
     from .report.cli import add_report_parser
 

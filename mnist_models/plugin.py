@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from .profiles import PROFILES
+from .shards import parse_shard
 
 _CONFIG_KEY = pytest.StashKey["SuiteOptions"]()
 _JSON_KEY = pytest.StashKey[dict]()
@@ -43,6 +44,10 @@ class SuiteOptions:
         self.precision = get("mnist_precision")
         self.compile = get("mnist_compile")
         self.levers = get("mnist_levers")
+        try:
+            self.shard = parse_shard(get("mnist_shard")) if get("mnist_shard") else None
+        except ValueError as exc:
+            raise pytest.UsageError(str(exc)) from None
         if self.threads is not None and self.threads < 1:
             raise pytest.UsageError(f"--mnist-threads must be a positive integer, got {self.threads}")
         self.report_dir = get("mnist_report")
@@ -82,6 +87,7 @@ class SuiteOptions:
                 offline=self.offline,
                 precision=self.precision,
                 compile=self.compile,
+                shard=self.shard,
             )
         return self._resolved
 
@@ -181,6 +187,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "switched on and off, measured side by side",
     )
     group.addoption(
+        "--mnist-shard",
+        metavar="K/N",
+        help="run shard K of N: a share of the (model, seed) cases balanced by estimated cost, every group of one "
+        "case in the same shard; merge the shards' runs with `mnist-models merge`",
+    )
+    group.addoption(
         "--mnist-report",
         metavar="DIR",
         help="where to write the report after a run that saves results (default: reports/<run name>)",
@@ -211,7 +223,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     metafunc.config.stash[_USED_KEY] = True
     suite_config = metafunc.config.stash[_CONFIG_KEY].resolve()
-    cases = [(spec, seed) for spec in suite_config.specs for seed in suite_config.seeds]
+    cases = suite_config.cases
     metafunc.parametrize("mnist_case", cases, ids=[f"{spec.display_name}-seed{seed}" for spec, seed in cases])
 
 
@@ -303,6 +315,8 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
     if options is not None:
         device = options.resolve().device
         info["device"], info["device_name"] = str(device), device_name(device)
+        if options.shard is not None:
+            info["shard"] = "{}/{}".format(*options.shard)
     machine_info["mnist_models"] = info
 
 

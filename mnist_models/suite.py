@@ -6,6 +6,7 @@ import copy
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,7 @@ from .facts import count_parameters, inference_flops, matmul_peak_flops, trainin
 from .profiles import Profile
 from .record import BenchmarkRecord, TestScores, TrainingOutcome
 from .registry import ModelSpec
+from .shards import assign_shards
 from .training import (
     EpochRecord,
     Progress,
@@ -49,6 +51,32 @@ class SuiteConfig:
     offline: bool = False
     precision: str | None = None  # --mnist-precision: autocast for every model (None: each spec's own, else fp32)
     compile: bool = False  # --mnist-compile: torch.compile for training and timed inference
+    shard: tuple[int, int] | None = None  # --mnist-shard K/N: this session runs shard K of N
+
+    @cached_property
+    def cases(self) -> list[tuple[ModelSpec, int]]:
+        """The (model, seed) cases of this session: all of them, or this shard's share."""
+        cases = [(spec, seed) for spec in self.specs for seed in self.seeds]
+        if self.shard is None:
+            return cases
+        costs = {spec.display_name: estimated_cost(self.profile, spec) for spec in self.specs}
+        index, count = self.shard
+        return assign_shards(
+            cases, lambda case: costs[case[0].display_name], count, key=lambda c: f"{c[0].display_name}-{c[1]}"
+        )[index - 1]
+
+
+def estimated_cost(profile: Profile, spec: ModelSpec) -> float:
+    """FLOPs a (model, seed) case costs, roughly: its training run plus its timed step rounds.
+
+    Training epochs of a profile with early stopping are counted as at most 20 (the
+    original notebook's runs stopped after 16-24); inference cases are small beside these.
+    """
+    config = profile.train_config(spec, 0)
+    epochs = min(config.max_epochs, 20) if config.patience is not None else config.max_epochs
+    images = profile.subset[0] if profile.subset else 48_000
+    step_rounds = 3 * profile.step_rounds * profile.step_target_flop  # train-step and both engine loops
+    return training_flops(spec.build(), config.batch_size) * images * epochs + step_rounds
 
 
 @dataclass(frozen=True)

@@ -104,6 +104,15 @@ def build_report(
     notes = [
         f"{r.name}: {r.skipped} benchmark(s) without an mnist-models record were ignored." for r in runs if r.skipped
     ]
+    for run in runs:
+        for source in run.machine.get("mnist_models", {}).get("merged_from", []):
+            info = source.get("machine_info", {}).get("mnist_models", {})
+            where = info.get("device_name") or info.get("device") or "an unnamed machine"
+            notes.append(
+                f"{compute.short_name(run.name)} merges {compute.short_name(source['run'])}: "
+                f"{source['benchmarks']} benchmark(s) run on {where} ({info.get('device', '?')}, torch "
+                f"{info.get('torch', '?')}) on {source.get('datetime', '?')}."
+            )
     missing = [c for c in compute.CASES if not any(c in v.records for v in items)]
     if missing:
         notes.append(

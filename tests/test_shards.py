@@ -1,0 +1,94 @@
+"""Shards: every case in exactly one shard, balanced, deterministic; and merging the shards' runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from mnist_models.cli import main
+from mnist_models.profiles import PROFILES
+from mnist_models.registry import resolve_models
+from mnist_models.shards import assign_shards, parse_shard
+from mnist_models.suite import SuiteConfig
+
+SUITE = Path(__file__).resolve().parents[1] / "benchmarks" / "test_mnist.py"
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 5, 40])
+def test_every_case_lands_in_exactly_one_shard(count):
+    cases = [f"case{i}" for i in range(13)]
+    costs = {c: float((i * 7) % 5 + 1) for i, c in enumerate(cases)}
+    shards = assign_shards(cases, costs.get, count)
+    assert len(shards) == count
+    assert sorted(c for shard in shards for c in shard) == sorted(cases)
+    assert shards == assign_shards(list(cases), costs.get, count)  # deterministic
+    if count >= len(cases):
+        assert sum(1 for shard in shards if shard) == len(cases)
+
+
+def test_greedy_split_balances_by_cost():
+    costs = {"a": 8, "b": 7, "c": 6, "d": 5, "e": 4}
+    shards = assign_shards(list(costs), costs.get, 2)
+    loads = sorted(sum(costs[c] for c in shard) for shard in shards)
+    assert loads == [13, 17]  # longest first: 8+5+4 and 7+6
+    # the greedy bound: no shard ends more than the costliest case above the lightest
+    many = {f"c{i}": float((i * 37) % 11 + 1) for i in range(50)}
+    loads = [sum(many[c] for c in shard) for shard in assign_shards(list(many), many.get, 4)]
+    assert max(loads) - min(loads) <= max(many.values())
+
+
+def test_suite_shards_keep_seeds_of_a_model_apart_from_nothing_and_balance_the_quick_suite():
+    specs = tuple(resolve_models(["*"]))
+
+    def config(shard):
+        return SuiteConfig(PROFILES["quick"], specs, (0, 1), torch.device("cpu"), "mnist", None, Path("."), 1,
+                           shard=shard)  # fmt: skip
+
+    everything = {(s.display_name, seed) for s, seed in config(None).cases}
+    halves = [{(s.display_name, seed) for s, seed in config((k, 2)).cases} for k in (1, 2)]
+    assert halves[0] | halves[1] == everything
+    assert not halves[0] & halves[1]
+    # the Very Big CNN's cases go to different shards: each shard gets one of the two costliest
+    assert {("cnn_128_256_fc256_128", 0), ("cnn_128_256_fc256_128", 1)} - halves[0]
+
+
+@pytest.mark.parametrize("text", ["0/2", "3/2", "1-2", "", "a/b"])
+def test_bad_shard_is_named(text):
+    with pytest.raises(ValueError, match="is not a shard; use K/N"):
+        parse_shard(text)
+
+
+@pytest.mark.slow
+def test_two_shards_merge_into_the_unsharded_set_of_cases(pytester, data_root, tmp_path):
+    pytester.makepyfile(test_mnist=SUITE.read_text())
+    common = ["--benchmark-only", "--mnist-profile=smoke", "--mnist-models=linear,mlp_64,lenet5",
+              f"--mnist-data-dir={data_root[0]}", f"--mnist-cache-dir={tmp_path / 'w'}", "-p", "no:cacheprovider",
+              "--mnist-no-report", "-k", "latency or (test_train and not step)"]  # fmt: skip
+    for k in (1, 2):
+        pytester.runpytest_subprocess(*common, f"--mnist-shard={k}/2", f"--benchmark-json=shard{k}.json")
+    shard_cases = [
+        {
+            (b["extra_info"]["model"], b["group"])
+            for b in json.loads((pytester.path / f"shard{k}.json").read_text())["benchmarks"]
+        }
+        for k in (1, 2)
+    ]
+    assert shard_cases[0]
+    assert shard_cases[1]
+    assert not shard_cases[0] & shard_cases[1]
+    assert json.loads((pytester.path / "shard1.json").read_text())["machine_info"]["mnist_models"]["shard"] == "1/2"
+    merged = pytester.path / "merged.json"
+    assert (
+        main(["merge", str(pytester.path / "shard1.json"), str(pytester.path / "shard2.json"), "--out", str(merged)])
+        == 0
+    )
+    cases = {(b["extra_info"]["model"], b["group"]) for b in json.loads(merged.read_text())["benchmarks"]}
+    assert cases == {(m, g) for m in ("linear", "mlp_64", "lenet5") for g in ("train", "latency")}
+    assert main(["report", str(merged), "--out", str(tmp_path / "report")]) == 0
+    assert "merges shard1" in (tmp_path / "report" / "summary.md").read_text()
+    # the same shard twice is refused, and nothing is written
+    assert main(["merge", str(pytester.path / "shard1.json"), str(merged), "--out", str(tmp_path / "again.json")]) == 2
+    assert not (tmp_path / "again.json").exists()
