@@ -112,6 +112,8 @@ class MNISTData:
     y_test: torch.Tensor
     checksum: str
     normalization: tuple[float, float] | None = None
+    source: str = ""  # where the files came from this time: a mirror, the offline route, a folder, or already present
+    location: str = ""  # the folder the raw files live in
 
     @property
     def device(self) -> torch.device:
@@ -165,9 +167,10 @@ def load_dataset(
     info = dataset_info(dataset)
     root = Path(root).expanduser() if root is not None else default_data_root()
     if download and not sources.has_raw_files(root, info):
-        checksum = fetch_dataset(dataset, root, offline=offline).checksum
+        fetched = fetch_dataset(dataset, root, offline=offline)
+        checksum, source = fetched.checksum, fetched.source
     else:
-        checksum = sources.verify_raw_files(root, info)
+        checksum, source = sources.verify_raw_files(root, info), "already present"
 
     tv_class = getattr(datasets, info.folder)
     train_set = tv_class(root, train=True, download=False)
@@ -199,6 +202,8 @@ def load_dataset(
         y_test=test_set.targets.long().to(device),
         checksum=f"{checksum}:val{val_size}-seed{split_seed}{'-norm' if normalize else ''}",
         normalization=normalization,
+        source=source,
+        location=str(sources.raw_dir(root, info)),
     )
 
 

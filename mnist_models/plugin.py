@@ -266,7 +266,7 @@ def mnist_config(pytestconfig: pytest.Config):
 
 
 @pytest.fixture(scope="session")
-def mnist(mnist_config):
+def mnist(pytestconfig: pytest.Config, mnist_config):
     """The dataset, loaded once, split and preprocessed, on the suite's device (a subset in ``smoke``)."""
     from .data import DataError, load_dataset
 
@@ -276,6 +276,9 @@ def mnist(mnist_config):
         )
     except DataError as exc:
         pytest.exit(f"mnist-models: cannot load the dataset:\n{exc}", returncode=pytest.ExitCode.USAGE_ERROR)
+    say = _progress(pytestconfig)
+    if say is not None:
+        say(f"data: {data.name} from {data.source}, in {data.location}")
     subset = mnist_config.profile.subset
     return data.subset(*subset) if subset else data
 

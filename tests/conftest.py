@@ -6,8 +6,6 @@ import pytest
 
 from mnist_models.data import fetch_dataset, load_dataset
 
-pytest_plugins = ["pytester"]
-
 
 @pytest.fixture(scope="session")
 def data_root(tmp_path_factory):
@@ -26,10 +24,3 @@ def mnist(data_root):
 def tiny(mnist):
     """A stratified sliver of MNIST for fast training tests."""
     return mnist.subset(train=1000, val=500, test=1000)
-
-
-def pytest_collection_modifyitems(items):
-    # Warnings are errors in our own tests; the benchmark suite itself keeps pytest's defaults,
-    # so that a library's deprecation warning never aborts a user's benchmark run.
-    for item in items:
-        item.add_marker(pytest.mark.filterwarnings("error"))

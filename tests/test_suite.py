@@ -76,7 +76,13 @@ def _benchmarks(path: Path) -> list[dict]:
 def test_smoke_run_saves_every_field(suite):
     result = suite("--benchmark-json=out.json")
     result.assert_outcomes(passed=12)
-    result.stdout.fnmatch_lines(["*[[]mnist[]] training lenet5 seed 0*", "*lenet5 seed 0: epoch 1/1*val_acc*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*[[]mnist[]] data: mnist from already present, in */MNIST/raw",
+            "*[[]mnist[]] training lenet5 seed 0*",
+            "*lenet5 seed 0: epoch 1/1*val_acc*",
+        ]
+    )
     saved = json.loads((suite.path / "out.json").read_text())
     assert saved["machine_info"]["mnist_models"]["torch"]
     benches = saved["benchmarks"]

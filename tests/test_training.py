@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 import torch
@@ -191,3 +193,26 @@ def test_compile_is_timed_apart_from_training(tiny):
     assert compiled.compile_time_s > 0
     # compiled kernels may round differently; the model learns the same
     assert compiled.history[0].val_acc == pytest.approx(plain.history[0].val_acc, abs=0.03)
+
+
+def test_progress_inside_an_epoch_is_kept_off_the_training_clock(tiny):
+    seen = []
+
+    def slow_display(state):
+        seen.append(state)
+        time.sleep(0.02)  # a display far slower than a step of this tiny model
+
+    def run(**display):
+        torch.manual_seed(0)
+        return train(create_model("linear"), tiny, TrainConfig(max_epochs=1), progress=False, **display)
+
+    plain = run()
+    shown = run(on_progress=slow_display, progress_interval_s=0.0)
+    steps = -(-len(tiny.y_train) // 64)
+    assert len(seen) == steps
+    assert seen[-1].images == len(tiny.y_train)
+    assert (seen[3].epoch, seen[3].images) == (1, 4 * 64)
+    assert seen[3].images_per_s > 0
+    # 0.02 s of display per step were not counted as training
+    assert shown.history[0].train_time_s < plain.history[0].train_time_s + 0.02 * steps / 2
+    assert torch.equal(shown.model[1].weight, plain.model[1].weight)
