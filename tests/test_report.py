@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import csv
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -367,3 +368,33 @@ def test_restored_best_against_last_epoch_is_tabled_with_mcnemar(tmp_path, smoke
     assert not (tmp_path / "plain").exists()
     assert main(["report", str(SMOKE), "--out", str(tmp_path / "plain")]) == 0
     assert not (tmp_path / "plain" / "restore.csv").exists()
+
+
+LAYOUT = Path(__file__).resolve().parents[1] / "scripts" / "check_report_layout.py"
+needs_chromium = pytest.mark.skipif(
+    not any(shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome")),
+    reason="Chromium is not installed (Debian: apt-get install chromium); .ci/run installs it",
+)
+
+
+@needs_chromium
+@pytest.mark.slow
+def test_report_reads_at_1400_px_without_scrolling_sideways(report_dir, tmp_path):
+    import subprocess
+    import sys
+
+    check = [sys.executable, str(LAYOUT), "--width", "1400"]
+    fits = subprocess.run([*check, str(report_dir), "--screenshot", str(tmp_path / "shot.png")],
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    assert fits.returncode == 0, fits.stdout + fits.stderr
+    with Image.open(tmp_path / "shot.png") as shot:
+        assert shot.size[0] == 1400
+    page = (report_dir / "index.html").read_text()
+    assert "<table class='sortable'>" in page
+    assert "All 17 columns" in page
+    # the check can fail: a page wider than the window
+    (tmp_path / "wide").mkdir()
+    (tmp_path / "wide" / "index.html").write_text("<html><body><div style='width:2000px'>x</div></body></html>")
+    wide = subprocess.run([*check, str(tmp_path / "wide")], capture_output=True, text=True, check=False)
+    assert wide.returncode == 1, wide.stdout + wide.stderr
+    assert "wider than a 1400 px window" in wide.stdout

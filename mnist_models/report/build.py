@@ -187,7 +187,7 @@ def build_report(
         title, context, table, lines, notes, shown_comparison, failures, extra
     ).encode()
     files["index.html"] = render.html_page(
-        title, context, table, lines, pngs, notes, shown_comparison, failures, extra
+        title, context, table, lines, pngs, notes, shown_comparison, failures, extra, raw=summary
     ).encode()
     for name, _, png in pngs:
         files[name] = png

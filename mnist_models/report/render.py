@@ -74,6 +74,23 @@ def display_summary(summary: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS)).rename(columns=SUMMARY_COLUMNS)
 
 
+# The columns people look for first, and the raw summary column each one sorts by.
+KEY_COLUMNS = {
+    "model": "model",
+    "test acc (95% CI)": "test_accuracy",
+    "train s": "train_time_s",
+    "p50 ms": "latency_p50_ms",
+    "img/s": "throughput_img_s",
+    "params": "params",
+    "floor": "floor",
+}
+
+
+def key_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """The display summary cut to ``KEY_COLUMNS``: a table that reads at a glance."""
+    return table[list(KEY_COLUMNS)]
+
+
 def display_comparison(comparison: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for _, r in comparison.iterrows():
@@ -150,7 +167,8 @@ def insight_lines(found: dict, classes_word: str = "class") -> list[str]:
 
 def display_levers(levers: pd.DataFrame) -> pd.DataFrame:
     """Models x levers, each cell the variant's images/s over the unchanged case's."""
-    return lever_matrix(levers).map(lambda v: _num(v, ".2f") + "×" if pd.notna(v) else "").reset_index()
+    matrix = lever_matrix(levers).map(lambda v: _num(v, ".2f") + "×" if pd.notna(v) else "")
+    return matrix.rename_axis(columns=None).reset_index()
 
 
 def display_restore(restore: pd.DataFrame) -> pd.DataFrame:
@@ -205,7 +223,8 @@ def markdown(
         parts += ["## Regression gate", ""]
         parts += [f"- ❌ {g}" for g in gate] if gate else ["✅ within thresholds"]
         parts.append("")
-    parts += ["## Summary", "", table.to_markdown(index=False), ""]
+    parts += ["## Summary", "", key_summary(table).to_markdown(index=False), ""]
+    parts += ["<details><summary>All columns</summary>", "", table.to_markdown(index=False), "", "</details>", ""]
     if lines:
         parts += ["## Insights", ""] + [f"- {line}" for line in lines] + [""]
     for heading, frame in extra:
@@ -217,10 +236,37 @@ def markdown(
     return "\n".join(parts)
 
 
+def _sortable(table: pd.DataFrame, raw: pd.DataFrame) -> str:
+    """``table`` as HTML whose headers sort it on click, by ``raw``'s numbers where a column has them."""
+    head = "".join(f"<th title='sort'>{html.escape(str(c))}</th>" for c in table.columns)
+    rows = []
+    for (_, shown), (_, values) in zip(table.iterrows(), raw.iterrows(), strict=True):
+        cells = []
+        for column in table.columns:
+            value = values.get(KEY_COLUMNS.get(column, ""), None)
+            key = f" data-v='{float(value)}'" if isinstance(value, (int, float)) and not pd.isna(value) else ""
+            cells.append(f"<td{key}>{html.escape(str(shown[column]))}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table class='sortable'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+_SORT_JS = """
+document.querySelectorAll('table.sortable th').forEach((th, col) => th.addEventListener('click', () => {
+  const body = th.closest('table').tBodies[0], down = th.dataset.dir !== 'desc';
+  th.dataset.dir = down ? 'desc' : 'asc';
+  const key = r => { const c = r.cells[col]; return c.dataset.v !== undefined ? parseFloat(c.dataset.v) : c.textContent; };
+  [...body.rows].sort((a, b) => { const x = key(a), y = key(b);
+    const d = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
+    return down ? -d : d; }).forEach(r => body.appendChild(r));
+}));
+"""
+
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;max-width:1200px;padding:0 1rem;color:#222}
 h1{margin-bottom:.2rem} .context{color:#666;margin-top:0}
 table{border-collapse:collapse;font-size:.85rem;margin:1rem 0;width:100%}
+.wide{overflow-x:auto;max-width:100%} .wide table{font-size:.78rem} th[title=sort]{cursor:pointer}
+details{margin:.5rem 0 1.5rem} summary{cursor:pointer;color:#444}
 th,td{border-bottom:1px solid #ddd;padding:.3rem .5rem;text-align:right} th{background:#f4f4f4}
 td:first-child,th:first-child{text-align:left}
 figure{margin:2rem 0} figure img{max-width:100%;border:1px solid #eee} figcaption{color:#555;font-size:.9rem}
@@ -238,8 +284,17 @@ def html_page(
     comparison: pd.DataFrame | None = None,
     gate: list[str] | None = None,
     extra: list[tuple[str, pd.DataFrame]] = (),
+    raw: pd.DataFrame | None = None,
 ) -> str:
-    """``index.html``: one self-contained page; figures are embedded as base64 PNG, each named by file."""
+    """``index.html``: one self-contained page; figures are embedded as base64 PNG, each named by file.
+
+    The summary shows the key columns, sortable by clicking a header (``raw`` gives the
+    numbers to sort by), and the rest in a collapsed table; wide tables scroll inside
+    their own box, so the page reads at 1400 px without scrolling sideways.
+    """
+
+    def wide(frame: pd.DataFrame) -> str:
+        return f"<div class='wide'>{frame.to_html(index=False, border=0)}</div>"
 
     def md_bold(text: str) -> str:
         escaped = html.escape(text)
@@ -259,13 +314,18 @@ def html_page(
             if gate
             else "<p class='pass'>Within thresholds.</p>"
         )
-    body += ["<h2>Summary</h2>", table.to_html(index=False, border=0, escape=True)]
+    key = key_summary(table)
+    body += [
+        "<h2>Summary</h2>",
+        _sortable(key, raw if raw is not None else key),
+        f"<details><summary>All {len(table.columns)} columns</summary>{wide(table)}</details>",
+    ]
     if lines:
         body += ["<h2>Insights</h2>", "<ul>" + "".join(f"<li>{md_bold(line)}</li>" for line in lines) + "</ul>"]
     for heading, frame in extra:
-        body += [f"<h2>{html.escape(heading)}</h2>", frame.to_html(index=False, border=0)]
+        body += [f"<h2>{html.escape(heading)}</h2>", wide(frame)]
     if comparison is not None and not comparison.empty:
-        body += ["<h2>Against the baseline</h2>", comparison.to_html(index=False, border=0)]
+        body += ["<h2>Against the baseline</h2>", wide(comparison)]
     body.append("<h2>Figures</h2>")
     for name, caption, png in figures:
         data = base64.b64encode(png).decode("ascii")
@@ -277,5 +337,5 @@ def html_page(
         body += ["<h2>Notes</h2>", "<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>"]
     return (
         f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-        f"<style>{_CSS}</style></head><body>{''.join(body)}</body></html>"
+        f"<style>{_CSS}</style></head><body>{''.join(body)}<script>{_SORT_JS}</script></body></html>"
     )
