@@ -1,10 +1,14 @@
 """Built-in architectures: the original notebook's ten, a linear baseline, LeNet-5 and parametric families.
 
-Per-profile settings (``epochs`` and accuracy ``floor``) sit next to each model.
-``full`` floors are the notebook's reported test accuracy minus 0.3 points (for the
-linear baseline and LeNet-5, which the notebook did not run: their usual 92% and 99%
-minus about half a point); ``quick`` floors are the median of three seeds measured on a
-2-core CPU minus 0.5 points, rounded up to 0.01 points (see ``docs/floors.md``).
+Per-profile settings (``epochs`` and accuracy ``floor``; ``floor[fashion-mnist]`` for
+Fashion-MNIST) sit next to each model; ``docs/floors.md`` has the measurements behind them.
+``full`` floors are the notebook's reported test accuracy minus 0.3 points where our
+protocol reaches it (the CNNs and the two smallest MLPs), else the median of three seeds
+minus 0.5 points (the four larger MLPs: restoring the lowest-validation-loss epoch costs
+them accuracy the notebook's last-epoch figures kept); for the linear baseline and
+LeNet-5, which the notebook did not run, their usual 92% and 99% minus about half a
+point. ``quick`` floors are the median of three seeds minus 0.5 points (MNIST, 2-core
+CPU) or minus 1 point (Fashion-MNIST, whose seeds spread wider), rounded up to 0.01 points.
 """
 
 from __future__ import annotations
@@ -73,10 +77,10 @@ def _cnn(channels: Sequence[int], hidden: Sequence[int], dropout: Sequence[float
     return nn.Sequential(conv_blocks(channels), classifier_head(channels[-1] * side * side, hidden, dropout))
 
 
-def _profiles(full_floor: float, quick_epochs: int, quick_floor: float) -> dict[str, dict[str, float]]:
+def _profiles(full_floor: float, quick_epochs: int, quick_floor: float, fashion_quick_floor: float) -> dict:
     return {
         "full": {"floor": full_floor},
-        "quick": {"epochs": quick_epochs, "floor": quick_floor},
+        "quick": {"epochs": quick_epochs, "floor": quick_floor, "floor[fashion-mnist]": fashion_quick_floor},
         "smoke": {"floor": 0.0},
     }
 
@@ -84,7 +88,7 @@ def _profiles(full_floor: float, quick_epochs: int, quick_floor: float) -> dict[
 # --- Baseline ---------------------------------------------------------------------------
 
 
-@register_model("linear", "Logistic regression baseline: 784-10", profiles=_profiles(0.915, 3, 0.9149))
+@register_model("linear", "Logistic regression baseline: 784-10", profiles=_profiles(0.915, 3, 0.9149, 0.8248))
 def linear() -> nn.Module:
     return mlp_layers([])
 
@@ -92,32 +96,36 @@ def linear() -> nn.Module:
 # --- The original notebook's MLPs -------------------------------------------------------
 
 
-@register_model("mlp", "Notebook 'Shallow MLP': 784-64-10", profiles=_profiles(0.9721, 5, 0.9585))
+@register_model("mlp", "Notebook 'Shallow MLP': 784-64-10", profiles=_profiles(0.9721, 5, 0.9585, 0.8463))
 def mlp_64() -> nn.Module:
     return mlp_layers([64])
 
 
-@register_model("mlp", "Notebook 'Deeper MLP': 784-128-64-10", profiles=_profiles(0.9741, 5, 0.9667))
+@register_model("mlp", "Notebook 'Deeper MLP': 784-128-64-10", profiles=_profiles(0.9741, 5, 0.9667, 0.8562))
 def mlp_128_64() -> nn.Module:
     return mlp_layers([128, 64])
 
 
-@register_model("mlp", "Notebook 'Wider MLP': 784-256-128-10", profiles=_profiles(0.9775, 5, 0.9687))
+@register_model("mlp", "Notebook 'Wider MLP': 784-256-128-10", profiles=_profiles(0.9706, 5, 0.9687, 0.8625))
 def mlp_256_128() -> nn.Module:
     return mlp_layers([256, 128])
 
 
-@register_model("mlp", "Notebook 'Wider-Deeper MLP': 784-512-384-256-128-64-10", profiles=_profiles(0.9750, 4, 0.9673))
+@register_model(
+    "mlp", "Notebook 'Wider-Deeper MLP': 784-512-384-256-128-64-10", profiles=_profiles(0.9694, 4, 0.9673, 0.8571)
+)
 def mlp_512_384_256_128_64() -> nn.Module:
     return mlp_layers([512, 384, 256, 128, 64])
 
 
-@register_model("mlp", "Notebook 'Big MLP': 784-1024-128-64-10", profiles=_profiles(0.9771, 4, 0.9704))
+@register_model("mlp", "Notebook 'Big MLP': 784-1024-128-64-10", profiles=_profiles(0.9716, 4, 0.9704, 0.8608))
 def mlp_1024_128_64() -> nn.Module:
     return mlp_layers([1024, 128, 64])
 
 
-@register_model("mlp", "Notebook 'Very Big MLP': 784-1500-1024-256-128-10", profiles=_profiles(0.9800, 3, 0.969))
+@register_model(
+    "mlp", "Notebook 'Very Big MLP': 784-1500-1024-256-128-10", profiles=_profiles(0.9734, 3, 0.969, 0.8511)
+)
 def mlp_1500_1024_256_128() -> nn.Module:
     return mlp_layers([1500, 1024, 256, 128])
 
@@ -128,14 +136,16 @@ def mlp_1500_1024_256_128() -> nn.Module:
 @register_model(
     "cnn",
     "Notebook 'CNN (base)': conv 32-64, FC 3136-128 (dropout 0.25), 128-64-32-10",
-    profiles=_profiles(0.9883, 3, 0.9801),
+    profiles=_profiles(0.9883, 3, 0.9801, 0.8741),
 )
 def cnn_32_64_fc128_64_32() -> nn.Module:
     return _cnn([32, 64], [128, 64, 32], [0.25])
 
 
 @register_model(
-    "cnn", "Notebook 'Small CNN': conv 32-64, FC 3136-64 (dropout 0.25), 64-10", profiles=_profiles(0.9883, 3, 0.9817)
+    "cnn",
+    "Notebook 'Small CNN': conv 32-64, FC 3136-64 (dropout 0.25), 64-10",
+    profiles=_profiles(0.9883, 3, 0.9817, 0.8776),
 )
 def cnn_32_64_fc64() -> nn.Module:
     return _cnn([32, 64], [64], [0.25])
@@ -144,7 +154,7 @@ def cnn_32_64_fc64() -> nn.Module:
 @register_model(
     "cnn",
     "Notebook 'Big CNN': conv 64-128, FC 6272-150-64 (dropout 0.3 each), 64-10",
-    profiles=_profiles(0.9880, 2, 0.9826),
+    profiles=_profiles(0.9880, 2, 0.9826, 0.8721),
 )
 def cnn_64_128_fc150_64() -> nn.Module:
     return _cnn([64, 128], [150, 64], [0.3, 0.3])
@@ -153,7 +163,7 @@ def cnn_64_128_fc150_64() -> nn.Module:
 @register_model(
     "cnn",
     "Notebook 'Very Big CNN': conv 128-256, FC 12544-256-128 (dropout 0.4 each), 128-10",
-    profiles=_profiles(0.9902, 1, 0.9792),
+    profiles=_profiles(0.9902, 1, 0.9792, 0.8588),
 )
 def cnn_128_256_fc256_128() -> nn.Module:
     return _cnn([128, 256], [256, 128], [0.4, 0.4])
@@ -165,7 +175,7 @@ def cnn_128_256_fc256_128() -> nn.Module:
 @register_model(
     "cnn",
     "LeNet-5 for 28x28 input: conv5x5 6 (pad 2), pool, conv5x5 16, pool, FC 400-120-84-10, ReLU",
-    profiles=_profiles(0.985, 4, 0.9796),
+    profiles=_profiles(0.985, 4, 0.9796, 0.8584),
 )
 def lenet5() -> nn.Module:
     return nn.Sequential(
@@ -225,7 +235,11 @@ def cnn(channels: Sequence[int] = (32, 64), hidden: int = 128, dropout: float = 
         "schedule": "onecycle",
         "label_smoothing": 0.1,
     },
-    profiles={"full": {"epochs": 1, "floor": 0.9865}, "quick": {"epochs": 1, "floor": 0.9865}, "smoke": {"floor": 0.0}},
+    profiles={
+        "full": {"epochs": 1, "floor": 0.9865},
+        "quick": {"epochs": 1, "floor": 0.9865, "floor[fashion-mnist]": 0.8870},
+        "smoke": {"floor": 0.0},
+    },
 )
 def speedrun_cnn() -> nn.Module:
     return nn.Sequential(
