@@ -35,13 +35,18 @@ def test_train(benchmark, mnist_case, mnist_suite):
         mnist_suite.run_training, setup=lambda: ((spec, seed, *mnist_suite.prepare_training(spec, seed)), {}), rounds=1
     )
     trained = mnist_suite.finish_training(spec, seed, result)
+    world = mnist_suite.config.world
+    rate = len(mnist_suite.data.y_train) * result.epochs_run / result.train_time_s  # every process together
     record = mnist_suite.record(
         "train",
         spec,
         seed,
         trained,
         batch_size=result.config.batch_size,
-        images_per_s=len(mnist_suite.data.y_train) * result.epochs_run / result.train_time_s,
+        images_per_s=rate,
+        images_per_s_per_process=rate / world.size,
+        world_size=world.size,
+        backend=world.backend,
         compile_time_s=result.compile_time_s,
     )
     _check_floor(benchmark, record)

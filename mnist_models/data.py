@@ -217,17 +217,22 @@ def iterate_batches(
 
 
 def shuffled_batches(
-    x: torch.Tensor, y: torch.Tensor, batch_size: int, generator: torch.Generator
+    x: torch.Tensor, y: torch.Tensor, batch_size: int, generator: torch.Generator, part: tuple[int, int] = (0, 1)
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """One epoch of ``(images, labels)`` batches, in the order of ``iterate_batches``.
+
+    With ``part=(rank, size)`` each batch is cut into ``size`` near-equal slices and this
+    yields slice ``rank``: data-parallel processes sharing one seeded order each take
+    their share of every global batch.
 
     Each batch is gathered with ``index_select`` when drawn, so the gather is paid
     inside the training clock. Measured on a 2-core CPU, one MNIST epoch at batch 64:
     13 ms of ``index_select`` against 27 ms of ``x[idx]`` indexing and 49 ms for one
     up-front gather of the whole permuted split.
     """
+    rank, size = part
     for idx in iterate_batches(len(y), batch_size, generator, y.device):
-        yield gather(x, y, idx)
+        yield gather(x, y, idx.tensor_split(size)[rank] if size > 1 else idx)
 
 
 def gather(x: torch.Tensor, y: torch.Tensor, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

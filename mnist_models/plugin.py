@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from .distributed import launched_world, leave
 from .profiles import PROFILES
 from .shards import parse_shard
 
@@ -57,6 +58,13 @@ class SuiteOptions:
         self.fail_on = _parse_rules(get("mnist_fail_on") or [])
         if self.fail_on and not get("benchmark_compare"):
             raise pytest.UsageError("--mnist-fail-on needs --benchmark-compare (the baseline run to gate against)")
+        self.world = launched_world()
+        if self.world.parallel and not self.world.is_main:
+            # torchrun: every process trains; rank 0 alone saves the run, reports and gates
+            config.option.benchmark_autosave = False
+            config.option.benchmark_save = None
+            config.option.benchmark_json = None
+            self.no_report, self.fail_on = True, []
         self._resolved = None
 
     def resolve(self):
@@ -64,6 +72,7 @@ class SuiteOptions:
         if self._resolved is None:
             from .cache import default_cache_dir
             from .device import resolve_device, set_threads
+            from .distributed import join
             from .registry import UnknownModelError, resolve_models
             from .suite import SuiteConfig
             from .training import check_precision
@@ -75,6 +84,7 @@ class SuiteOptions:
                     check_precision(self.precision, device)
             except (UnknownModelError, ValueError) as exc:
                 raise pytest.UsageError(str(exc)) from None
+            world, device = join(device)  # torchrun: one process group, this rank's device
             self._resolved = SuiteConfig(
                 profile=self.profile,
                 specs=tuple(specs),
@@ -88,6 +98,7 @@ class SuiteOptions:
                 precision=self.precision,
                 compile=self.compile,
                 shard=self.shard,
+                world=world,
             )
         return self._resolved
 
@@ -228,13 +239,20 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Leave the levers group out unless ``--mnist-levers`` asked for it."""
+    """Leave the levers group out unless ``--mnist-levers`` asked for it; under torchrun, every
+    process but rank 0 keeps only the ``train`` cases (which train together, under DDP)."""
     options = config.stash.get(_CONFIG_KEY, None)
-    if options is None or options.levers:
+    if options is None:
         return
-    dropped = [item for item in items if item.get_closest_marker(LEVERS_MARK)]
+
+    def dropped_here(item: pytest.Item) -> bool:
+        if options.world.parallel and not options.world.is_main and "mnist_case" in getattr(item, "fixturenames", ()):
+            return getattr(item, "originalname", item.name) != "test_train"
+        return not options.levers and item.get_closest_marker(LEVERS_MARK) is not None
+
+    dropped = [item for item in items if dropped_here(item)]
     if dropped:
-        items[:] = [item for item in items if not item.get_closest_marker(LEVERS_MARK)]
+        items[:] = [item for item in items if not dropped_here(item)]
         config.hook.pytest_deselected(items=dropped)
 
 
@@ -244,8 +262,8 @@ def _in_use(config: pytest.Config) -> bool:
 
 
 def _progress(config: pytest.Config):
-    """A function printing one line to the terminal, through pytest's output capture."""
-    if hasattr(config, "workerinput") or config.get_verbosity() < 0:
+    """A function printing one line to the terminal, through pytest's output capture (rank 0's only)."""
+    if hasattr(config, "workerinput") or config.get_verbosity() < 0 or not launched_world().is_main:
         return None
     capture = config.pluginmanager.getplugin("capturemanager")
     reporter = config.pluginmanager.getplugin("terminalreporter")
@@ -320,6 +338,9 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
         info["device"], info["device_name"] = str(device), device_name(device)
         if options.shard is not None:
             info["shard"] = "{}/{}".format(*options.shard)
+        world = options.resolve().world
+        if world.parallel:
+            info["world_size"], info["backend"] = world.size, world.backend
     machine_info["mnist_models"] = info
 
 
@@ -358,6 +379,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     options = config.stash.get(_CONFIG_KEY, None)
     if options is None or hasattr(config, "workerinput") or not _in_use(config):
         return
+    leave()  # torchrun: this process's part of the process group is done
     output = config.stash.get(_JSON_KEY, None)
     if output is None and options.fail_on:
         output = _unsaved_json(config)  # a gate needs no saved run

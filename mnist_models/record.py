@@ -124,6 +124,9 @@ class BenchmarkRecord:
     lever: str | None = None  # levers group: which setting this case changes from the suite's defaults
     lever_ratio: float | None = None  # levers group: this variant's images/s over the unchanged case's
     round_times_s: list[float] = field(default_factory=list)
+    world_size: int = 1  # processes that trained together (torchrun + DDP); inference cases run on one
+    backend: str | None = None  # their torch.distributed backend: gloo or nccl
+    images_per_s_per_process: float | None = None  # train case: images_per_s (all processes) / world_size
     schema: str = SCHEMA
 
     @property

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -17,6 +17,7 @@ from torch import nn
 from .cache import WeightCache
 from .data import MNISTData, gather, iterate_batches
 from .device import synchronize
+from .distributed import World
 from .evaluation import evaluate
 from .facts import count_parameters, inference_flops, matmul_peak_flops, training_flops
 from .profiles import Profile
@@ -52,6 +53,7 @@ class SuiteConfig:
     precision: str | None = None  # --mnist-precision: autocast for every model (None: each spec's own, else fp32)
     compile: bool = False  # --mnist-compile: torch.compile for training and timed inference
     shard: tuple[int, int] | None = None  # --mnist-shard K/N: this session runs shard K of N
+    world: World = field(default_factory=World)  # torchrun: this process's rank among the data-parallel processes
 
     @cached_property
     def cases(self) -> list[tuple[ModelSpec, int]]:
@@ -135,11 +137,18 @@ class Suite:
             "device_type": self.config.device.type,
         }
 
-    def prepare_training(self, spec: ModelSpec, seed: int) -> tuple[nn.Module, TrainConfig, Stepper]:
-        """A fresh seeded model, its config and its stepper, warmed up (and compiled) before any clock."""
+    def prepare_training(
+        self, spec: ModelSpec, seed: int, parallel: bool = True
+    ) -> tuple[nn.Module, TrainConfig, Stepper]:
+        """A fresh seeded model, its config and its stepper, warmed up (and compiled) before any clock.
+
+        ``parallel``: train under DDP with the other processes of a torchrun launch (the
+        ``train`` case, which every process runs); weights needed by rank 0 alone train alone.
+        """
         config = self.train_config(spec, seed)
         model = self.fresh_model(spec, seed)
-        return model, config, make_stepper(model, self.data, config)
+        world = self.config.world if parallel else None
+        return model, config, make_stepper(model, self.data, config, world=world)
 
     def run_training(
         self, spec: ModelSpec, seed: int, model: nn.Module, config: TrainConfig, stepper: Stepper
@@ -170,6 +179,7 @@ class Suite:
             progress_interval_s=self._progress_interval_s,
             description=label,
             stepper=stepper,
+            world=stepper.world,
         )
 
     def finish_training(self, spec: ModelSpec, seed: int, result: TrainResult) -> Trained:
@@ -195,6 +205,9 @@ class Suite:
             test=TestScores.from_evaluation(evaluation, self._labels),
             last_epoch_test=last_epoch,
         )
+        if not self.config.world.is_main:  # the other processes hold the same weights; rank 0 writes them
+            self._trained[(spec.display_name, seed)] = Trained(result.model.eval(), outcome, "trained")
+            return self._trained[(spec.display_name, seed)]
         path = self.cache.save(self.cache_inputs(spec, seed), result.model.state_dict(), outcome)
         restored = f" (best epoch {result.best_epoch} of {result.epochs_run}"
         restored += f"; last epoch {last_epoch.accuracy:.4f})" if last_epoch else ")"
@@ -221,7 +234,7 @@ class Suite:
             trained = Trained(model.eval(), entry.outcome, "disk")
             self._trained[key] = trained
             return trained
-        model, config, stepper = self.prepare_training(spec, seed)
+        model, config, stepper = self.prepare_training(spec, seed, parallel=False)
         return self.finish_training(spec, seed, self.run_training(spec, seed, model, config, stepper))
 
     # --- timed callables -------------------------------------------------------------------

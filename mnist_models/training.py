@@ -20,8 +20,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from . import distributed
 from .data import MNISTData, shuffled_batches
 from .device import SyncTimer, synchronize
+from .distributed import World
 from .evaluation import loss_and_accuracy
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
@@ -176,12 +178,21 @@ class Stepper:
     fp16 the gradient scaler's inf check is the one exception, as in any AMP loop).
     """
 
-    def __init__(self, model: nn.Module, config: TrainConfig, device: torch.device, total_steps: int | None = None):
+    def __init__(
+        self,
+        model: nn.Module,
+        config: TrainConfig,
+        device: torch.device,
+        total_steps: int | None = None,
+        world: World | None = None,
+    ):
         check_precision(config.precision, device)
         self.model = model
         self.config = config
         self.device = device
-        self.forward = compile_model(model) if config.compile else model
+        self.world = world or World()
+        forward = distributed.wrap(model, device) if self.world.parallel else model  # DDP: gradients averaged
+        self.forward = compile_model(forward) if config.compile else forward
         self.optimizer = make_optimizer(model, config)
         self.scheduler = make_scheduler(self.optimizer, config, total_steps) if total_steps else None
         self.scaler = torch.amp.GradScaler(device.type) if config.precision == "fp16" else None
@@ -254,6 +265,7 @@ def train(
     progress_interval_s: float = 10.0,
     description: str = "train",
     stepper: Stepper | None = None,
+    world: World | None = None,
 ) -> TrainResult:
     """Train ``model`` on ``data.x_train`` with early stopping on validation loss.
 
@@ -263,14 +275,17 @@ def train(
     ``progress_interval_s`` seconds (display time is kept off the training clock).
     With ``restore_best`` the model ends with a real copy of the best epoch's weights. ``stepper`` is one made by ``make_stepper`` and already
     warmed up (the benchmark suite does that before its clock starts); without one,
-    ``train`` makes and warms up its own.
+    ``train`` makes and warms up its own. With a parallel ``world`` (see
+    ``mnist_models.distributed``) this process trains under DDP on its slice of every
+    global batch; epoch losses and accuracies are summed over the processes.
     """
     from tqdm.auto import tqdm
 
     config = config or TrainConfig()
     device = data.device
+    world = world or World()
     if stepper is None:
-        stepper = make_stepper(model, data, config)
+        stepper = make_stepper(model, data, config, world=world)
     elif stepper.model is not model or stepper.config != config:
         raise ValueError("the stepper was made for another model or config")
     memory_format = config.memory_format
@@ -299,8 +314,12 @@ def train(
             lr = optimizer.param_groups[0]["lr"]
             model.train()
             with SyncTimer(device) as clock:
-                batches = shuffled_batches(x_train, data.y_train, config.batch_size, generator)
-                loss_sum, correct = stepper.run(ticker.count(batches, epoch, config.max_epochs, n))
+                batches = shuffled_batches(
+                    x_train, data.y_train, config.batch_size, generator, (world.rank, world.size)
+                )
+                loss_sum, correct = stepper.run(ticker.count(batches, epoch, config.max_epochs, n, world.size))
+                if world.parallel:  # epoch figures over the whole global batch
+                    distributed.sum_over_processes(loss_sum, correct)
             with SyncTimer(device) as eval_clock:
                 val_loss, val_acc = loss_and_accuracy(model, data.x_val, data.y_val)
             train_time = clock.elapsed - ticker.overhead_s
@@ -339,7 +358,9 @@ def train(
     )
 
 
-def make_stepper(model: nn.Module, data: MNISTData, config: TrainConfig, warm_up: bool = True) -> Stepper:
+def make_stepper(
+    model: nn.Module, data: MNISTData, config: TrainConfig, warm_up: bool = True, world: World | None = None
+) -> Stepper:
     """A ``Stepper`` for training ``model`` on ``data`` with ``config`` (model moved to the device and format).
 
     With ``warm_up`` it runs a few throwaway steps at each batch shape an epoch has
@@ -348,7 +369,8 @@ def make_stepper(model: nn.Module, data: MNISTData, config: TrainConfig, warm_up
     device = data.device
     model.to(device).to(memory_format=config.memory_format)
     n = len(data.y_train)
-    stepper = Stepper(model, config, device, total_steps=math.ceil(n / config.batch_size) * config.max_epochs)
+    steps = math.ceil(n / config.batch_size) * config.max_epochs
+    stepper = Stepper(model, config, device, total_steps=steps, world=world)
     if warm_up:
         x = data.x_train.contiguous(memory_format=config.memory_format)
         stepper.warm_up(x, data.y_train, [config.batch_size, n % config.batch_size or config.batch_size])
@@ -389,15 +411,18 @@ class _Ticker:
         self.interval_s = interval_s
         self.overhead_s = 0.0
 
-    def count(self, batches, epoch: int, max_epochs: int, images_per_epoch: int):
-        """Yield ``batches`` unchanged, counting them; ``overhead_s`` holds this epoch's display time."""
+    def count(self, batches, epoch: int, max_epochs: int, images_per_epoch: int, processes: int = 1):
+        """Yield ``batches`` unchanged, counting them; ``overhead_s`` holds this epoch's display time.
+
+        With data-parallel ``processes``, each batch is this process's slice of a global one.
+        """
         self.overhead_s = 0.0
         start = last = time.perf_counter()
         images = 0
         for xb, yb in batches:
             yield xb, yb
             now = time.perf_counter()
-            images += len(yb)
+            images = min(images + len(yb) * processes, images_per_epoch)
             self.bar.update(1)
             if self.on_progress is not None and now - last >= self.interval_s:
                 elapsed = now - start - self.overhead_s
