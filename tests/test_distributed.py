@@ -56,7 +56,7 @@ def test_two_processes_end_with_the_weights_of_one_at_the_same_global_batch(data
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-        )  # fmt: skip
+        )
         for rank in (0, 1)
     ]
     for worker in workers:
