@@ -179,7 +179,6 @@ class Suite:
             progress_interval_s=self._progress_interval_s,
             description=label,
             stepper=stepper,
-            world=stepper.world,
         )
 
     def finish_training(self, spec: ModelSpec, seed: int, result: TrainResult) -> Trained:

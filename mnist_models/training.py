@@ -273,9 +273,10 @@ def train(
     bar (``None``: only when attached to a terminal); ``on_epoch`` is called with
     each epoch's record, and ``on_progress`` inside an epoch, at most every
     ``progress_interval_s`` seconds (display time is kept off the training clock).
-    With ``restore_best`` the model ends with a real copy of the best epoch's weights. ``stepper`` is one made by ``make_stepper`` and already
-    warmed up (the benchmark suite does that before its clock starts); without one,
-    ``train`` makes and warms up its own. With a parallel ``world`` (see
+    With ``restore_best`` the model ends with a real copy of the best epoch's weights.
+    ``stepper`` is one made by ``make_stepper`` and already warmed up (the benchmark
+    suite does that before its clock starts); without one, ``train`` makes and warms up
+    its own. In a parallel ``world`` (the stepper's, when one is given; see
     ``mnist_models.distributed``) this process trains under DDP on its slice of every
     global batch; epoch losses and accuracies are summed over the processes.
     """
@@ -283,11 +284,11 @@ def train(
 
     config = config or TrainConfig()
     device = data.device
-    world = world or World()
     if stepper is None:
         stepper = make_stepper(model, data, config, world=world)
     elif stepper.model is not model or stepper.config != config:
         raise ValueError("the stepper was made for another model or config")
+    world = stepper.world
     memory_format = config.memory_format
     x_train = data.x_train.contiguous(memory_format=memory_format)
     torch.manual_seed(config.seed)  # dropout

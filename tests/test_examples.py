@@ -1,4 +1,4 @@
-"""The README's Python example, run verbatim: the one-epoch Small CNN snippet (the custom-architecture route: test_plugin.py)."""
+"""The README's Python example, run verbatim (its custom-architecture route: test_plugin.py)."""
 
 from __future__ import annotations
 

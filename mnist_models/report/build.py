@@ -129,10 +129,11 @@ def build_report(
         found["engine_speedup"] = {m: float(s) for m, s in zip(engine["model"], engine["speedup"], strict=True)}
     restore = compute.restore_table(items)
     if len(restore):
-        extra.append(("Restored best epoch vs last epoch (the original notebook reported the last)",
-                      render.display_restore(restore)))  # fmt: skip
-        found["best_minus_last_pp"] = {f"{m} | seed {s}": float(d) for m, s, d in
-                                       zip(restore["model"], restore["seed"], restore["best_minus_last_pp"], strict=True)}  # fmt: skip
+        heading = "Restored best epoch vs last epoch (the original notebook reported the last)"
+        extra.append((heading, render.display_restore(restore)))
+        found["best_minus_last_pp"] = {
+            f"{row.model} | seed {row.seed}": float(row.best_minus_last_pp) for row in restore.itertuples()
+        }
     levers = compute.lever_table(items)
     if len(levers):
         pngs.append(("12_levers.png", "Levers: each engine setting changed on its own, images/s relative to the unchanged case",

@@ -154,14 +154,20 @@ def restore_table(items: list[Variant]) -> pd.DataFrame:
                 continue  # no early stopping: fixed epochs, nothing to compare with the notebook's protocol
             best, last = outcome.test, outcome.last_epoch_scores
             labels = decode_predictions(best.labels)
-            rows.append({"model": v.label, "seed": record.seed, "epochs_run": outcome.epochs_run,
-                         "best_epoch": outcome.best_epoch, "best_accuracy": best.accuracy,
-                         "best_ci_low": best.ci_low, "best_ci_high": best.ci_high, "last_accuracy": last.accuracy,
-                         "last_ci_low": last.ci_low, "last_ci_high": last.ci_high,
-                         "best_minus_last_pp": (best.accuracy - last.accuracy) * 100,
-                         "mcnemar_p": mcnemar_p(decode_predictions(best.predictions),
-                                                decode_predictions(last.predictions), labels),
-                         "train_time_s": outcome.train_time_s})  # fmt: skip
+            p_value = mcnemar_p(decode_predictions(best.predictions), decode_predictions(last.predictions), labels)
+            rows.append(
+                {
+                    "model": v.label,
+                    "seed": record.seed,
+                    "epochs_run": outcome.epochs_run,
+                    "best_epoch": outcome.best_epoch,
+                    **{f"best_{k}": getattr(best, k) for k in ("accuracy", "ci_low", "ci_high")},
+                    **{f"last_{k}": getattr(last, k) for k in ("accuracy", "ci_low", "ci_high")},
+                    "best_minus_last_pp": (best.accuracy - last.accuracy) * 100,
+                    "mcnemar_p": p_value,
+                    "train_time_s": outcome.train_time_s,
+                }
+            )
     return pd.DataFrame(rows)
 
 
