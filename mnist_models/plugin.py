@@ -49,6 +49,9 @@ class SuiteOptions:
             self.shard = parse_shard(get("mnist_shard")) if get("mnist_shard") else None
         except ValueError as exc:
             raise pytest.UsageError(str(exc)) from None
+        self.shard_times = get("mnist_shard_times")
+        if self.shard_times and not self.shard:
+            raise pytest.UsageError("--mnist-shard-times needs --mnist-shard K/N (it balances the shards)")
         if self.threads is not None and self.threads < 1:
             raise pytest.UsageError(f"--mnist-threads must be a positive integer, got {self.threads}")
         self.report_dir = get("mnist_report")
@@ -85,6 +88,7 @@ class SuiteOptions:
             except (UnknownModelError, ValueError) as exc:
                 raise pytest.UsageError(str(exc)) from None
             world, device = join(device)  # torchrun: one process group, this rank's device
+            measured = _measured_seconds(self.shard_times) if self.shard_times else {}
             self._resolved = SuiteConfig(
                 profile=self.profile,
                 specs=tuple(specs),
@@ -99,8 +103,23 @@ class SuiteOptions:
                 compile=self.compile,
                 shard=self.shard,
                 world=world,
+                measured_seconds=measured,
             )
         return self._resolved
+
+
+def _measured_seconds(path: str) -> dict[str, float]:
+    """Each model's timed seconds per seed in a previous run, to balance shards by."""
+    import json
+
+    from .suite import seconds_per_case
+
+    try:
+        return seconds_per_case(json.loads(Path(path).read_text(encoding="utf-8")))
+    except (OSError, ValueError, AttributeError) as exc:
+        raise pytest.UsageError(
+            f"--mnist-shard-times {path}: not a readable pytest-benchmark JSON run ({type(exc).__name__}: {exc})"
+        ) from None
 
 
 def _parse_rules(texts: list[str]) -> list:
@@ -202,6 +221,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="K/N",
         help="run shard K of N: a share of the (model, seed) cases balanced by estimated cost, every group of one "
         "case in the same shard; merge the shards' runs with `mnist-models merge`",
+    )
+    group.addoption(
+        "--mnist-shard-times",
+        metavar="RUN.json",
+        help="with --mnist-shard: balance the shards by each model's measured seconds in this earlier run "
+        "(models it lacks: by estimated FLOPs, converted at its seconds per FLOP)",
     )
     group.addoption(
         "--mnist-report",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -54,6 +54,7 @@ class SuiteConfig:
     compile: bool = False  # --mnist-compile: torch.compile for training and timed inference
     shard: tuple[int, int] | None = None  # --mnist-shard K/N: this session runs shard K of N
     world: World = field(default_factory=World)  # torchrun: this process's rank among the data-parallel processes
+    measured_seconds: Mapping[str, float] = field(default_factory=dict)  # --mnist-shard-times: model -> s per seed
 
     @cached_property
     def cases(self) -> list[tuple[ModelSpec, int]]:
@@ -61,11 +62,35 @@ class SuiteConfig:
         cases = [(spec, seed) for spec in self.specs for seed in self.seeds]
         if self.shard is None:
             return cases
-        costs = {spec.display_name: estimated_cost(self.profile, spec) for spec in self.specs}
+        costs = shard_costs(self.profile, self.specs, self.measured_seconds)
         index, count = self.shard
         return assign_shards(
             cases, lambda case: costs[case[0].display_name], count, key=lambda c: f"{c[0].display_name}-{c[1]}"
         )[index - 1]
+
+
+def shard_costs(profile: Profile, specs: Sequence[ModelSpec], measured: Mapping[str, float]) -> dict[str, float]:
+    """Each model's cost per seed in seconds: measured in a previous run where it has one, else its
+    estimated FLOPs converted at the median seconds per FLOP of the measured models (FLOPs alone
+    without any measurement: only the proportions matter)."""
+    flops = {spec.display_name: estimated_cost(profile, spec) for spec in specs}
+    known = [measured[name] / flops[name] for name in flops if measured.get(name) and flops[name] > 0]
+    rate = float(np.median(known)) if known else 1.0
+    return {name: measured.get(name) or cost * rate for name, cost in flops.items()}
+
+
+def seconds_per_case(run: Mapping) -> dict[str, float]:
+    """From a saved run's JSON: each model's timed seconds (every group, every round), per seed."""
+    seconds: dict[str, float] = {}
+    seeds: dict[str, set] = {}
+    for bench in run.get("benchmarks", []):
+        info, stats = bench.get("extra_info") or {}, bench.get("stats") or {}
+        if "model" not in info:
+            continue
+        model = info["model"]
+        seconds[model] = seconds.get(model, 0.0) + stats.get("mean", 0.0) * stats.get("rounds", 0)
+        seeds.setdefault(model, set()).add(info.get("seed"))
+    return {model: total / len(seeds[model]) for model, total in seconds.items()}
 
 
 def estimated_cost(profile: Profile, spec: ModelSpec) -> float:

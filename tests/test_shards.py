@@ -92,3 +92,38 @@ def test_two_shards_merge_into_the_unsharded_set_of_cases(pytester, data_root, t
     # the same shard twice is refused, and nothing is written
     assert main(["merge", str(pytester.path / "shard1.json"), str(merged), "--out", str(tmp_path / "again.json")]) == 2
     assert not (tmp_path / "again.json").exists()
+
+
+def test_measured_times_balance_shards_and_fill_in_unmeasured_models():
+    from mnist_models.suite import seconds_per_case, shard_costs
+
+    run = {
+        "benchmarks": [
+            {"extra_info": {"model": "mlp_64", "seed": 0}, "stats": {"mean": 2.0, "rounds": 1}},
+            {"extra_info": {"model": "mlp_64", "seed": 0}, "stats": {"mean": 0.1, "rounds": 10}},
+            {"extra_info": {"model": "mlp_64", "seed": 1}, "stats": {"mean": 4.0, "rounds": 1}},
+            {"extra_info": {}, "stats": {"mean": 9.0, "rounds": 1}},  # not ours: ignored
+        ]
+    }
+    assert seconds_per_case(run) == pytest.approx({"mlp_64": (2.0 + 1.0 + 4.0) / 2})
+    specs = resolve_models(["mlp_64", "mlp_128_64"])
+    costs = shard_costs(PROFILES["quick"], specs, {"mlp_64": 3.5})
+    assert costs["mlp_64"] == 3.5
+    # the unmeasured model at the measured one's seconds per FLOP: more FLOPs, more seconds
+    assert costs["mlp_128_64"] > costs["mlp_64"]
+
+
+def test_unreadable_shard_times_are_a_usage_error(pytester, tmp_path):
+    pytester.makepyfile(test_mnist=SUITE.read_text())
+    (tmp_path / "cut.json").write_text('{"benchmarks": [')
+    result = pytester.runpytest_subprocess(
+        "--mnist-shard=1/2",
+        f"--mnist-shard-times={tmp_path / 'cut.json'}",
+        "--mnist-models=mlp_64",
+        "-p",
+        "no:cacheprovider",
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--mnist-shard-times *cut.json: not a readable pytest-benchmark JSON run*"])
+    alone = pytester.runpytest_subprocess(f"--mnist-shard-times={tmp_path / 'cut.json'}", "-p", "no:cacheprovider")
+    assert alone.ret == pytest.ExitCode.USAGE_ERROR
