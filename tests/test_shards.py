@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -127,3 +128,58 @@ def test_unreadable_shard_times_are_a_usage_error(pytester, tmp_path):
     result.stderr.fnmatch_lines(["*--mnist-shard-times *cut.json: not a readable pytest-benchmark JSON run*"])
     alone = pytester.runpytest_subprocess(f"--mnist-shard-times={tmp_path / 'cut.json'}", "-p", "no:cacheprovider")
     assert alone.ret == pytest.ExitCode.USAGE_ERROR
+
+
+SMOKE = Path(__file__).parent / "data" / "smoke_run.json"
+
+
+def _split_smoke(tmp_path, change=None):
+    run = json.loads(SMOKE.read_text())
+    first, second = copy.deepcopy(run), copy.deepcopy(run)
+    first["benchmarks"] = [b for b in run["benchmarks"] if b["extra_info"]["model"] == "mlp_64"]
+    second["benchmarks"] = [b for b in run["benchmarks"] if b["extra_info"]["model"] != "mlp_64"]
+    if change:
+        change(second)
+    paths = [tmp_path / "a.json", tmp_path / "b.json"]
+    for path, part in zip(paths, (first, second), strict=True):
+        path.write_text(json.dumps(part))
+    return [str(p) for p in paths]
+
+
+def test_merge_restores_the_whole_run_and_says_where_each_case_ran(tmp_path):
+    out = tmp_path / "merged.json"
+    assert main(["merge", *_split_smoke(tmp_path), "--out", str(out)]) == 0
+    merged = json.loads(out.read_text())
+    assert len(merged["benchmarks"]) == len(json.loads(SMOKE.read_text())["benchmarks"])
+    assert {b["extra_info"]["ran_in"] for b in merged["benchmarks"]} == {"a", "b"}
+    assert [s["run"] for s in merged["machine_info"]["mnist_models"]["merged_from"]] == ["a", "b"]
+
+
+def _profile(run, value):
+    for bench in run["benchmarks"]:
+        bench["extra_info"]["profile"] = value
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda run: _profile(run, "quick"), "different profiles (a.json: smoke, b.json: quick)"),
+        (lambda run: run["machine_info"]["mnist_models"].update(mnist_models="9.9"), "different suite versions"),
+        (
+            lambda run: run.update(benchmarks=[{"name": "test_x", "stats": {}, "extra_info": {}}]),
+            "carries an mnist-models record",
+        ),
+    ],
+)
+def test_merge_refuses_runs_that_do_not_belong_together(tmp_path, capsys, change, message):
+    out = tmp_path / "merged.json"
+    assert main(["merge", *_split_smoke(tmp_path, change), "--out", str(out)]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_merge_names_a_truncated_file(tmp_path, capsys):
+    paths = _split_smoke(tmp_path)
+    Path(paths[1]).write_text(Path(paths[1]).read_text()[:3000])
+    assert main(["merge", *paths, "--out", str(tmp_path / "m.json")]) == 2
+    assert "may be truncated" in capsys.readouterr().err
