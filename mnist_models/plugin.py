@@ -264,11 +264,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Leave the levers group out unless ``--mnist-levers`` asked for it; under torchrun, every
-    process but rank 0 keeps only the ``train`` cases (which train together, under DDP)."""
+    """Run the suite's cases in the order that trains before it measures trained weights; leave the
+    levers group out unless ``--mnist-levers`` asked for it; under torchrun, every process but rank 0
+    keeps only the ``train`` cases (which train together, under DDP)."""
     options = config.stash.get(_CONFIG_KEY, None)
     if options is None:
         return
+    _train_first(items)
 
     def dropped_here(item: pytest.Item) -> bool:
         if options.world.parallel and not options.world.is_main and "mnist_case" in getattr(item, "fixturenames", ()):
@@ -279,6 +281,26 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         items[:] = [item for item in items if not dropped_here(item)]
         config.hook.pytest_deselected(items=dropped)
+
+
+CASE_ORDER = ("test_train", "test_train_step", "test_latency", "test_throughput", "test_engine", "test_levers")
+
+
+def _train_first(items: list[pytest.Item]) -> None:
+    """Reorder the suite's items in place, by case (``CASE_ORDER``), in the slots they already hold.
+
+    However a test module imports the cases (``from mnist_models.cases import *`` binds them
+    alphabetically), each (model, seed) trains in its ``train`` case before any other case
+    asks for its weights; other tests keep their places, and each case its parameter order.
+    """
+    slots = [i for i, item in enumerate(items) if "mnist_case" in getattr(item, "fixturenames", ())]
+
+    def rank(item: pytest.Item) -> int:
+        name = getattr(item, "originalname", item.name)
+        return CASE_ORDER.index(name) if name in CASE_ORDER else len(CASE_ORDER)
+
+    for slot, item in zip(slots, sorted((items[i] for i in slots), key=rank), strict=True):
+        items[slot] = item
 
 
 def _in_use(config: pytest.Config) -> bool:
@@ -347,8 +369,11 @@ def trained_model(mnist_case, mnist_suite):
 
 def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict) -> None:
     """Static facts; the measured peak is added when the run is saved (see ``pytest_benchmark_update_json``)."""
-    if not _in_use(config):
-        return
+    if _in_use(config):
+        machine_info["mnist_models"] = _machine_facts(config)
+
+
+def _machine_facts(config: pytest.Config) -> dict:
     import torch
 
     from . import __version__
@@ -366,7 +391,7 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
         world = options.resolve().world
         if world.parallel:
             info["world_size"], info["backend"] = world.size, world.backend
-    machine_info["mnist_models"] = info
+    return info
 
 
 # --- Report and accuracy gate after the run ----------------------------------------------------------
@@ -381,6 +406,8 @@ def pytest_benchmark_compare_machine_info(config, benchmarksession, machine_info
     """
     saved = compared_benchmark.get("machine_info")
     if isinstance(saved, dict) and isinstance(saved.get("mnist_models"), dict):
+        # the baseline is a suite run, so this session is one too; pytest-benchmark asks before collection
+        machine_info.setdefault("mnist_models", _machine_facts(config))
         facts = {k: v for k, v in saved["mnist_models"].items() if k not in MEASURED_MACHINE_INFO}
         compared_benchmark["machine_info"] = {**saved, "mnist_models": facts}
 
