@@ -196,6 +196,17 @@ def test_accuracy_drop_fails_the_gate_and_names_the_model(tmp_path, smoke, capsy
     )
 
 
+def test_accuracy_drop_beyond_the_threshold_but_not_significant_passes(tmp_path, capsys):
+    # 4 more wrong of 1,000 images: -0.4 pp, beyond 0.3 pp, but McNemar p = 2 * 0.5**4 = 0.125
+    current = _write(tmp_path, "noise", _degrade_accuracy(json.loads(SMOKE.read_text()), "mlp_64", 4))
+    args = ["report", current, "--compare", str(SMOKE), "--out", str(tmp_path / "r"), "--fail-on", "accuracy:0.3pp"]
+    assert main(args) == 0
+    with (tmp_path / "r" / "comparison.csv").open() as fh:
+        row = next(r for r in csv.DictReader(fh) if r["model"] == "mlp_64")
+    assert float(row["accuracy_change_pp"]) == pytest.approx(-0.4)
+    assert float(row["accuracy_p_value"]) == pytest.approx(2 * 0.5**4)
+
+
 def test_slower_run_fails_the_time_gate_only_in_the_named_groups(tmp_path, smoke, capsys):
     current = _write(tmp_path, "slower", _scale_times(smoke, 1.5, groups={"latency"}))
     assert (

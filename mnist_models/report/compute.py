@@ -17,6 +17,7 @@ from .runs import Run
 
 CASES = ("train", "train-step", "latency", "throughput", "engine")
 TIME_STATS = ("min", "max", "mean", "median")
+ACCURACY_ALPHA = 0.05  # an accuracy drop gates only when McNemar's test finds it significant at this level
 
 
 @dataclass(frozen=True)
@@ -379,7 +380,11 @@ def gate(comparison: pd.DataFrame, rules: list[GateRule]) -> list[str]:
                 if key in seen:
                     continue
                 seen.add(key)
-                if -row["accuracy_change_pp"] > rule.threshold:
+                # a drop fails when it is beyond the threshold and real: McNemar on the shared test images
+                # (without paired predictions, e.g. different test sets, the threshold alone decides)
+                p_value = row["accuracy_p_value"]
+                significant = math.isnan(p_value) or p_value < ACCURACY_ALPHA  # NaN: no paired test
+                if -row["accuracy_change_pp"] > rule.threshold and significant:
                     failures.append(
                         f"{row['model']} (seed {row['seed']}): test accuracy {row['base_accuracy']:.2%} -> "
                         f"{row['current_accuracy']:.2%} ({row['accuracy_change_pp']:+.2f} pp, McNemar p="
