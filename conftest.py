@@ -24,8 +24,8 @@ TESTS = Path(__file__).parent / "tests"
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    from mnist_models.cache import default_cache_dir
-    from mnist_models.sources import default_data_root
+    from mnist_models.bench.cache import default_cache_dir
+    from mnist_models.data.sources import default_data_root
 
     data = config.getoption("mnist_data_dir", None) or default_data_root()
     cache = config.getoption("mnist_cache_dir", None) or default_cache_dir()

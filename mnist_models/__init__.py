@@ -13,26 +13,26 @@ from typing import TYPE_CHECKING
 __version__ = "0.1.0"
 
 _PUBLIC = {
-    "DataError": ".data",
-    "MNISTData": ".data",
-    "fetch_dataset": ".data",
-    "load_dataset": ".data",
-    "resolve_device": ".device",
-    "Evaluation": ".evaluation",
-    "evaluate": ".evaluation",
-    "wilson_interval": ".evaluation",
-    "count_parameters": ".facts",
-    "inference_flops": ".facts",
-    "training_flops": ".facts",
-    "ModelSpec": ".registry",
-    "create_model": ".registry",
-    "get_spec": ".registry",
-    "list_models": ".registry",
-    "register_model": ".registry",
-    "resolve_models": ".registry",
-    "TrainConfig": ".training",
-    "TrainResult": ".training",
-    "train": ".training",
+    "DataError": ".data.dataset",
+    "MNISTData": ".data.dataset",
+    "fetch_dataset": ".data.dataset",
+    "load_dataset": ".data.dataset",
+    "resolve_device": ".training.device",
+    "Evaluation": ".training.evaluation",
+    "evaluate": ".training.evaluation",
+    "wilson_interval": ".training.evaluation",
+    "count_parameters": ".models.facts",
+    "inference_flops": ".models.facts",
+    "training_flops": ".models.facts",
+    "ModelSpec": ".models.registry",
+    "create_model": ".models.registry",
+    "get_spec": ".models.registry",
+    "list_models": ".models.registry",
+    "register_model": ".models.registry",
+    "resolve_models": ".models.registry",
+    "TrainConfig": ".training.loop",
+    "TrainResult": ".training.loop",
+    "train": ".training.loop",
 }
 
 __all__ = [
@@ -59,12 +59,12 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from .data import DataError, MNISTData, fetch_dataset, load_dataset
-    from .device import resolve_device
-    from .evaluation import Evaluation, evaluate, wilson_interval
-    from .facts import count_parameters, inference_flops, training_flops
-    from .registry import ModelSpec, create_model, get_spec, list_models, register_model, resolve_models
-    from .training import TrainConfig, TrainResult, train
+    from .data.dataset import DataError, MNISTData, fetch_dataset, load_dataset
+    from .models.facts import count_parameters, inference_flops, training_flops
+    from .models.registry import ModelSpec, create_model, get_spec, list_models, register_model, resolve_models
+    from .training.device import resolve_device
+    from .training.evaluation import Evaluation, evaluate, wilson_interval
+    from .training.loop import TrainConfig, TrainResult, train
 
 
 def __getattr__(name: str) -> object:

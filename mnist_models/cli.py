@@ -6,11 +6,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from .sources import DATASETS
+from .data.sources import DATASETS
 
 
 def _data_fetch(args: argparse.Namespace) -> int:
-    from .data import DataError, fetch_dataset
+    from .data.dataset import DataError, fetch_dataset
 
     try:
         result = fetch_dataset(args.dataset, args.data_dir, offline=args.offline, source_dir=args.source_dir)
@@ -23,19 +23,19 @@ def _data_fetch(args: argparse.Namespace) -> int:
 
 
 def _models(args: argparse.Namespace) -> int:
-    from .facts import count_parameters
-    from .registry import UnknownModelError, get_spec, list_models
+    try:
+        from .models.registry import get_spec, list_models  # importing it loads installed packages' models
+    except ValueError as exc:  # an installed package that clashes or fails to import
+        print(f"mnist-models: error: {exc}", file=sys.stderr)
+        return 2
+    from .models.facts import count_parameters
 
     names = list_models(args.pattern)
     if not names:
         print(f"mnist-models: error: no model matches {args.pattern!r}", file=sys.stderr)
         return 2
     for name in names:
-        try:
-            spec = get_spec(name)
-        except UnknownModelError as exc:  # pragma: no cover - names come from the registry
-            print(exc, file=sys.stderr)
-            return 2
+        spec = get_spec(name)
         kind = "parametric " if spec.parametric else ""
         print(f"{name:<26} {kind + spec.family:<16} {count_parameters(spec.build()):>10,}  {spec.description}")
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mnist_models.data import fetch_dataset, load_dataset
+from mnist_models.data.dataset import fetch_dataset, load_dataset
 
 
 @pytest.fixture(scope="session")

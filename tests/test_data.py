@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 import torch
 
-from mnist_models import sources
-from mnist_models.data import DataError, fetch_dataset, iterate_batches, load_dataset, shuffled_batches
-from mnist_models.sources import DATASETS, IDX_FILES, raw_dir
+from mnist_models.data import sources
+from mnist_models.data.dataset import DataError, fetch_dataset, iterate_batches, load_dataset, shuffled_batches
+from mnist_models.data.sources import DATASETS, IDX_FILES, raw_dir
 
 MNIST = DATASETS["mnist"]
 TRAIN_COUNTS = [4738, 5394, 4766, 4905, 4674, 4337, 4734, 5012, 4681, 4759]

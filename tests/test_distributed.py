@@ -23,7 +23,7 @@ WORKER = """
 import sys, torch
 torch.set_num_threads(1)
 from mnist_models import TrainConfig, create_model, load_dataset, train
-from mnist_models.distributed import join, leave
+from mnist_models.training.distributed import join, leave
 world, device = join(torch.device("cpu"))
 data = load_dataset("mnist", sys.argv[1]).subset(1024, 256, 256)
 torch.manual_seed(0)

@@ -19,7 +19,7 @@ import sys
 
 def pytest_collection_finish(session):
     with open("modules.txt", "w") as fh:
-        fh.write(" ".join(sorted(m for m in ("torch", "mnist_models.registry", "pandas") if m in sys.modules)))
+        fh.write(" ".join(sorted(m for m in ("torch", "mnist_models.models.registry", "pandas") if m in sys.modules)))
 """
 
 
@@ -107,7 +107,7 @@ def _install_entry_point_package(where: Path, files: dict[str, str]) -> None:
 
 def test_installed_package_contributes_architectures_through_the_entry_point(pytester, data_root, tmp_path):
     _install_entry_point_package(tmp_path / "site", ENTRY_POINT_PACKAGE)
-    pytester.makepyfile(test_bench="from mnist_models.cases import *  # noqa: F403\n")
+    pytester.makepyfile(test_bench="from mnist_models.bench.cases import *  # noqa: F403\n")
     pytester.makeconftest(PROBE)
     env_path = str(tmp_path / "site")
     pytester._monkeypatch.setenv("PYTHONPATH", env_path)
@@ -135,7 +135,7 @@ def test_entry_point_clashing_with_a_built_in_names_both(pytester, tmp_path):
     files["tinypkg/models.py"] = files["tinypkg/models.py"].replace("def packaged_mlp", "def mlp_64")
     _install_entry_point_package(tmp_path / "site", files)
     pytester._monkeypatch.setenv("PYTHONPATH", str(tmp_path / "site"))
-    pytester.makepyfile(test_bench="from mnist_models.cases import *  # noqa: F403\n")
+    pytester.makepyfile(test_bench="from mnist_models.bench.cases import *  # noqa: F403\n")
     result = pytester.runpytest_subprocess("--benchmark-only", "--mnist-models=mlp_64", "-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(

@@ -6,7 +6,7 @@ import pytest
 from torch import nn
 
 from mnist_models import count_parameters, create_model, get_spec, list_models, register_model, resolve_models
-from mnist_models.registry import UnknownModelError, parse_model_name, unregister_model
+from mnist_models.models.registry import UnknownModelError, parse_model_name, unregister_model
 
 NOTEBOOK_COUNTS = {
     "mlp_64": 50_890,

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from mnist_models.bench.record import decode_predictions
 from mnist_models.cli import main
-from mnist_models.record import decode_predictions
 from mnist_models.report import compute
 from mnist_models.report.runs import ReportError, load_run
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 import torch
 
+from mnist_models.bench.profiles import PROFILES
+from mnist_models.bench.session import SuiteConfig
+from mnist_models.bench.shards import assign_shards, parse_shard
 from mnist_models.cli import main
-from mnist_models.profiles import PROFILES
-from mnist_models.registry import resolve_models
-from mnist_models.shards import assign_shards, parse_shard
-from mnist_models.suite import SuiteConfig
+from mnist_models.models.registry import resolve_models
 
 SUITE = Path(__file__).resolve().parents[1] / "benchmarks" / "test_mnist.py"
 
@@ -96,7 +96,7 @@ def test_two_shards_merge_into_the_unsharded_set_of_cases(pytester, data_root, t
 
 
 def test_measured_times_balance_shards_and_fill_in_unmeasured_models():
-    from mnist_models.suite import seconds_per_case, shard_costs
+    from mnist_models.bench.session import seconds_per_case, shard_costs
 
     run = {
         "benchmarks": [

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..sources import atomic_write_bytes
+from ..data.sources import atomic_write_bytes
 from . import compute, figures, render
 from .runs import Run
 

@@ -12,7 +12,7 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.contingency_tables import mcnemar
 
-from ..record import BenchmarkRecord, decode_predictions
+from ..bench.record import BenchmarkRecord, decode_predictions
 from .runs import Run
 
 CASES = ("train", "train-step", "latency", "throughput", "engine")
@@ -175,9 +175,9 @@ def restore_table(items: list[Variant]) -> pd.DataFrame:
 def lever_table(items: list[Variant]) -> pd.DataFrame:
     """Per variant and lever: images/s (median over seeds) and its ratio to the unchanged case's.
 
-    A ratio below 1 means the suite's default setting pays; see ``mnist_models.levers``.
+    A ratio below 1 means the suite's default setting pays; see ``mnist_models.bench.levers``.
     """
-    from ..levers import LEVER_NAMES, get_lever
+    from ..bench.levers import LEVER_NAMES, get_lever
 
     rows = []
     for v in items:
@@ -196,7 +196,7 @@ def lever_table(items: list[Variant]) -> pd.DataFrame:
 
 def lever_matrix(levers: pd.DataFrame) -> pd.DataFrame:
     """``lever_table`` as models x levers of ratios, levers in their defined order."""
-    from ..levers import LEVER_NAMES
+    from ..bench.levers import LEVER_NAMES
 
     table = levers.pivot(index="model", columns="lever", values="ratio")
     return table[[name for name in LEVER_NAMES if name in table.columns]]

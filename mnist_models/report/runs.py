@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..record import BenchmarkRecord
+from ..bench.record import BenchmarkRecord
 
 DEFAULT_STORAGE = ".benchmarks"
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .registry import ModelSpec
-    from .training import TrainConfig
+    from ..models.registry import ModelSpec
+    from ..training.loop import TrainConfig
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class Profile:
 
     def train_config(self, spec: ModelSpec, seed: int) -> TrainConfig:
         """Protocol defaults, then the spec's own settings, then this profile's epochs, then the seed."""
-        from .training import TrainConfig
+        from ..training.loop import TrainConfig
 
         config = TrainConfig().updated(spec.train)
         epochs = self.max_epochs or spec.profile(self.name).get("epochs")

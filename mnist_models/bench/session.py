@@ -14,17 +14,13 @@ import torch
 import torchvision
 from torch import nn
 
-from .cache import WeightCache
-from .data import MNISTData, gather, iterate_batches
-from .device import synchronize
-from .distributed import World
-from .evaluation import evaluate
-from .facts import count_parameters, inference_flops, matmul_peak_flops, training_flops
-from .profiles import Profile
-from .record import BenchmarkRecord, TestScores, TrainingOutcome
-from .registry import ModelSpec
-from .shards import assign_shards
-from .training import (
+from ..data.dataset import MNISTData, gather, iterate_batches
+from ..models.facts import count_parameters, inference_flops, matmul_peak_flops, training_flops
+from ..models.registry import ModelSpec
+from ..training.device import synchronize
+from ..training.distributed import World
+from ..training.evaluation import evaluate
+from ..training.loop import (
     EpochRecord,
     Progress,
     Stepper,
@@ -35,6 +31,10 @@ from .training import (
     make_stepper,
     train,
 )
+from .cache import WeightCache
+from .profiles import Profile
+from .record import BenchmarkRecord, TestScores, TrainingOutcome
+from .shards import assign_shards
 
 
 @dataclass(frozen=True)
@@ -317,7 +317,7 @@ class Suite:
         """Our engine (``loop="ours"``) or the notebook-style loop, same model, data, steps and batch size."""
         if loop == "ours":
             return self.step_runner(spec, seed)
-        from .engine import notebook_step_runner
+        from ..training.notebook import notebook_step_runner
 
         batch = self.train_config(spec, seed).batch_size
         steps = self.steps_per_round(spec)

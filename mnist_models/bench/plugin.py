@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from .distributed import launched_world, leave
+from ..training.distributed import launched_world, leave
 from .profiles import PROFILES
 from .shards import parse_shard
 
@@ -73,19 +73,23 @@ class SuiteOptions:
     def resolve(self):
         """Resolve models and device (imports torch); raises ``pytest.UsageError`` on bad values."""
         if self._resolved is None:
+            try:
+                from .. import models  # noqa: F401  (registers the built-ins, then installed packages' models)
+            except ValueError as exc:  # an installed package that clashes or fails to import
+                raise pytest.UsageError(str(exc)) from None
+            from ..models.registry import resolve_models
+            from ..training.device import resolve_device, set_threads
+            from ..training.distributed import join
+            from ..training.loop import check_precision
             from .cache import default_cache_dir
-            from .device import resolve_device, set_threads
-            from .distributed import join
-            from .registry import UnknownModelError, resolve_models
-            from .suite import SuiteConfig
-            from .training import check_precision
+            from .session import SuiteConfig
 
             try:
                 device = resolve_device(self.device_name)
                 specs = resolve_models(self.patterns or ["*"])
                 if self.precision:
                     check_precision(self.precision, device)
-            except (UnknownModelError, ValueError) as exc:
+            except (KeyError, ValueError) as exc:  # KeyError: UnknownModelError, whose message lists the models
                 raise pytest.UsageError(str(exc)) from None
             world, device = join(device)  # torchrun: one process group, this rank's device
             measured = _measured_seconds(self.shard_times) if self.shard_times else {}
@@ -112,7 +116,7 @@ def _measured_seconds(path: str) -> dict[str, float]:
     """Each model's timed seconds per seed in a previous run, to balance shards by."""
     import json
 
-    from .suite import seconds_per_case
+    from .session import seconds_per_case
 
     try:
         return seconds_per_case(json.loads(Path(path).read_text(encoding="utf-8")))
@@ -125,7 +129,7 @@ def _measured_seconds(path: str) -> dict[str, float]:
 def _parse_rules(texts: list[str]) -> list:
     if not texts:
         return []
-    from .report.compute import GateRule
+    from ..report.compute import GateRule
 
     try:
         return [GateRule.parse(t) for t in texts]
@@ -289,7 +293,7 @@ CASE_ORDER = ("test_train", "test_train_step", "test_latency", "test_throughput"
 def _train_first(items: list[pytest.Item]) -> None:
     """Reorder the suite's items in place, by case (``CASE_ORDER``), in the slots they already hold.
 
-    However a test module imports the cases (``from mnist_models.cases import *`` binds them
+    However a test module imports the cases (``from mnist_models.bench.cases import *`` binds them
     alphabetically), each (model, seed) trains in its ``train`` case before any other case
     asks for its weights; other tests keep their places, and each case its parameter order.
     """
@@ -333,7 +337,7 @@ def mnist_config(pytestconfig: pytest.Config):
 @pytest.fixture(scope="session")
 def mnist(pytestconfig: pytest.Config, mnist_config):
     """The dataset, loaded once, split and preprocessed, on the suite's device (a subset in ``smoke``)."""
-    from .data import DataError, load_dataset
+    from ..data.dataset import DataError, load_dataset
 
     try:
         data = load_dataset(
@@ -350,8 +354,8 @@ def mnist(pytestconfig: pytest.Config, mnist_config):
 
 @pytest.fixture(scope="session")
 def mnist_suite(pytestconfig: pytest.Config, mnist_config, mnist):
-    """The session's :class:`~mnist_models.suite.Suite`: weight cache, trained models, timed callables."""
-    from .suite import Suite
+    """The session's :class:`~mnist_models.bench.session.Suite`: weight cache, trained models, timed callables."""
+    from .session import Suite
 
     # on a terminal a line every few seconds inside long epochs; in a CI log, one every half minute
     interval = 5.0 if sys.stdout.isatty() else 30.0
@@ -376,9 +380,9 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
 def _machine_facts(config: pytest.Config) -> dict:
     import torch
 
-    from . import __version__
-    from .device import device_name
-    from .suite import versions
+    from .. import __version__
+    from ..training.device import device_name
+    from .session import versions
 
     options = config.stash.get(_CONFIG_KEY, None)
     info = {**versions(), "mnist_models": __version__, "threads": torch.get_num_threads(), "cuda": torch.version.cuda,
@@ -437,8 +441,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         output = _unsaved_json(config)  # a gate needs no saved run
     if output is None or (options.no_report and not options.fail_on):
         return
-    from .report.build import build_report
-    from .report.runs import ReportError, load_run, parse_run
+    from ..report.build import build_report
+    from ..report.runs import ReportError, load_run, parse_run
 
     lines: list[str] = []
     config.stash[_SUMMARY_KEY] = lines
@@ -501,7 +505,7 @@ def _saved_path(config: pytest.Config) -> Path | None:
 
 def _baseline_path(config: pytest.Config, saved: Path | None) -> Path:
     """The run ``--benchmark-compare`` names (its default: the newest saved run before this one)."""
-    from .report.runs import ReportError, find_runs
+    from ..report.runs import ReportError, find_runs
 
     wanted = config.getoption("benchmark_compare")
     if wanted is True or wanted == "":

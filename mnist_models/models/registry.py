@@ -1,4 +1,9 @@
-"""Architecture registry: names map to small factories plus the metadata the suite needs."""
+"""Architecture registry: names map to small factories plus the metadata the suite needs.
+
+The registry knows nothing of what it holds: the built-ins register themselves when
+``mnist_models.models`` is imported (which importing this module does first), and so do
+installed packages' architectures and the user's own ``register_model`` calls.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,6 @@ import contextlib
 import fnmatch
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from importlib import metadata
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -15,8 +19,7 @@ if TYPE_CHECKING:
     from torch import nn
 
 FAMILIES = ("linear", "mlp", "cnn")
-ENTRY_POINT_GROUP = "mnist_models.architectures"  # installed packages contribute architectures here
-BUILT_INS = "mnist_models built-ins (mnist_models.architectures)"
+BUILT_INS = "mnist_models built-ins (mnist_models.models.architectures)"
 
 
 class UnknownModelError(KeyError):
@@ -118,9 +121,6 @@ class Registry:
             raise ValueError(f"model {base!r} takes no arguments (got {name!r})")
         return _with_params(spec, kwargs)
 
-    def __contains__(self, name: str) -> bool:
-        return name in self._specs
-
 
 def _with_params(spec: ModelSpec, kwargs: Mapping[str, Any]) -> ModelSpec:
     merged = {**spec.params, **kwargs}
@@ -165,7 +165,7 @@ def parse_model_name(text: str) -> tuple[str, dict[str, Any]]:
     return node.func.id, kwargs
 
 
-_REGISTRY = Registry()
+REGISTRY = Registry()
 
 
 def register_model(
@@ -181,7 +181,7 @@ def register_model(
     """Decorator: register a factory under its function name (or ``name``)."""
 
     def decorate(factory: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
-        _REGISTRY.add(
+        REGISTRY.add(
             ModelSpec(
                 name=name or factory.__name__,
                 factory=factory,
@@ -201,19 +201,17 @@ def register_model(
 
 def unregister_model(name: str) -> None:
     """Remove a model (mainly for tests that register temporary ones)."""
-    _REGISTRY.remove(name)
+    REGISTRY.remove(name)
 
 
 def list_models(pattern: str = "*") -> list[str]:
     """Registered names matching an fnmatch pattern, sorted."""
-    _ensure_builtins()
-    return _REGISTRY.names(pattern)
+    return REGISTRY.names(pattern)
 
 
 def get_spec(name: str) -> ModelSpec:
     """The spec for a registered name or a parametric call such as ``cnn(channels=(16,32))``."""
-    _ensure_builtins()
-    return _REGISTRY.get(name)
+    return REGISTRY.get(name)
 
 
 def create_model(name: str, **overrides: Any) -> nn.Module:
@@ -233,51 +231,24 @@ def resolve_models(patterns: list[str]) -> list[ModelSpec]:
     with arguments, to include them. A pattern that matches nothing is an error
     naming the valid models.
     """
-    _ensure_builtins()
     specs: dict[str, ModelSpec] = {}
     for pattern in patterns:
         if "(" in pattern:
-            spec = _REGISTRY.get(pattern)
+            spec = REGISTRY.get(pattern)
             specs.setdefault(spec.display_name, spec)
             continue
-        names = [n for n in _REGISTRY.names(pattern) if n == pattern or not _REGISTRY.get(n).parametric]
+        names = [n for n in REGISTRY.names(pattern) if n == pattern or not REGISTRY.get(n).parametric]
         if not names:
             raise UnknownModelError(
-                f"no registered model matches {pattern!r}; registered models are: {', '.join(_REGISTRY.names())}"
+                f"no registered model matches {pattern!r}; registered models are: {', '.join(REGISTRY.names())}"
             )
         for n in names:
-            specs.setdefault(n, _REGISTRY.get(n))
+            specs.setdefault(n, REGISTRY.get(n))
     return list(specs.values())
 
 
 def _source(factory: Callable[..., Any]) -> str:
-    if _REGISTRY.loading is not None:
-        return _REGISTRY.loading
+    if REGISTRY.loading is not None:
+        return REGISTRY.loading
     module = getattr(factory, "__module__", "?")
     return BUILT_INS if module.startswith("mnist_models.") else f"module {module}"
-
-
-_loaded: list[bool] = []  # non-empty once the built-ins and the entry points are in the registry
-
-
-def _ensure_builtins() -> None:
-    """Register the built-ins, then every installed package's architectures (entry point group
-    ``mnist_models.architectures``), once, on the first look-up: never at import or pytest start-up."""
-    if _loaded:
-        return
-    _loaded.append(True)
-    from . import architectures  # noqa: F401  (importing registers them)
-
-    for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
-        dist = getattr(entry, "dist", None)
-        source = f"entry point '{entry.name} = {entry.value}'" + (f" ({dist.name} {dist.version})" if dist else "")
-        with _REGISTRY.registering_from(source):
-            try:
-                entry.load()
-            except ValueError:
-                raise
-            except Exception as exc:  # an installed package's import error: name it, with the fix
-                raise ValueError(
-                    f"{source} could not be loaded ({type(exc).__name__}: {exc}); "
-                    "fix or uninstall that package to run the suite"
-                ) from exc

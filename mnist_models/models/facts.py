@@ -45,7 +45,7 @@ def matmul_peak_flops(device: torch.device, size: int = 2048, min_time_s: float 
     """
     import time
 
-    from .device import synchronize
+    from ..training.device import synchronize
 
     a = torch.randn(size, size, device=device)
     b = torch.randn(size, size, device=device)

@@ -1,7 +1,7 @@
 """The benchmark suite's cases: one parametrized test per concern, for any pytest project to collect.
 
 ``benchmarks/test_mnist.py`` of this checkout imports them, and so can a test module of
-your own project (``from mnist_models.cases import *``), next to the ``conftest.py`` that
+your own project (``from mnist_models.bench.cases import *``), next to the ``conftest.py`` that
 registers your architectures: pytest then collects the suite there, with your conftest.
 Each case asks for the plugin's fixtures (``mnist_case``, ``mnist_suite``,
 ``trained_model``); options are listed under "mnist-models" in ``pytest --help``. The
@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from .levers import LEVER_NAMES, get_lever
-from .suite import percentile_ms, timing_summary
+from .session import percentile_ms, timing_summary
 
 __all__ = ["test_engine", "test_latency", "test_levers", "test_throughput", "test_train", "test_train_step"]
 
@@ -118,7 +118,7 @@ def test_engine(benchmark, mnist_case, mnist_suite, trained_model, loop):
 @pytest.mark.benchmark(group="levers")
 @pytest.mark.parametrize("lever_name", LEVER_NAMES)
 def test_levers(benchmark, mnist_case, mnist_suite, trained_model, lever_name):
-    """One variant of the train-step or throughput case (see mnist_models.levers)."""
+    """One variant of the train-step or throughput case (see mnist_models.bench.levers)."""
     spec, seed = mnist_case
     lever = get_lever(lever_name)
     config = mnist_suite.config

@@ -20,8 +20,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ..data.dataset import MNISTData, shuffled_batches
 from . import distributed
-from .data import MNISTData, shuffled_batches
 from .device import SyncTimer, synchronize
 from .distributed import World
 from .evaluation import loss_and_accuracy
@@ -277,7 +277,7 @@ def train(
     ``stepper`` is one made by ``make_stepper`` and already warmed up (the benchmark
     suite does that before its clock starts); without one, ``train`` makes and warms up
     its own. In a parallel ``world`` (the stepper's, when one is given; see
-    ``mnist_models.distributed``) this process trains under DDP on its slice of every
+    ``mnist_models.training.distributed``) this process trains under DDP on its slice of every
     global batch; epoch losses and accuracies are summed over the processes.
     """
     from tqdm.auto import tqdm

@@ -13,8 +13,8 @@ from typing import Any
 
 import torch
 
+from ..data.sources import atomic_write_bytes
 from .record import TrainingOutcome
-from .sources import atomic_write_bytes
 
 
 class CacheWarning(UserWarning):

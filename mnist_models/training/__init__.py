@@ -1,0 +1,13 @@
+"""Training and evaluating one model, apart from any benchmark.
+
+- ``loop``: ``TrainConfig`` (the notebook's protocol as defaults), ``train`` (early stopping,
+  best-epoch restore, honest clocks) and its ``TrainResult``.
+- ``stepper``: the hot loop of optimiser steps that training and the train-step benchmarks share.
+- ``evaluation``: test-set scores (accuracy with a Wilson interval, per-class metrics, predictions).
+- ``device``: choosing the device and threads, synchronised timing.
+- ``distributed``: torchrun and DDP (one process group, this rank's slice of each batch).
+- ``notebook``: the original notebook's training loop, kept to measure ours against.
+
+The package import is light (the plugin reads torchrun's environment through it); the
+modules import torch.
+"""
