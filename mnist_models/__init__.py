@@ -18,7 +18,7 @@ _PUBLIC = {
     "fetch_dataset": ".data.dataset",
     "load_dataset": ".data.dataset",
     "resolve_device": ".training.device",
-    "Evaluation": ".training.evaluation",
+    "Evaluation": ".training.result",
     "evaluate": ".training.evaluation",
     "wilson_interval": ".training.evaluation",
     "count_parameters": ".models.facts",
@@ -30,8 +30,8 @@ _PUBLIC = {
     "list_models": ".models.registry",
     "register_model": ".models.registry",
     "resolve_models": ".models.registry",
-    "TrainConfig": ".training.loop",
-    "TrainResult": ".training.loop",
+    "TrainConfig": ".training.config",
+    "TrainResult": ".training.result",
     "train": ".training.loop",
 }
 
@@ -62,9 +62,11 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .data.dataset import DataError, MNISTData, fetch_dataset, load_dataset
     from .models.facts import count_parameters, inference_flops, training_flops
     from .models.registry import ModelSpec, create_model, get_spec, list_models, register_model, resolve_models
+    from .training.config import TrainConfig
     from .training.device import resolve_device
-    from .training.evaluation import Evaluation, evaluate, wilson_interval
-    from .training.loop import TrainConfig, TrainResult, train
+    from .training.evaluation import evaluate, wilson_interval
+    from .training.loop import train
+    from .training.result import Evaluation, TrainResult
 
 
 def __getattr__(name: str) -> object:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import matplotlib.figure  # noqa: F401  (see below)
 import pytest
+import seaborn  # noqa: F401
 
 from mnist_models.data.dataset import fetch_dataset, load_dataset
+
+# Imported before any in-process pytester session: such a session restores sys.modules when it
+# ends, and a plotting stack first imported inside it would be imported a second time later,
+# with two copies of matplotlib's classes (its isinstance checks then fail with warnings).
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from mnist_models.cli import main
 
-SMOKE = Path(__file__).parent / "data" / "smoke_run.json"
+SMOKE = Path(__file__).parent / "fixtures" / "smoke_run_schema1.json"  # saved by the suite in schema 1
 
 
 def test_data_fetch_says_where_the_data_came_from_and_lives(data_root, capsys):

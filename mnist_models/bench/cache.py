@@ -13,8 +13,8 @@ from typing import Any
 
 import torch
 
-from ..data.sources import atomic_write_bytes
-from .record import TrainingOutcome
+from ..files import atomic_write_bytes
+from ..training.result import TrainResult
 
 
 class CacheWarning(UserWarning):
@@ -33,7 +33,7 @@ def default_cache_dir() -> Path:
 @dataclass(frozen=True)
 class CacheEntry:
     state_dict: dict[str, torch.Tensor]
-    outcome: TrainingOutcome
+    outcome: TrainResult
 
 
 class WeightCache:
@@ -64,7 +64,7 @@ class WeightCache:
             stored = json.loads(blob["inputs"])
             if stored != json.loads(json.dumps(inputs, sort_keys=True, default=str)):
                 raise ValueError("it was written for different inputs")
-            outcome = TrainingOutcome.from_json(json.loads(blob["outcome"]))
+            outcome = TrainResult.from_json(json.loads(blob["outcome"]))
             state = blob["state_dict"]
             if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
                 raise ValueError("its weights are not a state dict")
@@ -76,7 +76,7 @@ class WeightCache:
             return None
         return CacheEntry(state, outcome)
 
-    def save(self, inputs: dict[str, Any], state_dict: dict[str, torch.Tensor], outcome: TrainingOutcome) -> Path:
+    def save(self, inputs: dict[str, Any], state_dict: dict[str, torch.Tensor], outcome: TrainResult) -> Path:
         """Write an entry atomically; return its path."""
         buffer = io.BytesIO()
         blob = {

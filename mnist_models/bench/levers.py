@@ -8,9 +8,10 @@ variant's ``ratio`` below 1 means the suite's default setting pays.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from torch import nn
+if TYPE_CHECKING:
+    from torch import nn
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,7 @@ class Lever:
 
     name: str
     description: str
-    case: str  # "train-step" or "throughput"
+    case: str  # the group it varies: Group.TRAIN_STEP or Group.THROUGHPUT's value
     train: dict[str, Any] = field(default_factory=dict)  # TrainConfig overrides
     stepper: dict[str, Any] = field(default_factory=dict)  # Stepper switches
     threads: int | None = None  # torch threads while this variant runs
@@ -32,6 +33,8 @@ class Lever:
 
     def applies(self, model: nn.Module, suite_threads: int, precision: str, compiled: bool) -> str | None:
         """``None`` if this variant is worth timing for this model and session, else why not."""
+        from torch import nn
+
         if self.conv_only and not any(isinstance(m, nn.Conv2d) for m in model.modules()):
             return "no convolutions: memory format changes nothing"
         if self.threads is not None and self.threads >= suite_threads:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..models.registry import ModelSpec
-    from ..training.loop import TrainConfig
+    from ..training.config import TrainConfig
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class Profile:
 
     def train_config(self, spec: ModelSpec, seed: int) -> TrainConfig:
         """Protocol defaults, then the spec's own settings, then this profile's epochs, then the seed."""
-        from ..training.loop import TrainConfig
+        from ..training.config import TrainConfig
 
         config = TrainConfig().updated(spec.train)
         epochs = self.max_epochs or spec.profile(self.name).get("epochs")

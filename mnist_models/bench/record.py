@@ -1,97 +1,25 @@
-"""The one result record: what a benchmark case measured, as plain JSON for ``extra_info`` and back."""
+"""The one result record: what a benchmark case measured, as plain JSON for ``extra_info`` and back.
+
+Schema 2 stores each (model, seed)'s training outcome once per run (``pack_outcomes``);
+schema 1 (every record with its own copy, test labels inside the scores) is still read.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
-import numpy as np
+from ..training.result import TrainResult
 
-SCHEMA = "mnist-models/1"
-
-
-def encode_predictions(predictions: np.ndarray) -> str:
-    """Predicted classes (0-9) as one digit per test image: compact and diff-friendly."""
-    return "".join(map(str, np.asarray(predictions, dtype=np.int64).tolist()))
-
-
-def decode_predictions(text: str) -> np.ndarray:
-    return np.frombuffer(text.encode("ascii"), dtype=np.uint8) - ord("0")
-
-
-@dataclass(frozen=True)
-class TestScores:
-    """Test-set evaluation of the trained weights."""
-
-    __test__ = False  # not a pytest test class
-
-    accuracy: float
-    ci_low: float
-    ci_high: float
-    loss: float
-    total: int
-    per_class_accuracy: list[float]
-    precision: list[float]
-    recall: list[float]
-    f1: list[float]
-    confusion: list[list[int]]
-    predictions: str  # see encode_predictions
-    labels: str  # the true test labels, same encoding: paired tests (McNemar) need both
-
-    @classmethod
-    def from_evaluation(cls, evaluation, labels: np.ndarray) -> TestScores:
-        return cls(
-            accuracy=evaluation.accuracy,
-            ci_low=evaluation.ci_low,
-            ci_high=evaluation.ci_high,
-            loss=evaluation.loss,
-            total=evaluation.total,
-            per_class_accuracy=list(evaluation.per_class_accuracy),
-            precision=list(evaluation.precision),
-            recall=list(evaluation.recall),
-            f1=list(evaluation.f1),
-            confusion=[list(row) for row in evaluation.confusion],
-            predictions=encode_predictions(evaluation.predictions),
-            labels=encode_predictions(labels),
-        )
-
-
-@dataclass(frozen=True)
-class TrainingOutcome:
-    """How the weights were obtained: stored with them in the cache and copied into every record."""
-
-    epochs_run: int
-    best_epoch: int
-    stop_reason: str
-    train_time_s: float  # training loops only, device synchronised
-    history: list[dict[str, float]]
-    time_to_accuracy: dict[str, float | None]
-    config: dict[str, Any]
-    test: TestScores
-    compile_time_s: float | None = None  # --mnist-compile: the warm-up that compiled, outside the training clock
-    # with the best epoch's weights restored: the test scores of the last epoch's weights, which the
-    # original notebook reported (its restore was a shallow copy); None when the two are the same weights
-    last_epoch_test: TestScores | None = None
-
-    @property
-    def last_epoch_scores(self) -> TestScores:
-        """The last epoch's test scores (the restored weights' own when the best epoch was the last)."""
-        return self.last_epoch_test or self.test
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> TrainingOutcome:
-        last = data.get("last_epoch_test")
-        return cls(**{**data, "test": TestScores(**data["test"]), "last_epoch_test": last and TestScores(**last)})
+SCHEMA = "mnist-models/2"
+READABLE = ("mnist-models/1", SCHEMA)
 
 
 @dataclass(frozen=True)
 class BenchmarkRecord:
     """Everything one case measured. ``to_json`` is what goes into ``benchmark.extra_info``."""
 
-    case: str  # train, train-step, latency, throughput
+    case: str  # the group: a Group value (train, train-step, latency, throughput, engine, levers)
     model: str  # display name, e.g. mlp_64 or mlp(depth=4,width=256)
     family: str
     description: str
@@ -104,7 +32,7 @@ class BenchmarkRecord:
     seed: int
     device: str
     threads: int
-    outcome: TrainingOutcome
+    outcome: TrainResult  # how the weights were trained and what they scored on the test set
     floor: float | None
     floor_passed: bool
     cache: str  # how the weights were obtained in this session: trained, memory, disk
@@ -117,12 +45,10 @@ class BenchmarkRecord:
     peak_flops: float | None = None  # the session's measured fp32 matmul rate (FLOP/s)
     peak_fraction: float | None = None  # achieved_flops / peak_flops
     engine_loop: str | None = None  # engine group: "ours" or "notebook"
-    engine_speedup: float | None = None  # engine group: our images/s over the notebook loop's
     precision: str = "fp32"  # autocast precision of the timed work
     compiled: bool = False  # torch.compile used for the timed work
     compile_time_s: float | None = None  # this case's compilation (first calls), never inside its timing
     lever: str | None = None  # levers group: which setting this case changes from the suite's defaults
-    lever_ratio: float | None = None  # levers group: this variant's images/s over the unchanged case's
     round_times_s: list[float] = field(default_factory=list)
     world_size: int = 1  # processes that trained together (torchrun + DDP); inference cases run on one
     backend: str | None = None  # their torch.distributed backend: gloo or nccl
@@ -140,16 +66,64 @@ class BenchmarkRecord:
         )
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["status"] = self.status
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data.update(outcome=self.outcome.to_json(), status=self.status)
         return data
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> BenchmarkRecord:
-        """Rebuild a record from ``extra_info``; raises ``ValueError`` if it is not ours."""
-        if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+    def from_json(cls, data: dict[str, Any], outcome: TrainResult | None = None) -> BenchmarkRecord:
+        """Rebuild a record from ``extra_info`` (this schema or schema 1); ``ValueError`` if it is not ours.
+
+        ``outcome``: for a record whose outcome is stored with another benchmark of its
+        (model, seed) (see ``pack_outcomes``).
+        """
+        if not isinstance(data, dict) or data.get("schema") not in READABLE:
             raise ValueError(f"extra_info has no {SCHEMA!r} record")
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
-        values["outcome"] = TrainingOutcome.from_json(data["outcome"])
+        if data.get("outcome") is not None:
+            outcome = TrainResult.from_json(data["outcome"])
+        if outcome is None:
+            raise ValueError(f"{data.get('model')} seed {data.get('seed')}: no training outcome in the run")
+        values.update(outcome=outcome, schema=SCHEMA)
         return cls(**values)
+
+
+def outcome_key(info: dict[str, Any]) -> tuple[Any, Any]:
+    return info.get("model"), info.get("seed")
+
+
+def pack_outcomes(benchmarks: list[dict[str, Any]]) -> None:
+    """Keep each (model, seed)'s training outcome in its first benchmark only; the others get ``None``.
+
+    Every group of a (model, seed) shares the weights and so the outcome (history, test
+    predictions): stored once, a run is a fraction of the size. Applied to the JSON that
+    pytest-benchmark is about to save (its ``benchmarks`` list).
+    """
+    seen: set = set()
+    for bench in benchmarks:
+        info = bench.get("extra_info") or {}
+        if info.get("schema") != SCHEMA or info.get("outcome") is None:
+            continue
+        key = outcome_key(info)
+        if key in seen:
+            bench["extra_info"] = {**info, "outcome": None}  # a copy: the live extra_info keeps its outcome
+        seen.add(key)
+
+
+def records_of(benchmarks: list[dict[str, Any]]) -> list[BenchmarkRecord | None]:
+    """The record of each benchmark (``None`` where it carries none of ours), outcomes resolved."""
+    outcomes: dict = {}
+    for bench in benchmarks:
+        info = bench.get("extra_info") if isinstance(bench, dict) else None
+        if isinstance(info, dict) and info.get("schema") in READABLE and isinstance(info.get("outcome"), dict):
+            outcomes.setdefault(outcome_key(info), info["outcome"])
+    parsed = {key: TrainResult.from_json(value) for key, value in outcomes.items()}
+    records: list[BenchmarkRecord | None] = []
+    for bench in benchmarks:
+        info = bench.get("extra_info") if isinstance(bench, dict) else None
+        try:
+            records.append(BenchmarkRecord.from_json(info, parsed.get(outcome_key(info or {}))))
+        except (ValueError, TypeError, KeyError, AttributeError):
+            records.append(None)
+    return records

@@ -119,10 +119,6 @@ class MNISTData:
     def device(self) -> torch.device:
         return self.x_train.device
 
-    def to(self, device: str | torch.device) -> MNISTData:
-        fields = {k: getattr(self, k).to(device) for k in ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test")}
-        return replace(self, **fields)
-
     def subset(
         self, train: int | None = None, val: int | None = None, test: int | None = None, seed: int = 0
     ) -> MNISTData:
@@ -208,10 +204,10 @@ def load_dataset(
 
 
 def iterate_batches(
-    n: int, batch_size: int, generator: torch.Generator, device: torch.device, shuffle: bool = True
+    n: int, batch_size: int, generator: torch.Generator, device: torch.device
 ) -> Iterator[torch.Tensor]:
     """Index tensors for one epoch: slices of a seeded permutation of ``range(n)`` on ``device``."""
-    order = torch.randperm(n, generator=generator).to(device) if shuffle else torch.arange(n, device=device)
+    order = torch.randperm(n, generator=generator).to(device)
     for start in range(0, n, batch_size):
         yield order[start : start + batch_size]
 

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..files import atomic_write_bytes
+
 IDX_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 _COUNTS = {"train": 60_000, "t10k": 10_000}
 _IMAGE_MAGIC, _LABEL_MAGIC = 0x00000803, 0x00000801
@@ -168,29 +170,6 @@ def has_raw_files(root: Path, info: DatasetInfo) -> bool:
 
 
 # --- Atomic writes ----------------------------------------------------------------------------
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual permissions
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _install_files(files: dict[str, bytes], root: Path, info: DatasetInfo, origin: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from typing import NamedTuple
 
 import torch
 from torch import nn
@@ -11,8 +12,8 @@ from torch.utils.flop_counter import FlopCounterMode
 INPUT_SHAPE = (1, 28, 28)
 
 
-def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
-    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
 
 
 def inference_flops(model: nn.Module) -> int:
@@ -36,32 +37,13 @@ def training_flops(model: nn.Module, batch_size: int = 64) -> int:
     return int(counter.get_total_flops()) // batch_size
 
 
-def matmul_peak_flops(device: torch.device, size: int = 2048, min_time_s: float = 1.0) -> float:
-    """The sustained fp32 matrix-multiply rate of ``device`` in FLOP/s: the ceiling for dense layers.
+class ModelFacts(NamedTuple):
+    """What a model costs, from its architecture alone: the same on every machine."""
 
-    Multiplies two ``size`` x ``size`` matrices repeatedly for at least ``min_time_s``
-    after a warm-up, synchronising the device before each clock read, and reports the
-    best of three such measurements.
-    """
-    import time
+    params: int
+    flops_inference: int  # per image
+    flops_train_step: int  # per image, at the training batch size
 
-    from ..training.device import synchronize
-
-    a = torch.randn(size, size, device=device)
-    b = torch.randn(size, size, device=device)
-    flops_per_call = 2 * size**3
-    a @ b  # warm-up: library initialisation, thread pool start
-    best = 0.0
-    for _ in range(3):
-        calls = 0
-        synchronize(device)
-        start = time.perf_counter()
-        while True:
-            a @ b
-            calls += 1
-            synchronize(device)
-            elapsed = time.perf_counter() - start
-            if elapsed >= min_time_s / 3:
-                break
-        best = max(best, calls * flops_per_call / elapsed)
-    return best
+    @classmethod
+    def of(cls, model: nn.Module, batch_size: int) -> ModelFacts:
+        return cls(count_parameters(model), inference_flops(model), training_flops(model, batch_size))

@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..data.sources import atomic_write_bytes
-from . import compute, figures, render
+from ..bench.groups import Group
+from ..files import atomic_write_bytes
+from . import compute, figures, gate, render
 from .runs import Run
 
 
@@ -90,7 +91,7 @@ def _figures(runs: list[Run], items, summary, per_class, significance, context: 
 
 
 def build_report(
-    runs: list[Run], directory: str | Path, baseline: Run | None = None, rules: list[compute.GateRule] | None = None
+    runs: list[Run], directory: str | Path, baseline: Run | None = None, rules: list[gate.GateRule] | None = None
 ) -> Report:
     """Write the report for ``runs`` (and the comparison of the last run with ``baseline``) into ``directory``."""
     directory = Path(directory)
@@ -113,7 +114,8 @@ def build_report(
                 f"{source['benchmarks']} benchmark(s) run on {where} ({info.get('device', '?')}, torch "
                 f"{info.get('torch', '?')}) on {source.get('datetime', '?')}."
             )
-    missing = [c for c in compute.CASES if not any(c in v.records for v in items)]
+    optional = (Group.LEVERS,)  # runs only when asked for: its absence is no news
+    missing = [g.value for g in Group if g not in optional and not any(g.value in v.records for v in items)]
     if missing:
         notes.append(
             f"No {', '.join(missing)} cases in these runs; the columns and figures that need them are empty or left out."
@@ -147,8 +149,8 @@ def build_report(
     if len(restore):
         files["restore.csv"] = restore.to_csv(index=False).encode()
     if baseline is not None:
-        comparison = compute.compare_runs(baseline, runs[-1])
-        failures = compute.gate(comparison, rules or []) if rules else None
+        comparison = gate.compare_runs(baseline, runs[-1])
+        failures = gate.gate(comparison, rules or []) if rules else None
         files["comparison.csv"] = comparison.to_csv(index=False).encode()
         if (comparison["status"] == "both").any():
             pngs.append(

@@ -41,7 +41,7 @@ def add_report_parser(sub) -> None:
 
 def run_report(args: argparse.Namespace) -> int:
     from .build import build_report
-    from .compute import GateRule
+    from .gate import GateRule
 
     try:
         rules = [GateRule.parse(text) for text in args.fail_on]

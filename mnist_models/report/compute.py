@@ -5,19 +5,19 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 from statsmodels.stats.contingency_tables import mcnemar
 
-from ..bench.record import BenchmarkRecord, decode_predictions
+from ..bench.groups import GROUPS
+from ..bench.record import BenchmarkRecord
+from ..training.config import ACCURACY_TARGETS, target_key
+from ..training.result import EpochRecord
 from .runs import Run
-
-CASES = ("train", "train-step", "latency", "throughput", "engine")
-TIME_STATS = ("min", "max", "mean", "median")
-ACCURACY_ALPHA = 0.05  # an accuracy drop gates only when McNemar's test finds it significant at this level
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class Variant:
     def seeds(self) -> list[BenchmarkRecord]:
         """One record per seed (any case: they share the trained weights' outcome)."""
         by_seed: dict[int, BenchmarkRecord] = {}
-        for case in [*CASES, *sorted(set(self.records) - set(CASES))]:  # e.g. a levers-only run
+        for case in [*GROUPS, *sorted(set(self.records) - set(GROUPS))]:
             for record in self.records.get(case, []):
                 by_seed.setdefault(record.seed, record)
         return [by_seed[s] for s in sorted(by_seed)]
@@ -105,7 +105,7 @@ def summary_table(items: list[Variant]) -> pd.DataFrame:
                 "throughput_peak_fraction": _median([r.peak_fraction for r in v.records.get("throughput", [])]),
                 **{
                     f"time_to_{key}_s": _median([r.outcome.time_to_accuracy.get(key) for r in seeds])
-                    for key in ("0.97", "0.98", "0.99")
+                    for key in map(target_key, ACCURACY_TARGETS)
                 },
                 "acc_per_mparam": acc / (first.params / 1e6),
                 "acc_per_train_s": acc / train_time if train_time and train_time > 0 else math.nan,
@@ -151,11 +151,10 @@ def restore_table(items: list[Variant]) -> pd.DataFrame:
     for v in items:
         for record in v.seeds():
             outcome = record.outcome
-            if not outcome.config.get("restore_best") or outcome.config.get("patience") is None:
+            if not outcome.config.restore_best or outcome.config.patience is None:
                 continue  # no early stopping: fixed epochs, nothing to compare with the notebook's protocol
             best, last = outcome.test, outcome.last_epoch_scores
-            labels = decode_predictions(best.labels)
-            p_value = mcnemar_p(decode_predictions(best.predictions), decode_predictions(last.predictions), labels)
+            p_value = mcnemar_p(best.predictions, last.predictions, best.labels)
             rows.append(
                 {
                     "model": v.label,
@@ -224,7 +223,7 @@ def mcnemar_p(pred_a: np.ndarray, pred_b: np.ndarray, labels: np.ndarray) -> flo
 
 def _predictions(v: Variant) -> tuple[np.ndarray, np.ndarray]:
     test = v.seeds()[0].outcome.test  # the first seed: McNemar compares one trained model with another
-    return decode_predictions(test.predictions), decode_predictions(test.labels)
+    return test.predictions, test.labels
 
 
 def mcnemar_matrix(items: list[Variant]) -> pd.DataFrame:
@@ -245,14 +244,14 @@ def learning_curves(items: list[Variant]) -> pd.DataFrame:
     rows = []
     for v in items:
         for epoch in v.seeds()[0].outcome.history:
-            rows.append({"model": v.label, **epoch})
+            rows.append({"model": v.label, **asdict(epoch)})
     return pd.DataFrame(rows)
 
 
-def epochs_to_convergence(history: list[dict], tolerance: float = 0.005) -> int:
+def epochs_to_convergence(history: Sequence[EpochRecord], tolerance: float = 0.005) -> int:
     """First epoch whose validation accuracy is within ``tolerance`` of the best (the notebook's definition)."""
-    best = max(h["val_acc"] for h in history)
-    return next(h["epoch"] for h in history if h["val_acc"] >= best - tolerance)
+    best = max(h.val_acc for h in history)
+    return next(h.epoch for h in history if h.val_acc >= best - tolerance)
 
 
 def insights(summary: pd.DataFrame, per_class: pd.DataFrame, items: list[Variant], significance: pd.DataFrame) -> dict:
@@ -281,126 +280,3 @@ def insights(summary: pd.DataFrame, per_class: pd.DataFrame, items: list[Variant
         p_values = significance.loc[best["model"]].drop(best["model"]).dropna()
         out["not_significantly_worse_than_best"] = {m: float(p) for m, p in p_values.items() if p >= 0.05}
     return out
-
-
-# --- Comparing two runs and gating ------------------------------------------------------------
-
-
-def compare_runs(base: Run, current: Run) -> pd.DataFrame:
-    """Per (model, case): time medians with % change and Mann-Whitney p; accuracy change with McNemar p."""
-
-    def index(run: Run) -> dict[tuple[str, str], tuple]:
-        return {
-            (b.record.model, b.record.case, b.record.seed, b.record.engine_loop or b.record.lever or ""): b
-            for b in run.benches
-        }
-
-    old, new = index(base), index(current)
-    rows = []
-    for key in sorted(set(old) | set(new)):
-        model, case, seed, loop = key
-        row: dict = {"model": model, "case": f"{case} ({loop})" if loop else case, "group": case, "seed": seed}
-        if key not in old or key not in new:
-            row["status"] = "added" if key in new else "removed"
-            rows.append(row)
-            continue
-        a, b = old[key], new[key]
-        row["status"] = "both"
-        for stat in TIME_STATS:
-            row[f"base_{stat}_s"], row[f"current_{stat}_s"] = a.stats.get(stat), b.stats.get(stat)
-        ta, tb = row["base_median_s"], row["current_median_s"]
-        row["time_change_pct"] = (tb / ta - 1) * 100 if ta and tb else math.nan
-        times_a, times_b = a.record.round_times_s, b.record.round_times_s
-        row["time_p_value"] = (
-            float(stats.mannwhitneyu(times_a, times_b, alternative="two-sided").pvalue)
-            if len(times_a) >= 3 and len(times_b) >= 3
-            else math.nan
-        )
-        acc_a, acc_b = a.record.outcome.test, b.record.outcome.test
-        row.update(
-            base_accuracy=acc_a.accuracy,
-            current_accuracy=acc_b.accuracy,
-            accuracy_change_pp=(acc_b.accuracy - acc_a.accuracy) * 100,
-        )
-        same_images = acc_a.labels == acc_b.labels
-        row["accuracy_p_value"] = (
-            mcnemar_p(
-                decode_predictions(acc_a.predictions),
-                decode_predictions(acc_b.predictions),
-                decode_predictions(acc_a.labels),
-            )
-            if same_images
-            else math.nan
-        )
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-@dataclass(frozen=True)
-class GateRule:
-    """``time:<stat>:<pct>%[:group,group]`` or ``accuracy:<pp>pp``."""
-
-    kind: str
-    threshold: float
-    stat: str = "median"
-    groups: tuple[str, ...] = ()
-    text: str = ""
-
-    @classmethod
-    def parse(cls, text: str) -> GateRule:
-        time_rule = re.fullmatch(r"time:(min|max|mean|median):(\d+(?:\.\d+)?)%(?::([\w,-]+))?", text)
-        if time_rule:
-            groups = tuple(g for g in (time_rule[3] or "").split(",") if g)
-            unknown = set(groups) - set(CASES)
-            if unknown:
-                raise ValueError(
-                    f"--fail-on {text!r}: unknown group(s) {sorted(unknown)}; groups are {', '.join(CASES)}"
-                )
-            return cls("time", float(time_rule[2]), time_rule[1], groups, text)
-        acc_rule = re.fullmatch(r"accuracy:(\d+(?:\.\d+)?)pp", text)
-        if acc_rule:
-            return cls("accuracy", float(acc_rule[1]), text=text)
-        raise ValueError(
-            f"--fail-on {text!r}: expected time:median:15% (optionally :train-step,latency) or accuracy:0.3pp"
-        )
-
-
-def gate(comparison: pd.DataFrame, rules: list[GateRule]) -> list[str]:
-    """Every violation of ``rules`` in ``comparison`` as a readable line (empty: the gate passes)."""
-    if comparison.empty or "status" not in comparison:
-        return []
-    both = comparison[comparison["status"] == "both"]
-    failures = []
-    for rule in rules:
-        if rule.kind == "accuracy":
-            # accuracy is a property of the weights: one line per model and seed, from its train case or any case
-            seen = set()
-            for _, row in both.iterrows():
-                key = (row["model"], row["seed"])
-                if key in seen:
-                    continue
-                seen.add(key)
-                # a drop fails when it is beyond the threshold and real: McNemar on the shared test images
-                # (without paired predictions, e.g. different test sets, the threshold alone decides)
-                p_value = row["accuracy_p_value"]
-                significant = math.isnan(p_value) or p_value < ACCURACY_ALPHA  # NaN: no paired test
-                if -row["accuracy_change_pp"] > rule.threshold and significant:
-                    failures.append(
-                        f"{row['model']} (seed {row['seed']}): test accuracy {row['base_accuracy']:.2%} -> "
-                        f"{row['current_accuracy']:.2%} ({row['accuracy_change_pp']:+.2f} pp, McNemar p="
-                        f"{row['accuracy_p_value']:.3g}) exceeds {rule.text}"
-                    )
-            continue
-        for _, row in both.iterrows():
-            if rule.groups and row["group"] not in rule.groups:
-                continue
-            base_time, current_time = row[f"base_{rule.stat}_s"], row[f"current_{rule.stat}_s"]
-            if not base_time or not current_time:
-                continue
-            change = (current_time / base_time - 1) * 100
-            if change > rule.threshold:
-                failures.append(
-                    f"{row['model']} [{row['case']}, seed {row['seed']}]: {rule.stat} time {change:+.1f}% "
-                    f"(Mann-Whitney p={row['time_p_value']:.3g}) exceeds {rule.text}"
-                )
-    return failures

@@ -13,7 +13,7 @@ import copy
 import json
 from pathlib import Path
 
-from ..data.sources import atomic_write_bytes
+from ..files import atomic_write_bytes
 from .runs import ReportError, load_run
 
 

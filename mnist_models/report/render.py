@@ -8,6 +8,7 @@ import math
 
 import pandas as pd
 
+from ..training.config import ACCURACY_TARGETS, target_key
 from .compute import lever_matrix
 
 SUMMARY_COLUMNS = {
@@ -22,7 +23,7 @@ SUMMARY_COLUMNS = {
     "latency_p50_ms": "p50 ms",
     "latency_p99_ms": "p99 ms",
     "throughput_img_s": "img/s",
-    "time_to_acc": "train s to 97/98/99% val",
+    "time_to_acc": "train s to " + "/".join(f"{t:.0%}".rstrip("%") for t in ACCURACY_TARGETS) + "% val",
     "acc_per_mparam": "acc/Mparam",
     "acc_per_train_s": "acc/train s",
     "train_step_img_s": "train img/s",
@@ -63,7 +64,7 @@ def display_summary(summary: pd.DataFrame) -> pd.DataFrame:
                 "latency_p50_ms": _num(r.latency_p50_ms, ".3f"),
                 "latency_p99_ms": _num(r.latency_p99_ms, ".3f"),
                 "throughput_img_s": _num(r.throughput_img_s, ",.0f"),
-                "time_to_acc": " / ".join(_num(r[f"time_to_{k}_s"], ".1f") for k in ("0.97", "0.98", "0.99")),
+                "time_to_acc": " / ".join(_num(r[f"time_to_{k}_s"], ".1f") for k in map(target_key, ACCURACY_TARGETS)),
                 "acc_per_mparam": _num(r.acc_per_mparam, ".3g"),
                 "acc_per_train_s": _num(r.acc_per_train_s, ".3g"),
                 "train_step_img_s": _num(r.train_step_img_s, ",.0f"),

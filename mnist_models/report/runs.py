@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..bench.record import BenchmarkRecord
+from ..bench.record import BenchmarkRecord, records_of
 
 DEFAULT_STORAGE = ".benchmarks"
 
@@ -34,7 +34,6 @@ class Run:
     path: Path | None
     datetime: str
     machine: dict[str, Any]
-    commit: dict[str, Any]
     benches: tuple[Bench, ...]
     skipped: int = 0  # benchmarks in the file without an mnist-models record
 
@@ -57,10 +56,8 @@ def parse_run(data: Any, name: str, path: Path | None = None) -> Run:
     if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
         raise ReportError(f"{where}: not a pytest-benchmark JSON file (no 'benchmarks' list)")
     benches, skipped = [], 0
-    for bench in data["benchmarks"]:
-        try:
-            record = BenchmarkRecord.from_json(bench.get("extra_info"))
-        except (ValueError, TypeError, KeyError, AttributeError):
+    for bench, record in zip(data["benchmarks"], records_of(data["benchmarks"]), strict=True):
+        if record is None:
             skipped += 1
             continue
         benches.append(Bench(bench.get("name", "?"), bench.get("group") or record.case, bench.get("stats", {}), record))
@@ -77,7 +74,6 @@ def parse_run(data: Any, name: str, path: Path | None = None) -> Run:
         path,
         data.get("datetime", ""),
         data.get("machine_info", {}),
-        data.get("commit_info", {}),
         tuple(benches),
         skipped,
     )
@@ -107,12 +103,12 @@ def find_runs(ids: list[str], storage: str | Path = DEFAULT_STORAGE) -> list[Pat
     """
     from pytest_benchmark.storage.file import FileStorage
 
-    storage_path = Path(str(storage).removeprefix("file://")).expanduser()
+    storage_path = storage_dir(storage)
     if not ids:
-        found = _query(FileStorage, storage_path, ["[0-9][0-9][0-9][0-9]_"])
+        found = saved_runs(storage_path)
         if not found:
             raise ReportError(f"no saved runs in {storage_path}; run the suite with --benchmark-autosave first")
-        return [max(found, key=lambda p: p.name)]
+        return [found[-1]]
     paths: list[Path] = []
     for run_id in ids:
         if Path(run_id).is_file():
@@ -127,6 +123,18 @@ def find_runs(ids: list[str], storage: str | Path = DEFAULT_STORAGE) -> list[Pat
             )
         paths.extend(m for m in matches if m not in paths)
     return paths
+
+
+def storage_dir(storage: str | Path) -> Path:
+    """pytest-benchmark's ``--benchmark-storage`` value as a folder (``file://`` URLs included)."""
+    return Path(str(storage).removeprefix("file://")).expanduser()
+
+
+def saved_runs(storage: str | Path = DEFAULT_STORAGE) -> list[Path]:
+    """Every numbered run pytest-benchmark saved in ``storage`` (any machine's folder), oldest first."""
+    from pytest_benchmark.storage.file import FileStorage
+
+    return sorted(_query(FileStorage, storage_dir(storage), ["[0-9][0-9][0-9][0-9]_"]), key=lambda p: p.name)
 
 
 def _query(storage_class, path: Path, globs: list[str]) -> list[Path]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import torch
+
+from .config import PRECISIONS
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 
@@ -79,3 +82,45 @@ class SyncTimer:
     def __exit__(self, *exc: object) -> None:
         synchronize(self.device)
         self.elapsed = time.perf_counter() - self._start
+
+
+def check_precision(precision: str, device: torch.device) -> None:
+    """fp16 autocast needs an accelerator; bf16 runs everywhere (slowly on CPUs without bf16 units)."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    if precision == "fp16" and device.type not in ("cuda", "mps"):
+        raise ValueError(f"fp16 autocast needs a CUDA or MPS device, not {device.type}; use bf16 or fp32")
+
+
+def autocast(precision: str, device: torch.device):
+    """The autocast context for ``precision`` (a no-op context for fp32)."""
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    return torch.autocast(device.type, dtype={"bf16": torch.bfloat16, "fp16": torch.float16}[precision])
+
+
+def matmul_peak_flops(device: torch.device, size: int = 2048, min_time_s: float = 1.0) -> float:
+    """The sustained fp32 matrix-multiply rate of ``device`` in FLOP/s: the ceiling for dense layers.
+
+    Multiplies two ``size`` x ``size`` matrices repeatedly for at least ``min_time_s``
+    after a warm-up, synchronising the device before each clock read, and reports the
+    best of three such measurements.
+    """
+    a = torch.randn(size, size, device=device)
+    b = torch.randn(size, size, device=device)
+    flops_per_call = 2 * size**3
+    a @ b  # warm-up: library initialisation, thread pool start
+    best = 0.0
+    for _ in range(3):
+        calls = 0
+        synchronize(device)
+        start = time.perf_counter()
+        while True:
+            a @ b
+            calls += 1
+            synchronize(device)
+            elapsed = time.perf_counter() - start
+            if elapsed >= min_time_s / 3:
+                break
+        best = max(best, calls * flops_per_call / elapsed)
+    return best

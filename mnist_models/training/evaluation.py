@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import torch
 from scipy.stats import binomtest
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 from torch import nn
 from torch.nn import functional as F
+
+from .result import Evaluation
 
 EVAL_BATCH = 1000
 
@@ -41,27 +41,6 @@ def loss_and_accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tup
     return float(loss), float(acc)
 
 
-@dataclass(frozen=True)
-class Evaluation:
-    """What a model scored on one split. ``predictions`` is the predicted class per sample."""
-
-    loss: float
-    accuracy: float
-    ci_low: float
-    ci_high: float
-    total: int
-    per_class_accuracy: tuple[float, ...]
-    precision: tuple[float, ...]
-    recall: tuple[float, ...]
-    f1: tuple[float, ...]
-    confusion: tuple[tuple[int, ...], ...]
-    predictions: np.ndarray
-
-    @property
-    def correct(self) -> int:
-        return round(self.accuracy * self.total)
-
-
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, classes: int = 10) -> Evaluation:
     """Evaluate ``model`` on ``(x, y)``; metrics from scikit-learn, interval from scipy."""
     logits = predict(model, x)
@@ -87,4 +66,5 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, classes: int = 
         f1=tuple(float(v) for v in f1),
         confusion=tuple(tuple(int(v) for v in row) for row in cm),
         predictions=pred.astype(np.int8),
+        labels=true.astype(np.int8),
     )

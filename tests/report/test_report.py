@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_models.bench.record import decode_predictions
 from mnist_models.cli import main
 from mnist_models.report import compute
 from mnist_models.report.runs import ReportError, load_run
+from mnist_models.training.result import decode_classes
 
-SMOKE = Path(__file__).parent / "data" / "smoke_run.json"
+SMOKE = Path(__file__).parents[1] / "fixtures" / "smoke_run_schema1.json"  # saved by the suite in schema 1
 FIGURES = [
     "01_accuracy.png",
     "02_loss.png",
@@ -136,7 +136,7 @@ def _degrade_accuracy(data, model, flips):
         test = bench["extra_info"]["outcome"]["test"]
         if bench["extra_info"]["model"] != model:
             continue
-        pred, labels = decode_predictions(test["predictions"]).copy(), decode_predictions(test["labels"])
+        pred, labels = decode_classes(test["predictions"]).copy(), decode_classes(test["labels"])
         right = np.flatnonzero(pred == labels)[:flips]
         pred[right] = (labels[right] + 1) % 10
         test["predictions"] = "".join(map(str, pred.tolist()))
@@ -361,7 +361,7 @@ def test_restored_best_against_last_epoch_is_tabled_with_mcnemar(tmp_path, smoke
         if info["model"] != "mlp_64":
             continue
         last = copy.deepcopy(outcome["test"])
-        pred, labels = decode_predictions(last["predictions"]).copy(), decode_predictions(last["labels"])
+        pred, labels = decode_classes(last["predictions"]).copy(), decode_classes(last["labels"])
         right = np.flatnonzero(pred == labels)[:10]  # the last epoch got 10 more images wrong
         pred[right] = (labels[right] + 1) % 10
         last["predictions"], last["accuracy"] = "".join(map(str, pred.tolist())), float(np.mean(pred == labels))
@@ -381,7 +381,7 @@ def test_restored_best_against_last_epoch_is_tabled_with_mcnemar(tmp_path, smoke
     assert not (tmp_path / "plain" / "restore.csv").exists()
 
 
-LAYOUT = Path(__file__).resolve().parents[1] / "scripts" / "check_report_layout.py"
+LAYOUT = Path(__file__).resolve().parents[2] / "scripts" / "check_report_layout.py"
 needs_chromium = pytest.mark.skipif(
     not any(shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome")),
     reason="Chromium is not installed (Debian: apt-get install chromium); .ci/run installs it",

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 import torch
 
+from mnist_models.bench.config import SuiteConfig
 from mnist_models.bench.profiles import PROFILES
-from mnist_models.bench.session import SuiteConfig
 from mnist_models.bench.shards import assign_shards, parse_shard
 from mnist_models.cli import main
 from mnist_models.models.registry import resolve_models
 
-SUITE = Path(__file__).resolve().parents[1] / "benchmarks" / "test_mnist.py"
+SUITE = Path(__file__).resolve().parents[2] / "benchmarks" / "test_mnist.py"
 
 
 @pytest.mark.parametrize("count", [1, 2, 3, 5, 40])
@@ -96,7 +96,7 @@ def test_two_shards_merge_into_the_unsharded_set_of_cases(pytester, data_root, t
 
 
 def test_measured_times_balance_shards_and_fill_in_unmeasured_models():
-    from mnist_models.bench.session import seconds_per_case, shard_costs
+    from mnist_models.bench.config import seconds_per_case, shard_costs
 
     run = {
         "benchmarks": [
@@ -130,7 +130,7 @@ def test_unreadable_shard_times_are_a_usage_error(pytester, tmp_path):
     assert alone.ret == pytest.ExitCode.USAGE_ERROR
 
 
-SMOKE = Path(__file__).parent / "data" / "smoke_run.json"
+SMOKE = Path(__file__).parents[1] / "fixtures" / "smoke_run_schema1.json"  # saved by the suite in schema 1
 
 
 def _split_smoke(tmp_path, change=None):

@@ -14,7 +14,7 @@ import torch
 
 from mnist_models import TrainConfig, create_model, load_dataset, train
 
-SUITE = Path(__file__).resolve().parents[1] / "benchmarks" / "test_mnist.py"
+SUITE = Path(__file__).resolve().parents[2] / "benchmarks" / "test_mnist.py"
 STEPS = 16  # one epoch of 1,024 images at the global batch of 64
 
 pytestmark = pytest.mark.slow

@@ -11,7 +11,9 @@ from statsmodels.stats.proportion import proportion_confint
 from torch import nn
 
 from mnist_models import TrainConfig, create_model, evaluate, inference_flops, train, training_flops, wilson_interval
-from mnist_models.training.loop import EpochRecord, check_precision, make_optimizer, make_stepper
+from mnist_models.training.device import check_precision
+from mnist_models.training.result import EpochRecord
+from mnist_models.training.stepper import make_optimizer, make_stepper
 
 
 def test_default_config_is_the_notebook_protocol():

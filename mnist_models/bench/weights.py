@@ -1,0 +1,149 @@
+"""The session's trained weights: train each (model, seed) once, keep it in memory, cache it on disk."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from ..data.dataset import MNISTData
+from ..models.registry import ModelSpec
+from ..training.config import TrainConfig
+from ..training.evaluation import evaluate
+from ..training.loop import Progress, train
+from ..training.result import EpochRecord, TrainResult
+from ..training.stepper import Stepper, make_stepper
+from .cache import WeightCache
+from .config import SuiteConfig
+
+
+@dataclass(frozen=True)
+class Trained:
+    """Trained weights in memory, how they were trained and scored, and where this session got them."""
+
+    model: nn.Module
+    outcome: TrainResult
+    source: str  # trained, memory, disk
+
+
+class Weights:
+    """Trains, remembers and caches the weights of each (model, seed); knows nothing of pytest."""
+
+    def __init__(
+        self,
+        config: SuiteConfig,
+        data: MNISTData,
+        on_progress: Callable[[str], None] | None = None,
+        progress_interval_s: float = 30.0,
+    ) -> None:
+        self.config = config
+        self.data = data
+        self.cache = WeightCache(config.cache_dir)
+        self._say = on_progress or (lambda message: None)
+        self._quiet = on_progress is None
+        self._progress_interval_s = progress_interval_s
+        self._trained: dict[tuple[str, int], Trained] = {}
+
+    def fresh_model(self, spec: ModelSpec, seed: int) -> nn.Module:
+        torch.manual_seed(seed)
+        return spec.build().to(self.config.device)
+
+    def cache_inputs(self, spec: ModelSpec, seed: int) -> dict:
+        return {
+            "model": spec.display_name,
+            "architecture": repr(spec.build()),
+            "train_config": self.config.train_config(spec, seed).to_dict(),
+            "profile": self.config.profile.name,
+            "seed": seed,
+            "dataset": self.data.name,
+            "dataset_checksum": self.data.checksum,
+            "torch": torch.__version__,
+            "device_type": self.config.device.type,
+        }
+
+    def prepare_training(
+        self, spec: ModelSpec, seed: int, parallel: bool = True
+    ) -> tuple[nn.Module, TrainConfig, Stepper]:
+        """A fresh seeded model, its config and its stepper, warmed up (and compiled) before any clock.
+
+        ``parallel``: train under DDP with the other processes of a torchrun launch (the
+        ``train`` case, which every process runs); weights needed by rank 0 alone train alone.
+        """
+        config = self.config.train_config(spec, seed)
+        model = self.fresh_model(spec, seed)
+        world = self.config.world if parallel else None
+        return model, config, make_stepper(model, self.data, config, world=world)
+
+    def run_training(
+        self, spec: ModelSpec, seed: int, model: nn.Module, config: TrainConfig, stepper: Stepper
+    ) -> TrainResult:
+        """The timed part of a ``train`` case: the whole training run, validation included."""
+        label = f"{spec.display_name} seed {seed}"
+        self._say(f"training {label}: up to {config.max_epochs} epoch(s) on {self.data.describe()}")
+
+        def report(record: EpochRecord) -> None:
+            self._say(
+                f"  {label}: epoch {record.epoch}/{config.max_epochs}  train_loss {record.train_loss:.4f}  "
+                f"val_acc {record.val_acc:.4f}  ({record.train_time_s:.1f} s)"
+            )
+
+        def inside(state: Progress) -> None:
+            self._say(
+                f"  {label}: epoch {state.epoch}/{state.max_epochs}  {state.images:,}/{state.images_per_epoch:,} images"
+                f"  {state.images_per_s:,.0f} img/s  epoch ETA {state.eta_s:.0f} s"
+            )
+
+        return train(
+            model,
+            self.data,
+            config,
+            progress=False,
+            on_epoch=report,
+            on_progress=None if self._quiet else inside,
+            progress_interval_s=self._progress_interval_s,
+            description=label,
+            stepper=stepper,
+        )
+
+    def finish_training(self, spec: ModelSpec, seed: int, result: TrainResult) -> Trained:
+        """Score on the test set, remember the weights for this session and write them to the cache."""
+        x, y, classes = self.data.x_test, self.data.y_test, len(self.data.classes)
+        last_epoch = None
+        if result.last_state is not None:  # the last epoch's weights, scored on the same test images
+            last_model = copy.deepcopy(result.model)
+            last_model.load_state_dict(result.last_state)
+            last_epoch = evaluate(last_model, x, y, classes=classes)
+        outcome = result.with_test(evaluate(result.model, x, y, classes=classes), last_epoch)
+        trained = Trained(result.model.eval(), outcome, "trained")
+        self._trained[(spec.display_name, seed)] = trained
+        if not self.config.world.is_main:  # the other processes hold the same weights; rank 0 writes them
+            return trained
+        path = self.cache.save(self.cache_inputs(spec, seed), result.model.state_dict(), outcome)
+        restored = f" (best epoch {result.best_epoch} of {result.epochs_run}"
+        restored += f"; last epoch {last_epoch.accuracy:.4f})" if last_epoch else ")"
+        self._say(
+            f"  {spec.display_name} seed {seed}: test accuracy {outcome.test.accuracy:.4f}{restored}; "
+            f"weights cached in {path}"
+        )
+        return trained
+
+    def get(self, spec: ModelSpec, seed: int) -> Trained:
+        """Weights for (spec, seed): from this session, else from the disk cache, else trained now."""
+        key = (spec.display_name, seed)
+        if key in self._trained:
+            hit = self._trained[key]
+            return Trained(hit.model, hit.outcome, "memory" if hit.source != "disk" else "disk")
+        entry = self.cache.load(self.cache_inputs(spec, seed))
+        if entry is not None:
+            model = self.fresh_model(spec, seed)
+            model.load_state_dict(entry.state_dict)
+            # the memory format training leaves behind, so inference is timed alike whatever the weights' origin
+            model.to(memory_format=self.config.train_config(spec, seed).memory_format)
+            trained = Trained(model.eval(), entry.outcome, "disk")
+            self._trained[key] = trained
+            return trained
+        model, config, stepper = self.prepare_training(spec, seed, parallel=False)
+        return self.finish_training(spec, seed, self.run_training(spec, seed, model, config, stepper))
