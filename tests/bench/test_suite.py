@@ -91,7 +91,8 @@ def test_smoke_run_saves_every_field(suite):
     for bench in benches:
         info = bench["extra_info"]
         assert set(info) >= RECORD_FIELDS, bench["name"]
-        assert info["schema"] == "mnist-models/2" and info["status"] == "passed"
+        assert info["schema"] == "mnist-models/2"
+        assert info["status"] == "passed"
         assert info["images_per_s"] > 0
     # each (model, seed)'s training outcome is stored once, with its first benchmark (the train case)
     outcomes = {(b["extra_info"]["model"], b["group"]): b["extra_info"]["outcome"] for b in benches}
