@@ -78,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("pattern", nargs="?", default="*", help="fnmatch pattern (default: all)")
     models.set_defaults(func=_models)
 
+    from .report.cli import add_report_parser, add_storage_option
+
     merge = sub.add_parser(
         "merge",
         help="merge saved runs (shards, or one protocol run on several machines) into one pytest-benchmark JSON",
@@ -86,12 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     merge.add_argument("runs", nargs="+", metavar="RUN", help="run numbers, names, globs or JSON paths")
     merge.add_argument("--out", required=True, metavar="FILE", help="the merged JSON file to write")
-    merge.add_argument(
-        "--storage", default=".benchmarks", metavar="DIR", help="pytest-benchmark storage (default: .benchmarks)"
-    )
+    add_storage_option(merge)
     merge.set_defaults(func=_merge)
-
-    from .report.cli import add_report_parser
 
     add_report_parser(sub)
 

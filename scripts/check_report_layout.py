@@ -38,11 +38,18 @@ def overflow_px(index: Path, width: int, screenshot: Path | None = None) -> int:
         probe.write_text(index.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"), encoding="utf-8")
         dom = subprocess.run(
             [*flags, "--virtual-time-budget=5000", "--dump-dom", probe.as_uri()],
-            capture_output=True, text=True, timeout=120, check=True,
-        ).stdout  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        ).stdout
     if screenshot is not None:
-        subprocess.run([*flags, f"--screenshot={screenshot.resolve()}", index.resolve().as_uri()],
-                       capture_output=True, timeout=120, check=True)  # fmt: skip
+        subprocess.run(
+            [*flags, f"--screenshot={screenshot.resolve()}", index.resolve().as_uri()],
+            capture_output=True,
+            timeout=120,
+            check=True,
+        )
     match = re.search(r'data-overflow="(-?\d+)"', dom)
     if match is None:
         raise RuntimeError("the page did not report its width; is it a mnist-models report?")

@@ -53,8 +53,10 @@ def main() -> None:
         memory = statistics.median(v[1] for v in values)
         print(f"{name:<20} wall {wall:.3f} s (min {min(v[0] for v in values):.3f})  peak memory {memory:.0f} MiB")
     ratios = [a[0] / b[0] for a, b in zip(*results.values(), strict=True)]
-    print(f"paired wall ratio, with / without: median {statistics.median(ratios):.3f} "
-          f"(min {min(ratios):.3f}, max {max(ratios):.3f}, {runs} pairs)")  # fmt: skip
+    print(
+        f"paired wall ratio, with / without: median {statistics.median(ratios):.3f} "
+        f"(min {min(ratios):.3f}, max {max(ratios):.3f}, {runs} pairs)"
+    )
 
 
 if __name__ == "__main__":

@@ -40,7 +40,9 @@ def test_models_lists_the_registry(capsys):
 def test_pytest_benchmark_compare_reads_our_saved_runs():
     proc = subprocess.run(
         [str(Path(sys.executable).parent / "pytest-benchmark"), "compare", str(SMOKE), "--group-by=group"],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "test_latency[mlp_64-seed0]" in proc.stdout

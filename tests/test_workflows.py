@@ -16,8 +16,10 @@ def test_workflow_validates_against_the_github_schema(workflow):
     pytest.importorskip("check_jsonschema", reason="check-jsonschema is a dev dependency: pip install -e '.[dev]'")
     proc = subprocess.run(
         [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", str(workflow)],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 

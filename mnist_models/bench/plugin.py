@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from pathlib import Path
 
 import pytest
 
 from ..training.distributed import launched_world, leave
+from .finish import unsaved_json
 from .groups import CASE_FUNCTIONS
 from .options import SuiteOptions, add_options
 
@@ -73,7 +73,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def _train_first(items: list[pytest.Item]) -> None:
-    """Reorder the suite's items in place, by case (``CASE_FUNCTIONS``, the groups' order), in the slots they already hold.
+    """Reorder the suite's items in place, by group (``CASE_FUNCTIONS``), in the slots they already hold.
 
     However a test module imports the cases (``from mnist_models.bench.cases import *`` binds them
     alphabetically), each (model, seed) trains in its ``train`` case before any other case
@@ -140,10 +140,11 @@ def mnist(pytestconfig: pytest.Config, mnist_config):
 def mnist_suite(pytestconfig: pytest.Config, mnist_config, mnist):
     """The session's :class:`~mnist_models.bench.session.Suite`: weights, timed calls, records."""
     from .session import Suite
+    from .weights import Weights
 
     # on a terminal a line every few seconds inside long epochs; in a CI log, one every half minute
     interval = 5.0 if sys.stdout.isatty() else 30.0
-    suite = Suite(mnist_config, mnist, on_progress=_progress(pytestconfig), progress_interval_s=interval)
+    suite = Suite(Weights(mnist_config, mnist, on_progress=_progress(pytestconfig), progress_interval_s=interval))
     pytestconfig.stash[_PEAK_KEY] = suite.peak_flops
     return suite
 
@@ -169,8 +170,13 @@ def _machine_facts(config: pytest.Config) -> dict:
     from .session import versions
 
     options = config.stash.get(_CONFIG_KEY, None)
-    info = {**versions(), "mnist_models": __version__, "threads": torch.get_num_threads(), "cuda": torch.version.cuda,
-            "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None}  # fmt: skip
+    info = {
+        **versions(),
+        "mnist_models": __version__,
+        "threads": torch.get_num_threads(),
+        "cuda": torch.version.cuda,
+        "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,
+    }
     if options is not None:
         device = options.resolve().device
         info["device"], info["device_name"] = str(device), device_name(device)
@@ -225,89 +231,12 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     leave()  # torchrun: this process's part of the process group is done
     output = config.stash.get(_JSON_KEY, None)
     if output is None and options.fail_on:
-        output = _unsaved_json(config)  # a gate needs no saved run
+        output = unsaved_json(config)  # a gate needs no saved run
     if output is None or (options.no_report and not options.fail_on):
         return
-    from ..report.build import build_report
-    from ..report.runs import ReportError, load_run, parse_run
+    from .finish import report_and_gate
 
-    lines: list[str] = []
-    config.stash[_SUMMARY_KEY] = lines
-    saved = _saved_path(config)
-    name = (
-        saved.stem
-        if saved
-        else Path(config.getoption("benchmark_json").name).stem
-        if config.getoption("benchmark_json")
-        else "run"
-    )
-    try:
-        run = parse_run(output, name)
-        baseline = load_run(_baseline_path(config, saved)) if options.fail_on else None
-        directory = Path(options.report_dir) if options.report_dir else Path("reports") / name
-        if options.no_report:  # gate only: compute into a scratch folder
-            import tempfile
-
-            directory = Path(tempfile.mkdtemp(prefix="mnist-gate-"))
-        report = build_report([run], directory, baseline, options.fail_on)
-    except ReportError as exc:
-        lines.append(f"no report: {exc}")
-        if options.fail_on:
-            session.exitstatus = pytest.ExitCode.USAGE_ERROR
-        return
-    if not options.no_report:
-        lines.append(f"report: {report.directory / 'index.html'}")
-        lines.append(f"summary: {report.directory / 'summary.md'}")
-    lines.extend(f"note: {n}" for n in report.notes)
-    if report.gate_failures is not None:
-        if report.gate_failures:
-            lines.append(f"accuracy/time gate FAILED against {baseline.name}:")
-            lines.extend(f"  {f}" for f in report.gate_failures)
-            session.exitstatus = pytest.ExitCode.TESTS_FAILED
-        else:
-            lines.append(f"accuracy/time gate: within thresholds against {baseline.name}")
-
-
-def _unsaved_json(config: pytest.Config) -> dict | None:
-    """This session's results as pytest-benchmark would save them, when it was not asked to save."""
-    session = getattr(config, "_benchmarksession", None)
-    if session is None or not session.benchmarks:
-        return None
-    return config.hook.pytest_benchmark_generate_json(
-        config=config, benchmarks=session.benchmarks, include_data=False, machine_info={}, commit_info={}
-    )
-
-
-def _storage_dir(config: pytest.Config) -> Path:
-    from ..report.runs import storage_dir
-
-    return storage_dir(config.getoption("benchmark_storage"))
-
-
-def _saved_path(config: pytest.Config) -> Path | None:
-    """The file pytest-benchmark just saved (the newest numbered run), if this run saved one."""
-    from ..report.runs import saved_runs
-
-    if not (config.getoption("benchmark_save") or config.getoption("benchmark_autosave")):
-        return None
-    runs = saved_runs(_storage_dir(config))
-    return runs[-1] if runs else None
-
-
-def _baseline_path(config: pytest.Config, saved: Path | None) -> Path:
-    """The run ``--benchmark-compare`` names (its default: the newest saved run before this one)."""
-    from ..report.runs import ReportError, find_runs, saved_runs
-
-    wanted = config.getoption("benchmark_compare")
-    ids = [] if wanted is True or wanted == "" else [str(wanted)]
-    paths = [
-        p for p in (find_runs(ids, _storage_dir(config)) if ids else saved_runs(_storage_dir(config))) if p != saved
-    ]
-    if not paths and not ids:
-        raise ReportError(f"no baseline run in {_storage_dir(config)} to gate against")
-    if not paths:
-        raise ReportError(f"--benchmark-compare={wanted!r} matches no saved run other than this one")
-    return paths[-1]
+    config.stash[_SUMMARY_KEY] = report_and_gate(session, options, output)
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:

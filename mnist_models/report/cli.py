@@ -11,6 +11,15 @@ from .runs import DEFAULT_STORAGE, ReportError, load_run, load_runs
 DEFAULT_REPORTS = Path("reports")
 
 
+def add_storage_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--storage",
+        default=DEFAULT_STORAGE,
+        metavar="DIR",
+        help="pytest-benchmark storage to look runs up in (default: .benchmarks; file:// accepted)",
+    )
+
+
 def add_report_parser(sub) -> None:
     parser = sub.add_parser(
         "report",
@@ -19,12 +28,7 @@ def add_report_parser(sub) -> None:
         "(0001_baseline, *cpu*), or a path to a JSON file. Exit codes: 0 done, 1 the --fail-on gate failed, 2 bad input.",
     )
     parser.add_argument("runs", nargs="*", metavar="RUN", help="runs to report on (default: the newest saved run)")
-    parser.add_argument(
-        "--storage",
-        default=DEFAULT_STORAGE,
-        metavar="DIR",
-        help="pytest-benchmark storage to look runs up in (default: .benchmarks; file:// accepted)",
-    )
+    add_storage_option(parser)
     parser.add_argument("--out", metavar="DIR", help="report directory (default: reports/<last run's name>)")
     parser.add_argument(
         "--compare", metavar="BASELINE", help="baseline run: adds a delta table and figure against the last RUN"

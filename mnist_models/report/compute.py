@@ -134,9 +134,16 @@ def engine_table(items: list[Variant]) -> pd.DataFrame:
         if not records or math.isnan(rates["notebook"]) or math.isnan(rates["ours"]):
             continue
         first = records[0]
-        rows.append({"model": v.label, "family": first.family, "notebook_img_s": rates["notebook"], "ours_img_s": rates["ours"],
-                     "speedup": rates["ours"] / rates["notebook"],
-                     "ours_peak_fraction": _median([r.peak_fraction for r in records if r.engine_loop == "ours"])})  # fmt: skip
+        rows.append(
+            {
+                "model": v.label,
+                "family": first.family,
+                "notebook_img_s": rates["notebook"],
+                "ours_img_s": rates["ours"],
+                "speedup": rates["ours"] / rates["notebook"],
+                "ours_peak_fraction": _median([r.peak_fraction for r in records if r.engine_loop == "ours"]),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -187,9 +194,17 @@ def lever_table(items: list[Variant]) -> pd.DataFrame:
             if name == lever.baseline or math.isnan(rates[name]) or math.isnan(rates[lever.baseline]):
                 continue
             compile_s = _median([r.compile_time_s for r in records if r.lever == name])
-            rows.append({"model": v.label, "lever": name, "case": lever.case, "img_s": rates[name],
-                         "baseline_img_s": rates[lever.baseline], "ratio": rates[name] / rates[lever.baseline],
-                         "compile_time_s": None if math.isnan(compile_s) else compile_s})  # fmt: skip
+            rows.append(
+                {
+                    "model": v.label,
+                    "lever": name,
+                    "case": lever.case,
+                    "img_s": rates[name],
+                    "baseline_img_s": rates[lever.baseline],
+                    "ratio": rates[name] / rates[lever.baseline],
+                    "compile_time_s": None if math.isnan(compile_s) else compile_s,
+                }
+            )
     return pd.DataFrame(rows)
 
 

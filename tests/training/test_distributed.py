@@ -84,13 +84,30 @@ def test_two_processes_end_with_the_weights_of_one_at_the_same_global_batch(data
 def test_torchrun_two_ranks_train_together_and_rank_0_alone_saves_one_run(pytester, data_root, tmp_path):
     pytester.makepyfile(test_mnist=SUITE.read_text())
     command = [
-        sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
-        "-m", "pytest", "--benchmark-only", "--mnist-profile=smoke", "--mnist-models=mlp_64", "--mnist-threads=1",
-        f"--mnist-data-dir={data_root[0]}", f"--mnist-cache-dir={tmp_path / 'w'}", "-p", "no:cacheprovider",
-        "-k", "latency or (test_train and not step)", "--benchmark-autosave", "--benchmark-storage=file://store",
-    ]  # fmt: skip
-    proc = subprocess.run(command, cwd=pytester.path, env=_loopback_env(), capture_output=True, text=True,
-                          timeout=600, check=False)  # fmt: skip
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc-per-node",
+        "2",
+        "-m",
+        "pytest",
+        "--benchmark-only",
+        "--mnist-profile=smoke",
+        "--mnist-models=mlp_64",
+        "--mnist-threads=1",
+        f"--mnist-data-dir={data_root[0]}",
+        f"--mnist-cache-dir={tmp_path / 'w'}",
+        "-p",
+        "no:cacheprovider",
+        "-k",
+        "latency or (test_train and not step)",
+        "--benchmark-autosave",
+        "--benchmark-storage=file://store",
+    ]
+    proc = subprocess.run(
+        command, cwd=pytester.path, env=_loopback_env(), capture_output=True, text=True, timeout=600, check=False
+    )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     output = proc.stdout + proc.stderr  # the launcher passes each rank's output through
     assert "2 passed, 4 deselected" in output  # rank 0: train and latency

@@ -1,0 +1,95 @@
+"""After the run: the report of the saved (or unsaved) run and the ``--mnist-fail-on`` gate against a baseline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+def report_and_gate(session: pytest.Session, options, output: dict) -> list[str]:
+    """Build the report and apply the gate; return the lines for the terminal summary.
+
+    Sets the session's exit status: 1 when the gate fails, 2 when its baseline is unusable.
+    """
+    from ..report.build import build_report
+    from ..report.runs import ReportError, load_run, parse_run
+
+    config = session.config
+    lines: list[str] = []
+    saved = _saved_path(config)
+    name = (
+        saved.stem
+        if saved
+        else Path(config.getoption("benchmark_json").name).stem
+        if config.getoption("benchmark_json")
+        else "run"
+    )
+    try:
+        run = parse_run(output, name)
+        baseline = load_run(_baseline_path(config, saved)) if options.fail_on else None
+        directory = Path(options.report_dir) if options.report_dir else Path("reports") / name
+        if options.no_report:  # gate only: compute into a scratch folder
+            import tempfile
+
+            directory = Path(tempfile.mkdtemp(prefix="mnist-gate-"))
+        report = build_report([run], directory, baseline, options.fail_on)
+    except ReportError as exc:
+        lines.append(f"no report: {exc}")
+        if options.fail_on:
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
+        return lines
+    if not options.no_report:
+        lines.append(f"report: {report.directory / 'index.html'}")
+        lines.append(f"summary: {report.directory / 'summary.md'}")
+    lines.extend(f"note: {n}" for n in report.notes)
+    if report.gate_failures is not None:
+        if report.gate_failures:
+            lines.append(f"accuracy/time gate FAILED against {baseline.name}:")
+            lines.extend(f"  {f}" for f in report.gate_failures)
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        else:
+            lines.append(f"accuracy/time gate: within thresholds against {baseline.name}")
+    return lines
+
+
+def unsaved_json(config: pytest.Config) -> dict | None:
+    """This session's results as pytest-benchmark would save them, when it was not asked to save."""
+    session = getattr(config, "_benchmarksession", None)
+    if session is None or not session.benchmarks:
+        return None
+    return config.hook.pytest_benchmark_generate_json(
+        config=config, benchmarks=session.benchmarks, include_data=False, machine_info={}, commit_info={}
+    )
+
+
+def _storage_dir(config: pytest.Config) -> Path:
+    from ..report.runs import storage_dir
+
+    return storage_dir(config.getoption("benchmark_storage"))
+
+
+def _saved_path(config: pytest.Config) -> Path | None:
+    """The file pytest-benchmark just saved (the newest numbered run), if this run saved one."""
+    from ..report.runs import saved_runs
+
+    if not (config.getoption("benchmark_save") or config.getoption("benchmark_autosave")):
+        return None
+    runs = saved_runs(_storage_dir(config))
+    return runs[-1] if runs else None
+
+
+def _baseline_path(config: pytest.Config, saved: Path | None) -> Path:
+    """The run ``--benchmark-compare`` names (its default: the newest saved run before this one)."""
+    from ..report.runs import ReportError, find_runs, saved_runs
+
+    wanted = config.getoption("benchmark_compare")
+    ids = [] if wanted is True or wanted == "" else [str(wanted)]
+    paths = [
+        p for p in (find_runs(ids, _storage_dir(config)) if ids else saved_runs(_storage_dir(config))) if p != saved
+    ]
+    if not paths and not ids:
+        raise ReportError(f"no baseline run in {_storage_dir(config)} to gate against")
+    if not paths:
+        raise ReportError(f"--benchmark-compare={wanted!r} matches no saved run other than this one")
+    return paths[-1]
