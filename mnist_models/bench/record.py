@@ -74,15 +74,15 @@ class BenchmarkRecord:
     def from_json(cls, data: dict[str, Any], outcome: TrainResult | None = None) -> BenchmarkRecord:
         """Rebuild a record from ``extra_info`` (this schema or schema 1); ``ValueError`` if it is not ours.
 
-        ``outcome``: for a record whose outcome is stored with another benchmark of its
-        (model, seed) (see ``pack_outcomes``).
+        ``outcome``: the record's outcome already read, or for a record whose outcome is stored
+        with another benchmark of its (model, seed) (see ``pack_outcomes``).
         """
         if not isinstance(data, dict) or data.get("schema") not in READABLE:
             raise ValueError(f"extra_info has no {SCHEMA!r} record")
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
         if data.get("outcome") is not None:
-            outcome = TrainResult.from_json(data["outcome"])
+            outcome = outcome or TrainResult.from_json(data["outcome"])
         if outcome is None:
             raise ValueError(f"{data.get('model')} seed {data.get('seed')}: no training outcome in the run")
         values.update(outcome=outcome, schema=SCHEMA)
@@ -94,36 +94,38 @@ def outcome_key(info: dict[str, Any]) -> tuple[Any, Any]:
 
 
 def pack_outcomes(benchmarks: list[dict[str, Any]]) -> None:
-    """Keep each (model, seed)'s training outcome in its first benchmark only; the others get ``None``.
+    """Store each training outcome once: a record whose outcome equals the one stored last for its
+    (model, seed) gets ``None`` instead (``records_of`` puts it back).
 
     Every group of a (model, seed) shares the weights and so the outcome (history, test
-    predictions): stored once, a run is a fraction of the size. Applied to the JSON that
-    pytest-benchmark is about to save (its ``benchmarks`` list).
+    predictions): stored once, a run is a fraction of the size. An outcome that differs (weights
+    from another session's cache) is kept whole, so nothing is lost. Applied to the JSON that
+    pytest-benchmark is about to save (its ``benchmarks`` list); the live ``extra_info`` is left whole.
     """
-    seen: set = set()
+    stored: dict = {}
     for bench in benchmarks:
         info = bench.get("extra_info") or {}
         if info.get("schema") != SCHEMA or info.get("outcome") is None:
             continue
         key = outcome_key(info)
-        if key in seen:
-            bench["extra_info"] = {**info, "outcome": None}  # a copy: the live extra_info keeps its outcome
-        seen.add(key)
+        if stored.get(key) == info["outcome"]:
+            bench["extra_info"] = {**info, "outcome": None}
+        else:
+            stored[key] = info["outcome"]
 
 
 def records_of(benchmarks: list[dict[str, Any]]) -> list[BenchmarkRecord | None]:
-    """The record of each benchmark (``None`` where it carries none of ours), outcomes resolved."""
-    outcomes: dict = {}
-    for bench in benchmarks:
-        info = bench.get("extra_info") if isinstance(bench, dict) else None
-        if isinstance(info, dict) and info.get("schema") in READABLE and isinstance(info.get("outcome"), dict):
-            outcomes.setdefault(outcome_key(info), info["outcome"])
-    parsed = {key: TrainResult.from_json(value) for key, value in outcomes.items()}
+    """The record of each benchmark (``None`` where it carries none of ours), outcomes put back:
+    a record without one has the outcome stored last, before it, for its (model, seed)."""
+    stored: dict = {}
     records: list[BenchmarkRecord | None] = []
     for bench in benchmarks:
         info = bench.get("extra_info") if isinstance(bench, dict) else None
         try:
-            records.append(BenchmarkRecord.from_json(info, parsed.get(outcome_key(info or {}))))
+            key = outcome_key(info) if isinstance(info, dict) else None
+            if isinstance(info, dict) and isinstance(info.get("outcome"), dict):
+                stored[key] = TrainResult.from_json(info["outcome"])
+            records.append(BenchmarkRecord.from_json(info, stored.get(key)))
         except (ValueError, TypeError, KeyError, AttributeError):
             records.append(None)
     return records

@@ -205,7 +205,16 @@ def build_report(
         title, context, table, lines, notes, shown_comparison, failures, extra
     ).encode()
     files["index.html"] = page.html_page(
-        title, context, table, lines, pngs, notes, shown_comparison, failures, extra, raw=summary
+        title,
+        context,
+        table,
+        lines,
+        [(n, c) for n, c, _ in pngs],
+        notes,
+        shown_comparison,
+        failures,
+        extra,
+        raw=summary,
     ).encode()
     for name, _, png in pngs:
         files[name] = png

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import html
 
 import pandas as pd
@@ -53,14 +52,14 @@ def html_page(
     context: str,
     table: pd.DataFrame,
     lines: list[str],
-    figures: list[tuple[str, str, bytes]],
+    figures: list[tuple[str, str]],  # (PNG file name, caption)
     notes: list[str],
     comparison: pd.DataFrame | None = None,
     gate: list[str] | None = None,
     extra: list[tuple[str, pd.DataFrame]] = (),
     raw: pd.DataFrame | None = None,
 ) -> str:
-    """``index.html``: one self-contained page; figures are embedded as base64 PNG, each named by file.
+    """``index.html``: the report's page; each figure is shown from its PNG file next to the page.
 
     The summary shows the key columns, sortable by clicking a header (``raw`` gives the
     numbers to sort by), and the rest in a collapsed table; wide tables scroll inside
@@ -78,7 +77,7 @@ def html_page(
     body = [f"<h1>{html.escape(title)}</h1>", f"<p class='context'>{html.escape(context)}</p>"]
     body.append(
         "<nav>"
-        + "".join(f"<a href='#{name}'>{html.escape(caption.split(':')[0])}</a>" for name, caption, _ in figures)
+        + "".join(f"<a href='#{name}'>{html.escape(caption.split(':')[0])}</a>" for name, caption in figures)
         + "</nav>"
     )
     if gate is not None:
@@ -101,10 +100,9 @@ def html_page(
     if comparison is not None and not comparison.empty:
         body += ["<h2>Against the baseline</h2>", wide(comparison)]
     body.append("<h2>Figures</h2>")
-    for name, caption, png in figures:
-        data = base64.b64encode(png).decode("ascii")
+    for name, caption in figures:
         body.append(
-            f"<figure id='{name}'><img src='data:image/png;base64,{data}' alt='{html.escape(caption)}' data-file='{name}'>"
+            f"<figure id='{name}'><img src='{name}' alt='{html.escape(caption)}' data-file='{name}'>"
             f"<figcaption>{html.escape(caption)} (<a href='{name}'>{name}</a>)</figcaption></figure>"
         )
     if notes:

@@ -1,0 +1,81 @@
+"""The saved record: schema 2 stores each training outcome once, and schema-1 runs still read the same."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from mnist_models.bench.record import SCHEMA, pack_outcomes, records_of
+from mnist_models.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+OLD = ROOT / "tests" / "fixtures" / "smoke_run_schema1.json"  # saved by the suite before schema 2
+
+
+def _upgraded(tmp_path: Path) -> Path:
+    target = tmp_path / OLD.name  # the same run name: the reports say it
+    command = [sys.executable, str(ROOT / "scripts" / "upgrade_run.py"), str(OLD), str(target)]
+    subprocess.run(command, check=True, capture_output=True)
+    return target
+
+
+def _same(a, b) -> None:
+    assert (a.model, a.case, a.seed, a.images_per_s, a.round_times_s) == (
+        b.model,
+        b.case,
+        b.seed,
+        b.images_per_s,
+        b.round_times_s,
+    )
+    assert a.outcome.to_json() == b.outcome.to_json()
+    assert np.array_equal(a.outcome.test.predictions, b.outcome.test.predictions)
+
+
+def test_upgraded_run_stores_each_outcome_once_and_reads_back_the_same(tmp_path):
+    old = json.loads(OLD.read_text())["benchmarks"]
+    new = json.loads(_upgraded(tmp_path).read_text())["benchmarks"]
+    assert {b["extra_info"]["schema"] for b in new} == {SCHEMA}
+    kept = [b for b in new if b["extra_info"]["outcome"] is not None]
+    assert len(kept) == len({(b["extra_info"]["model"], b["extra_info"]["seed"]) for b in new}) < len(new)
+    for before, after in zip(records_of(old), records_of(new), strict=True):
+        _same(before, after)
+    assert _upgraded(tmp_path).stat().st_size < OLD.stat().st_size / 2  # smoke: 1,000 test images; default: 10,000
+
+
+def test_an_outcome_that_differs_is_kept_whole(tmp_path):
+    benchmarks = json.loads(_upgraded(tmp_path).read_text())["benchmarks"]
+    full = next(b for b in benchmarks if b["extra_info"]["outcome"] is not None)
+    later = next(
+        b for b in benchmarks[benchmarks.index(full) + 1 :] if b["extra_info"]["model"] == full["extra_info"]["model"]
+    )
+    other = copy.deepcopy(full["extra_info"]["outcome"])
+    other["best_epoch"] = 99  # weights from another session's cache
+    later["extra_info"]["outcome"] = other
+    after = benchmarks[benchmarks.index(later) + 1 :]
+    pack_outcomes(benchmarks)
+    assert later["extra_info"]["outcome"]["best_epoch"] == 99
+    records = records_of(benchmarks)
+    assert records[benchmarks.index(later)].outcome.best_epoch == 99
+    assert records[benchmarks.index(full)].outcome.best_epoch != 99
+    same_model = [b for b in after if b["extra_info"]["model"] == full["extra_info"]["model"]]
+    assert all(records[benchmarks.index(b)].outcome.best_epoch == 99 for b in same_model)
+
+
+def test_a_missing_outcome_leaves_the_record_out_not_wrong(tmp_path):
+    data = json.loads(_upgraded(tmp_path).read_text())
+    for bench in data["benchmarks"]:
+        bench["extra_info"]["outcome"] = None  # e.g. a hand-cut file
+    assert records_of(data["benchmarks"]) == [None] * len(data["benchmarks"])
+
+
+def test_report_of_the_old_and_the_upgraded_run_is_the_same(tmp_path):
+    upgraded = _upgraded(tmp_path)
+    assert main(["report", str(OLD), "--out", str(tmp_path / "old")]) == 0
+    assert main(["report", str(upgraded), "--out", str(tmp_path / "new")]) == 0
+    for name in ("summary.csv", "per_class.csv", "insights.json", "summary.md"):
+        assert (tmp_path / "old" / name).read_text() == (tmp_path / "new" / name).read_text(), name
