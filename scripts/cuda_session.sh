@@ -11,7 +11,7 @@
 #   SOURCE_DIR holds mnist/ and fashion-mnist/, each with the four official .gz files
 #   (`mnist-models data fetch --source-dir` reads them; nothing is downloaded).
 # Runs with any python3 that has torch and the project's dependencies; the package itself may be
-# installed or not (PYTHONPATH and `-p mnist_models.plugin` are used when its entry point is absent).
+# installed or not (PYTHONPATH and `-p mnist_models.bench.plugin` are used when its entry point is absent).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 SOURCE_DIR=$1
@@ -28,7 +28,7 @@ log() { echo "[$(date +%T) +$(($(date +%s) - START))s] $*" | tee -a "$OUT_DIR/se
 
 PLUGIN=()
 if ! "$PY" -c 'import importlib.metadata as m, sys; sys.exit(not any(e.name == "mnist_models" for e in m.entry_points(group="pytest11")))'; then
-    PLUGIN=(-p mnist_models.plugin)
+    PLUGIN=(-p mnist_models.bench.plugin)
 fi
 
 suite() {  # suite NAME TIMEOUT ARGS...: one pytest session of the suite, its JSON and log into OUT_DIR

@@ -125,7 +125,7 @@ class Runners:
         """
         config = self.config.train_config(spec, seed)
         model.eval()
-        x = self.data.x_test[:batch_size].contiguous(memory_format=_memory_format(model))
+        x = self.data.x_test[:batch_size].contiguous(memory_format=config.memory_format)  # as in training
         device, precision = self.config.device, config.precision
         forward = compile_model(model) if config.compile else model
 
@@ -171,10 +171,3 @@ def _with_threads(run: Callable[[], object], threads: int) -> Callable[[], objec
             torch.set_num_threads(before)
 
     return with_threads
-
-
-def _memory_format(model: nn.Module) -> torch.memory_format:
-    for p in model.parameters():
-        if p.dim() == 4 and p.is_contiguous(memory_format=torch.channels_last) and not p.is_contiguous():
-            return torch.channels_last
-    return torch.contiguous_format
