@@ -92,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     merge.set_defaults(func=_merge)
 
     add_report_parser(sub)
+    from .ab.cli import add_ab_parser
+
+    add_ab_parser(sub)
 
     return parser
 

@@ -39,6 +39,7 @@ class SuiteConfig:
     shard: tuple[int, int] | None = None  # --mnist-shard K/N: this session runs shard K of N
     world: World = field(default_factory=World)  # torchrun: this process's rank among the data-parallel processes
     measured_seconds: Mapping[str, float] = field(default_factory=dict)  # --mnist-shard-times: model -> s per seed
+    slowdown: float = 0.0  # --mnist-slowdown: injected extra work per timed call, as a fraction
 
     @cached_property
     def cases(self) -> list[tuple[ModelSpec, int]]:

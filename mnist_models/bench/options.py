@@ -18,8 +18,8 @@ class SuiteOptions:
     def __init__(self, config: pytest.Config) -> None:
         get = config.getoption
         self.profile = PROFILES[get("mnist_profile")]
-        self.patterns = _split_patterns(get("mnist_models") or [])
-        self.seeds = _parse_seeds(get("mnist_seeds"))
+        self.patterns = split_patterns(get("mnist_models") or [])
+        self.seeds = parse_seeds(get("mnist_seeds"))
         self.device_name = get("mnist_device")
         self.dataset = get("mnist_dataset")
         self.data_dir = Path(get("mnist_data_dir")).expanduser() if get("mnist_data_dir") else None
@@ -34,6 +34,7 @@ class SuiteOptions:
         except ValueError as exc:
             raise pytest.UsageError(str(exc)) from None
         self.shard_times = get("mnist_shard_times")
+        self.slowdown = parse_fraction(get("mnist_slowdown") or "0%", "--mnist-slowdown")
         if self.shard_times and not self.shard:
             raise pytest.UsageError("--mnist-shard-times needs --mnist-shard K/N (it balances the shards)")
         if self.threads is not None and self.threads < 1:
@@ -91,6 +92,7 @@ class SuiteOptions:
                 shard=self.shard,
                 world=world,
                 measured_seconds=measured,
+                slowdown=self.slowdown,
             )
         return self._resolved
 
@@ -120,7 +122,15 @@ def _parse_rules(texts: list[str]) -> list:
         raise pytest.UsageError(str(exc)) from None
 
 
-def _split_patterns(values: list[str]) -> list[str]:
+def parse_fraction(text: str, option: str) -> float:
+    """``"25%"`` or ``"+25%"`` -> 0.25; a ``pytest.UsageError`` naming ``option`` otherwise."""
+    match = re.fullmatch(r"\+?(\d+(?:\.\d+)?)%", text.strip())
+    if not match:
+        raise pytest.UsageError(f"{option}: {text!r} is not a percentage; use e.g. 25%")
+    return float(match[1]) / 100
+
+
+def split_patterns(values: list[str]) -> list[str]:
     """Split comma-separated patterns, keeping commas inside parentheses: ``mlp(depth=2,width=8),cnn_*``."""
     out = []
     for value in values:
@@ -136,7 +146,7 @@ def _split_patterns(values: list[str]) -> list[str]:
     return [p for p in out if p]
 
 
-def _parse_seeds(text: str) -> tuple[int, ...]:
+def parse_seeds(text: str) -> tuple[int, ...]:
     """``"0"``, ``"0,1,2"`` or ``"0-4"`` (inclusive) into a tuple of distinct seeds."""
     seeds: list[int] = []
     for part in text.split(","):
@@ -215,6 +225,12 @@ def add_options(parser: pytest.Parser) -> None:
         metavar="RUN.json",
         help="with --mnist-shard: balance the shards by each model's measured seconds in this earlier run "
         "(models it lacks: by estimated FLOPs, converted at its seconds per FLOP)",
+    )
+    group.addoption(
+        "--mnist-slowdown",
+        metavar="PCT",
+        help="inject extra real work into every timed call, e.g. 25%% (a known slowdown, to measure a gate's power); "
+        "recorded in every record and the machine info, so such a run never passes for a normal one",
     )
     group.addoption(
         "--mnist-report",

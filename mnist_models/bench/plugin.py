@@ -182,6 +182,8 @@ def _machine_facts(config: pytest.Config) -> dict:
         info["device"], info["device_name"] = str(device), device_name(device)
         if options.shard is not None:
             info["shard"] = "{}/{}".format(*options.shard)
+        if options.slowdown:
+            info["injected_slowdown"] = options.slowdown
         world = options.resolve().world
         if world.parallel:
             info["world_size"], info["backend"] = world.size, world.backend

@@ -50,6 +50,7 @@ class BenchmarkRecord:
     compile_time_s: float | None = None  # this case's compilation (first calls), never inside its timing
     lever: str | None = None  # levers group: which setting this case changes from the suite's defaults
     round_times_s: list[float] = field(default_factory=list)
+    slowdown: float = 0.0  # --mnist-slowdown: extra real work injected into each timed call (0.25: +25%)
     world_size: int = 1  # processes that trained together (torchrun + DDP); inference cases run on one
     backend: str | None = None  # their torch.distributed backend: gloo or nccl
     images_per_s_per_process: float | None = None  # train case: images_per_s (all processes) / world_size

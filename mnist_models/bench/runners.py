@@ -20,6 +20,8 @@ from .config import SuiteConfig
 from .groups import Group
 from .levers import Lever
 
+_BURN = torch.ones(64, 64)  # the slowdown's work: a 64x64 matrix product takes microseconds
+
 
 @dataclass(frozen=True)
 class TimedCall:
@@ -31,6 +33,27 @@ class TimedCall:
     images: int  # images one call processes (steps x batch for training)
     flops_per_image: int
     fields: Mapping[str, Any] = field(default_factory=dict)  # record fields the runner fixes (batch, steps...)
+
+    def slowed(self, fraction: float) -> TimedCall:
+        """The same call plus ``fraction`` of its own duration in extra real work (``--mnist-slowdown``).
+
+        A known slowdown on demand, to measure whether a gate catches one: after each call
+        the host multiplies small matrices for ``fraction`` of the time the call took, so
+        the extra time is real work on the same cores, not a sleep.
+        """
+        if fraction <= 0:
+            return self
+        run = self.run
+
+        def run_slower() -> object:
+            start = time.perf_counter()
+            out = run()
+            deadline = time.perf_counter() + fraction * (time.perf_counter() - start)
+            while time.perf_counter() < deadline:
+                _BURN @ _BURN
+            return out
+
+        return replace(self, run=run_slower, fields={**self.fields, "slowdown": fraction})
 
     def summary(self, round_times: list[float], group: Group) -> dict[str, Any]:
         """Median-based rates from the rounds' times (empty when timing was disabled)."""

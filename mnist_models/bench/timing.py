@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 def measure(benchmark, suite: Suite, group: Group, case: tuple, trained: Trained, call: TimedCall) -> BenchmarkRecord:
     """Time ``call`` under pytest-benchmark, summarise its rounds and save the record in ``extra_info``."""
     spec, seed = case
+    call = call.slowed(suite.config.slowdown)
     benchmark.pedantic(call.run, rounds=call.rounds, warmup_rounds=call.warmup_rounds)
     times = list(benchmark.stats.stats.data) if benchmark.stats else []  # empty with --benchmark-disable
     record = suite.record(group, spec, seed, trained, **call.fields, **call.summary(times, group))

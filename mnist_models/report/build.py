@@ -114,6 +114,14 @@ def build_report(
                 f"{source['benchmarks']} benchmark(s) run on {where} ({info.get('device', '?')}, torch "
                 f"{info.get('torch', '?')}) on {source.get('datetime', '?')}."
             )
+    for run in runs:
+        injected = sorted({b.record.slowdown for b in run.benches if b.record.slowdown})
+        if injected:
+            notes.append(
+                f"{compute.short_name(run.name)} ran with an INJECTED slowdown (+"
+                + ", +".join(f"{s:.0%}" for s in injected)
+                + " extra work per timed call, --mnist-slowdown): its times are not the code's own."
+            )
     optional = (Group.LEVERS,)  # runs only when asked for: its absence is no news
     missing = [g.value for g in Group if g not in optional and not any(g.value in v.records for v in items)]
     if missing:

@@ -1,0 +1,146 @@
+"""The A/B comparison: its paired statistics, and `mnist-models ab` end to end and on bad input."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mnist_models.ab.paired import compare_pairs, failures
+from mnist_models.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _blocks(rng, n: int, ratio: float, noise: float = 0.05) -> tuple[list[float], list[float]]:
+    drift = np.exp(rng.normal(0, 0.3, n))  # the machine's speed moves a lot from pair to pair...
+    base = 0.01 * drift * np.exp(rng.normal(0, noise, n))
+    head = 0.01 * ratio * drift * np.exp(rng.normal(0, noise, n))  # ...but both sides of a pair alike
+    return list(base), list(head)
+
+
+def test_identical_sides_pass_despite_drift_and_a_real_slowdown_fails():
+    rng = np.random.default_rng(0)
+    same = [_blocks(rng, 10, 1.0) for _ in range(6)]
+    table = compare_pairs(
+        {f"c{i}": b for i, (b, _) in enumerate(same)}, {f"c{i}": h for i, (_, h) in enumerate(same)}, 0.10
+    )
+    assert not table["failed"].any()
+    slow = [_blocks(rng, 10, 1.25) for _ in range(6)]
+    table = compare_pairs(
+        {f"c{i}": b for i, (b, _) in enumerate(slow)}, {f"c{i}": h for i, (_, h) in enumerate(slow)}, 0.10
+    )
+    assert table["failed"].all()
+    lines = failures(table, 0.10, 0.05)
+    assert len(lines) == 6
+    assert "95% interval" in lines[0]
+    assert all(low < 1.25 < high for low, high in zip(table["ratio_low"], table["ratio_high"], strict=True))
+
+
+def test_small_slowdown_below_the_threshold_passes_and_holm_guards_many_cases():
+    rng = np.random.default_rng(1)
+    small = {f"c{i}": _blocks(rng, 10, 1.04) for i in range(5)}  # real but below +10%: not a failure
+    table = compare_pairs({c: b for c, (b, _) in small.items()}, {c: h for c, (_, h) in small.items()}, 0.10)
+    assert (table["p_value"] < 0.05).any()
+    assert not table["failed"].any()
+    # false alarms over many identical cases: per-case p < 0.05 happens, Holm keeps the suite's rate at alpha
+    alarms = 0
+    for trial in range(200):
+        rng = np.random.default_rng(100 + trial)
+        cases = {f"c{i}": _blocks(rng, 10, 1.0, noise=0.2) for i in range(20)}
+        table = compare_pairs({c: b for c, (b, _) in cases.items()}, {c: h for c, (_, h) in cases.items()}, 0.0)
+        alarms += bool(table["failed"].any())
+    assert alarms / 200 <= 0.08  # alpha 0.05, with room for the sampling error of 200 trials
+
+
+@pytest.fixture
+def ab(tmp_path, data_root, monkeypatch):
+    """Run `mnist-models ab` in the smoke profile on one small model, with this checkout as the head."""
+    monkeypatch.chdir(ROOT)
+
+    def run(base, *args, out=None):
+        out = out or tmp_path / "out"
+        argv = [
+            "ab",
+            "--base",
+            str(base),
+            "--profile",
+            "smoke",
+            "--models",
+            "mlp_64",
+            "--pairs",
+            "4",
+            "--data-dir",
+            str(data_root[0]),
+            "--cache-dir",
+            str(tmp_path / "w"),
+            "--out",
+            str(out),
+            *args,
+        ]
+        return main(argv), out
+
+    return run
+
+
+def _tree(tmp_path: Path, name: str = "base") -> Path:
+    tree = tmp_path / name
+    shutil.copytree(ROOT / "mnist_models", tree / "mnist_models", ignore=shutil.ignore_patterns("__pycache__"))
+    return tree
+
+
+def test_identical_trees_pass_and_an_injected_slowdown_fails(ab, tmp_path, capsys):
+    base = _tree(tmp_path)
+    code, out = ab(base)
+    assert code == 0
+    assert {p.name for p in out.iterdir()} == {"base.json", "head.json", "ab.csv", "ab.md"}
+    code, _ = ab(base, "--slowdown", "200%", out=tmp_path / "slow")
+    assert code == 1
+    assert "A/B gate FAILED" in capsys.readouterr().out
+    # each side's run is stock pytest-benchmark JSON that our report reads; the slowdown is recorded
+    assert main(["report", str(tmp_path / "slow" / "head.json"), "--out", str(tmp_path / "r")]) == 0
+    assert "INJECTED slowdown" in (tmp_path / "r" / "summary.md").read_text()
+
+
+def test_a_base_ref_that_does_not_exist_is_named(ab, capsys):
+    code, out = ab("no-such-ref-anywhere")
+    assert code == 2
+    assert "'no-such-ref-anywhere' is neither a folder nor a commit" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_a_base_tree_that_does_not_import_is_named(ab, tmp_path, capsys):
+    base = _tree(tmp_path)
+    (base / "mnist_models" / "__init__.py").write_text("def broken(:\n")
+    code, out = ab(base)
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "the base side" in err
+    assert "SyntaxError" in err
+    assert not out.exists()
+
+
+def test_sides_measuring_different_data_are_refused(ab, tmp_path, capsys):
+    base = _tree(tmp_path)
+    profiles = base / "mnist_models" / "bench" / "profiles.py"
+    profiles.write_text(profiles.read_text().replace("subset=(600, 200, 1000)", "subset=(600, 200, 500)"))
+    code, out = ab(base)
+    assert code == 2
+    assert "do not measure the same thing" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_a_worker_dying_mid_run_is_named_and_nothing_is_written(ab, tmp_path, capsys):
+    base = _tree(tmp_path)
+    worker = base / "mnist_models" / "ab" / "worker.py"
+    worker.write_text(
+        worker.read_text().replace('        block = _block(call, request["rounds"])', "        os._exit(3)")
+    )
+    code, out = ab(base)
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "the base side" in err
+    assert "exited with code 3 while timing" in err
+    assert not out.exists()
