@@ -173,6 +173,10 @@ def build_report(
         comparison = gate.compare_runs(baseline, runs[-1])
         failures = gate.gate(comparison, rules or []) if rules else None
         files["comparison.csv"] = comparison.to_csv(index=False).encode()
+        machines = gate.machines_table(baseline, runs[-1])
+        extra.append(("Machines of the two runs (an unpaired comparison)", machines))
+        same = "on the same kind of machine" if machines.iloc[0, 1] == machines.iloc[0, 2] else "on different machines"
+        notes.append(gate.UNPAIRED_NOTE.format(machines=same))
         if (comparison["status"] == "both").any():
             pngs.append(
                 (

@@ -131,3 +131,37 @@ def gate(comparison: pd.DataFrame, rules: list[GateRule]) -> list[str]:
                     f"(Mann-Whitney p={row['time_p_value']:.3g}) exceeds {rule.text}"
                 )
     return failures
+
+
+ISA_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_tile", "amx_bf16")
+UNPAIRED_NOTE = (
+    "The baseline and this run were not measured side by side: they come from different sessions, "
+    "{machines}. On shared VMs identical code moves 10-140% between sessions and about 2x between "
+    "CPUs of one kind, so their time differences are not evidence of a code change: gate time with "
+    "`mnist-models ab` (both versions in alternation on one machine); accuracy, parameters and FLOPs "
+    "do not depend on the machine and are gated here."
+)
+
+
+def machine_facts(run: Run) -> dict[str, str]:
+    """What decides a run's speed, from its saved machine info, for showing two runs side by side."""
+    info = run.machine or {}
+    cpu, ours = info.get("cpu") or {}, info.get("mnist_models") or {}
+    peak = ours.get("matmul_peak_flops")
+    return {
+        "CPU": str(cpu.get("brand_raw") or info.get("processor") or "?"),
+        "ISA": " ".join(f for f in ISA_FLAGS if f in (cpu.get("flags") or [])) or "?",
+        "measured fp32 matmul peak": f"{peak / 1e9:.0f} GFLOP/s" if peak else "?",
+        "device": str(ours.get("device_name") or ours.get("device") or "?"),
+        "threads": str(ours.get("threads", "?")),
+        "torch": str(ours.get("torch", "?")),
+        "run at": str(run.datetime or "?")[:19],
+    }
+
+
+def machines_table(base: Run, current: Run) -> pd.DataFrame:
+    """The two runs' machines, fact by fact, side by side."""
+    a, b = machine_facts(base), machine_facts(current)
+    return pd.DataFrame(
+        {"fact": list(a), f"baseline {base.name}": list(a.values()), f"this run {current.name}": list(b.values())}
+    )
