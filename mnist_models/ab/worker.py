@@ -46,10 +46,7 @@ def _build(settings: dict):
     for spec, seed in config.cases:
         trained = suite.weights.get(spec, seed)
         for group in map(Group, settings["groups"]):
-            call = _timed_call(suite.runners, group, spec, seed, trained.model).slowed(config.slowdown)
-            for _ in range(call.warmup_rounds):
-                call.run()
-            calls[f"{group.value}/{spec.display_name}-seed{seed}"] = (group, spec, seed, trained, call, [])
+            calls[f"{group.value}/{spec.display_name}-seed{seed}"] = (group, spec, seed, trained, [])
     return suite, calls
 
 
@@ -83,16 +80,30 @@ def _facts(suite, calls) -> dict:
     }
 
 
-def _block(call, rounds: int) -> list[float]:
+def _block(suite, group, spec, seed: int, trained, rounds: int) -> tuple[object, list[float]]:
+    """One block: a fresh timed call on fresh copies of the weights and inputs, warmed up, then ``rounds``.
+
+    Fresh copies each block, because where tensors land in memory moves speed a lot: the same
+    batch-512 CNN forward took 34 or 60 ms in one process depending on the copy (measured,
+    2-core EPYC). Built once, a side would keep its layout's luck for the whole comparison;
+    rebuilt per block, the luck is drawn anew each time and averages out over the pairs.
+    """
+    import copy
+
+    from ..bench.groups import Group
+
+    call = _timed_call(suite.runners, group, spec, seed, copy.deepcopy(trained.model)).slowed(suite.config.slowdown)
+    for _ in range(0 if group is Group.TRAIN_STEP else call.warmup_rounds):  # train-step: warmed up when built
+        call.run()
     times = []
     for _ in range(rounds):
         start = time.perf_counter()
         call.run()  # every timed call synchronises the device before it returns
         times.append(time.perf_counter() - start)
-    return times
+    return call, times
 
 
-def _run_json(suite, calls, side: str) -> dict:
+def _run_json(suite, calls, last, side: str) -> dict:
     from pytest_benchmark.plugin import pytest_benchmark_generate_machine_info
     from pytest_benchmark.stats import Stats
     from pytest_benchmark.utils import get_commit_info
@@ -103,7 +114,8 @@ def _run_json(suite, calls, side: str) -> dict:
     from ..training.device import device_name
 
     benchmarks = []
-    for group, spec, seed, trained, call, times in calls.values():
+    for case_id, (group, spec, seed, trained, times) in calls.items():
+        call = last[case_id]
         stats = Stats()
         for t in times:
             stats.update(t)
@@ -151,15 +163,17 @@ def main() -> int:
 
     settings = json.loads(sys.stdin.readline())
     suite, calls = _build(settings)
+    last: dict = {}  # each case's latest timed call, whose fields (batch, steps...) go into the record
     send(_facts(suite, calls))
     for line in sys.stdin:
         request = json.loads(line)
         if request.get("finish"):
-            send({"run": _run_json(suite, calls, settings["side"])})
+            send({"run": _run_json(suite, calls, last, settings["side"])})
             return 0
-        *_, call, times = calls[request["case"]]
-        block = _block(call, request["rounds"])
+        group, spec, seed, trained, times = calls[request["case"]]
+        call, block = _block(suite, group, spec, seed, trained, request["rounds"])
         times.extend(block)
+        last[request["case"]] = call
         send({"times": block})
     return 0
 

@@ -148,7 +148,7 @@ class Runners:
         """
         config = self.config.train_config(spec, seed)
         model.eval()
-        x = self.data.x_test[:batch_size].contiguous(memory_format=config.memory_format)  # as in training
+        x = self.data.x_test[:batch_size].clone(memory_format=config.memory_format)  # its own copy, as in training
         device, precision = self.config.device, config.precision
         forward = compile_model(model) if config.compile else model
 
