@@ -10,10 +10,13 @@ pytest-benchmark JSON. Anything the code prints goes to stderr; stdout carries t
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 import time
 from datetime import datetime, timezone
+
+MIN_BLOCK_S = 0.05  # a block's timed work at least (batch-1 latency: some 100 rounds)
 
 
 def _build(settings: dict):
@@ -93,8 +96,13 @@ def _block(suite, group, spec, seed: int, trained, rounds: int) -> tuple[object,
     from ..bench.groups import Group
 
     call = _timed_call(suite.runners, group, spec, seed, copy.deepcopy(trained.model)).slowed(suite.config.slowdown)
+    warmed = 0.0
     for _ in range(0 if group is Group.TRAIN_STEP else call.warmup_rounds):  # train-step: warmed up when built
+        start = time.perf_counter()
         call.run()
+        warmed = time.perf_counter() - start
+    if warmed > 0:  # short calls: enough rounds for MIN_BLOCK_S of timed work, so a block's median is stable
+        rounds = max(rounds, math.ceil(MIN_BLOCK_S / warmed))
     times = []
     for _ in range(rounds):
         start = time.perf_counter()
