@@ -40,7 +40,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", default="mlp_256_128,cnn_32_64_fc64")
     parser.add_argument("--profile", default="quick")
-    parser.add_argument("--pairs", type=int, default=10)
+    parser.add_argument("--pairs", type=int, default=8)
     parser.add_argument("--threshold", default="10%")
     parser.add_argument("--plan", default="0:20,25:20,20:10,15:10,10:10", help="slowdown%%:comparisons, ...")
     parser.add_argument("--out", default="reports/gate-power")

@@ -31,7 +31,7 @@ def add_ab_parser(sub) -> None:
     )
     parser.add_argument("--device", default="auto")
     parser.add_argument("--threads", type=int, help="torch threads on both sides (default: torch's choice)")
-    parser.add_argument("--pairs", type=int, default=10, help="pairs of blocks per case (default: 10)")
+    parser.add_argument("--pairs", type=int, default=8, help="pairs of blocks per case (default: 8)")
     parser.add_argument("--threshold", default="10%", help="a slowdown that matters (default: 10%%)")
     parser.add_argument(
         "--alpha", type=float, default=0.05, help="the gate's false-alarm rate for the suite (default: 0.05)"
