@@ -135,9 +135,9 @@ def test_sides_measuring_different_data_are_refused(ab, tmp_path, capsys):
 def test_a_worker_dying_mid_run_is_named_and_nothing_is_written(ab, tmp_path, capsys):
     base = _tree(tmp_path)
     worker = base / "mnist_models" / "ab" / "worker.py"
-    worker.write_text(
-        worker.read_text().replace('        block = _block(call, request["rounds"])', "        os._exit(3)")
-    )
+    code = worker.read_text()
+    assert 'send({"times": block})' in code
+    worker.write_text(code.replace('send({"times": block})', "os._exit(3)"))  # dies at its first block
     code, out = ab(base)
     assert code == 2
     err = capsys.readouterr().err
