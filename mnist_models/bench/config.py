@@ -16,6 +16,7 @@ from .shards import assign_shards
 
 if TYPE_CHECKING:
     import torch
+    from torch import nn
 
     from ..models.registry import ModelSpec
     from ..training.config import TrainConfig
@@ -52,6 +53,13 @@ class SuiteConfig:
         return assign_shards(
             cases, lambda case: costs[case[0].display_name], count, key=lambda c: f"{c[0].display_name}-{c[1]}"
         )[index - 1]
+
+    def fresh_model(self, spec: ModelSpec, seed: int) -> nn.Module:
+        """A newly built ``spec`` with the seed's initial weights, on the session's device."""
+        import torch
+
+        torch.manual_seed(seed)
+        return spec.build().to(self.device)
 
     def train_config(self, spec: ModelSpec, seed: int) -> TrainConfig:
         """The profile's settings for (spec, seed), with ``--mnist-precision`` and ``--mnist-compile`` applied."""

@@ -78,10 +78,6 @@ class Runners:
         self.data = data
         self.facts = facts
 
-    def _fresh(self, spec: ModelSpec, seed: int) -> nn.Module:
-        torch.manual_seed(seed)
-        return spec.build().to(self.config.device)
-
     def steps_per_round(self, spec: ModelSpec) -> int:
         """Optimiser steps per train-step round: about ``step_target_flop`` of work, 2 to 50 steps."""
         batch = self.config.train_config(spec, 0).batch_size
@@ -98,7 +94,7 @@ class Runners:
         stepper's attributes (the levers group).
         """
         config = self.config.train_config(spec, seed).updated({"schedule": "constant", **(overrides or {})})
-        stepper = make_stepper(self._fresh(spec, seed), self.data, config, warm_up=False)
+        stepper = make_stepper(self.config.fresh_model(spec, seed), self.data, config, warm_up=False)
         for name, value in (switches or {}).items():
             setattr(stepper, name, value)
         x, y = self.data.x_train.contiguous(memory_format=config.memory_format), self.data.y_train
@@ -132,7 +128,7 @@ class Runners:
 
         steps, batch = self.steps_per_round(spec), self.config.train_config(spec, seed).batch_size
         x, y = self.data.x_train, self.data.y_train
-        run = notebook_step_runner(self._fresh(spec, seed), x, y, steps, batch, seed, self.config.device)
+        run = notebook_step_runner(self.config.fresh_model(spec, seed), x, y, steps, batch, seed, self.config.device)
         fields = {"batch_size": batch, "steps_per_round": steps, "engine_loop": loop}
         return TimedCall(
             run, self.config.profile.step_rounds, 1, steps * batch, self.facts(spec).flops_train_step, fields

@@ -47,10 +47,6 @@ class Weights:
         self._progress_interval_s = progress_interval_s
         self._trained: dict[tuple[str, int], Trained] = {}
 
-    def fresh_model(self, spec: ModelSpec, seed: int) -> nn.Module:
-        torch.manual_seed(seed)
-        return spec.build().to(self.config.device)
-
     def cache_inputs(self, spec: ModelSpec, seed: int) -> dict:
         return {
             "model": spec.display_name,
@@ -73,7 +69,7 @@ class Weights:
         ``train`` case, which every process runs); weights needed by rank 0 alone train alone.
         """
         config = self.config.train_config(spec, seed)
-        model = self.fresh_model(spec, seed)
+        model = self.config.fresh_model(spec, seed)
         world = self.config.world if parallel else None
         return model, config, make_stepper(model, self.data, config, world=world)
 
@@ -138,7 +134,7 @@ class Weights:
             return Trained(hit.model, hit.outcome, "memory" if hit.source != "disk" else "disk")
         entry = self.cache.load(self.cache_inputs(spec, seed))
         if entry is not None:
-            model = self.fresh_model(spec, seed)
+            model = self.config.fresh_model(spec, seed)
             model.load_state_dict(entry.state_dict)
             # the memory format training leaves behind, so inference is timed alike whatever the weights' origin
             model.to(memory_format=self.config.train_config(spec, seed).memory_format)
