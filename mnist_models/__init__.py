@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-__version__ = "0.1.0"
+from .version import __version__ as __version__
 
 _PUBLIC = {
     "DataError": ".data.dataset",
@@ -31,15 +31,24 @@ _PUBLIC = {
     "register_model": ".models.registry",
     "resolve_models": ".models.registry",
     "TrainConfig": ".training.config",
+    "GroupSpec": ".results.groups",
+    "SummaryColumn": ".results.groups",
+    "register_group": ".results.groups",
+    "BenchmarkRecord": ".results.record",
+    "TimedCall": ".bench.timing",
     "TrainResult": ".training.result",
     "train": ".training.loop",
 }
 
 __all__ = [
+    "BenchmarkRecord",
     "DataError",
     "Evaluation",
+    "GroupSpec",
     "MNISTData",
     "ModelSpec",
+    "SummaryColumn",
+    "TimedCall",
     "TrainConfig",
     "TrainResult",
     "count_parameters",
@@ -50,6 +59,7 @@ __all__ = [
     "inference_flops",
     "list_models",
     "load_dataset",
+    "register_group",
     "register_model",
     "resolve_device",
     "resolve_models",
@@ -59,9 +69,12 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from .bench.timing import TimedCall
     from .data.dataset import DataError, MNISTData, fetch_dataset, load_dataset
     from .models.facts import count_parameters, inference_flops, training_flops
     from .models.registry import ModelSpec, create_model, get_spec, list_models, register_model, resolve_models
+    from .results.groups import GroupSpec, SummaryColumn, register_group
+    from .results.record import BenchmarkRecord
     from .training.config import TrainConfig
     from .training.device import resolve_device
     from .training.evaluation import evaluate, wilson_interval

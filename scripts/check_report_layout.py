@@ -3,8 +3,9 @@
 Usage: python scripts/check_report_layout.py REPORT_DIR [--width 1400] [--screenshot shot.png]
 
 Loads REPORT_DIR/index.html, measures whether the page is wider than the window (a
-reader would have to scroll sideways), optionally saves a screenshot, and exits 1 if
-it is too wide, 0 if not, 2 if Chromium is missing (Debian: apt-get install chromium).
+reader would have to scroll sideways) and whether every figure on it loaded, optionally
+saves a screenshot, and exits 1 if it is too wide or a figure is missing, 0 if not, 2 if
+Chromium is missing (Debian: apt-get install chromium).
 """
 
 from __future__ import annotations
@@ -18,8 +19,11 @@ import tempfile
 from pathlib import Path
 
 PROBE = (
-    "<script>window.addEventListener('load', () => document.body.setAttribute('data-overflow',"
-    " document.documentElement.scrollWidth - window.innerWidth));</script>"
+    "<script>window.addEventListener('load', () => { const images = [...document.images];"
+    " document.body.setAttribute('data-overflow', document.documentElement.scrollWidth - window.innerWidth);"
+    " document.body.setAttribute('data-images', images.length);"
+    " document.body.setAttribute('data-broken', images.filter(i => !(i.complete && i.naturalWidth > 0)).length);"
+    " });</script>"
 )
 
 
@@ -27,22 +31,26 @@ def chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 
 
-def overflow_px(index: Path, width: int, screenshot: Path | None = None) -> int:
-    """How many pixels the page at ``index`` is wider than a ``width``-pixel window."""
+def look(index: Path, width: int, screenshot: Path | None = None) -> tuple[int, int, int]:
+    """(pixels the page at ``index`` is wider than a ``width``-pixel window, images, images that did not load)."""
     browser = chromium()
     if browser is None:
         raise FileNotFoundError("no Chromium on PATH (Debian: apt-get install chromium)")
     flags = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", f"--window-size={width},1200"]
-    with tempfile.TemporaryDirectory() as scratch:
-        probe = Path(scratch) / "index.html"
+    # the probed copy sits beside the page, so that the figures it links to resolve as they do for a reader
+    with tempfile.NamedTemporaryFile("w", dir=index.parent, prefix=".probe-", suffix=".html", delete=False) as fh:
+        probe = Path(fh.name)
+    try:
         probe.write_text(index.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"), encoding="utf-8")
         dom = subprocess.run(
-            [*flags, "--virtual-time-budget=5000", "--dump-dom", probe.as_uri()],
+            [*flags, "--virtual-time-budget=5000", "--dump-dom", probe.resolve().as_uri()],
             capture_output=True,
             text=True,
             timeout=120,
             check=True,
         ).stdout
+    finally:
+        probe.unlink()
     if screenshot is not None:
         subprocess.run(
             [*flags, f"--screenshot={screenshot.resolve()}", index.resolve().as_uri()],
@@ -50,10 +58,10 @@ def overflow_px(index: Path, width: int, screenshot: Path | None = None) -> int:
             timeout=120,
             check=True,
         )
-    match = re.search(r'data-overflow="(-?\d+)"', dom)
-    if match is None:
+    found = {key: re.search(rf'data-{key}="(-?\d+)"', dom) for key in ("overflow", "images", "broken")}
+    if not all(found.values()):
         raise RuntimeError("the page did not report its width; is it a mnist-models report?")
-    return int(match[1])
+    return tuple(int(m[1]) for m in found.values())
 
 
 def main() -> int:
@@ -63,16 +71,18 @@ def main() -> int:
     parser.add_argument("--screenshot", type=Path)
     args = parser.parse_args()
     try:
-        extra = overflow_px(args.report_dir / "index.html", args.width, args.screenshot)
+        extra, images, broken = look(args.report_dir / "index.html", args.width, args.screenshot)
     except FileNotFoundError as exc:
         print(f"check_report_layout: {exc}", file=sys.stderr)
         return 2
+    page = f"{args.report_dir}/index.html"
+    if broken:
+        print(f"{page}: {broken} of its {images} figures did not load")
     if extra > 0:
-        print(
-            f"{args.report_dir}/index.html is {extra} px wider than a {args.width} px window: readers scroll sideways"
-        )
+        print(f"{page} is {extra} px wider than a {args.width} px window: readers scroll sideways")
+    if broken or extra > 0:
         return 1
-    print(f"{args.report_dir}/index.html fits a {args.width} px window")
+    print(f"{page} fits a {args.width} px window; all {images} figures loaded")
     return 0
 
 

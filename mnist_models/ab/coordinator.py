@@ -13,13 +13,14 @@ import json
 import os
 import random
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ..bench.settings import SuiteSettings
 from ..files import atomic_write_bytes
+from ..results.groups import GROUPS
 
 # Both sides get glibc malloc with fixed thresholds: by default the mmap threshold moves with a
 # process's history, and one side could serve its activations from fresh (page-faulting) mmaps
@@ -42,7 +43,7 @@ class Side:
 class Worker:
     """A running side: a ``mnist_models.ab.worker`` process in its own tree."""
 
-    def __init__(self, side: Side, settings: dict) -> None:
+    def __init__(self, side: Side, message: dict) -> None:
         self.side = side
         self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115  (its stderr, read if it fails; closed in close)
         env = {
@@ -60,7 +61,7 @@ class Worker:
             text=True,
             bufsize=1,
         )
-        self._send({**settings, "side": side.name})
+        self._send({**message, "side": side.name})
         self.facts: dict = {}
 
     def _send(self, message: dict) -> bool:
@@ -78,8 +79,12 @@ class Worker:
         return json.loads(line)
 
     def ready(self) -> dict:
-        """Wait for the side to start: what it will measure (cases, data, profile, versions)."""
+        """Wait for the side to start: what it will measure (benchmarks, data, profile, versions)."""
         self.facts = self._reply("starting")
+        if "error" in self.facts:
+            raise ABError(
+                f"the {self.side.name} side (tree {self.side.tree}) refused the settings: {self.facts['error']}"
+            )
         return self.facts
 
     def ask(self, message: dict, doing: str) -> dict:
@@ -131,7 +136,7 @@ def base_tree(base: str, repo: Path) -> Iterator[Path]:
 
 def _check_same(base: dict, head: dict) -> None:
     for key, what in (
-        ("cases", "cases"),
+        ("cases", "benchmarks"),
         ("dataset", "dataset"),
         ("checksum", "data (checksum)"),
         ("sizes", "split sizes"),
@@ -141,48 +146,53 @@ def _check_same(base: dict, head: dict) -> None:
         if base[key] != head[key]:
             raise ABError(
                 f"the two sides do not measure the same thing: {what} differ (base {base[key]!r}, head {head[key]!r}); "
-                "an A/B comparison needs the same cases on the same data"
+                "an A/B comparison needs the same benchmarks on the same data"
             )
 
 
 def rounds_per_block(profile, group: str, pairs: int) -> int:
     """A side's rounds per block: the profile's rounds for the group, spread over the pairs."""
-    total = {
-        "train-step": profile.step_rounds,
-        "latency": profile.latency_rounds,
-        "throughput": profile.throughput_rounds,
-    }
-    return max(1, round(total[group] / pairs))
+    return max(1, round(GROUPS.get(group).rounds_for(profile) / pairs))
 
 
-def run_ab(settings: dict, base: Side, head: Side, pairs: int, out: Path, seed: int = 0, say=print) -> dict:
+def _message(settings: SuiteSettings, groups: list[str]) -> dict:
+    """What a worker is sent: the settings, and the same as flat keys for a base tree of an older version."""
+    flat = {k: v for k, v in settings.to_json().items() if k in ("profile", "models", "seeds", "dataset", "data_dir",
+                                                                  "cache_dir", "device", "threads", "slowdown")}  # fmt: skip
+    return {**flat, "settings": settings.to_json(), "groups": groups}
+
+
+def run_ab(
+    settings: SuiteSettings, groups: list[str], base: Side, head: Side, pairs: int, out: Path, seed: int = 0, say=print
+) -> dict:
     """Measure both sides in ``pairs`` interleaved pairs of blocks; write ``base.json`` and ``head.json`` into
-    ``out`` (only once both are complete) and return each side's block medians per case."""
+    ``out`` (only once both are complete) and return each side's block medians per benchmark.
+
+    ``settings.slowdown`` is injected into the head's timed calls only."""
     from statistics import median
 
     from ..bench.profiles import PROFILES
 
-    profile = PROFILES[settings["profile"]]
+    profile = PROFILES[settings.profile]
     workers = {}
     try:
         for side in (base, head):  # one at a time: each measures its matmul peak alone
             say(f"[ab] starting the {side.name} side: {side.tree}")
-            extra = {"slowdown": settings["slowdown"]} if side is head else {"slowdown": 0.0}
-            workers[side.name] = Worker(side, {**settings, **extra})
+            side_settings = settings if side is head else replace(settings, slowdown=0.0)
+            workers[side.name] = Worker(side, _message(side_settings, groups))
             workers[side.name].ready()
         _check_same(workers["base"].facts, workers["head"].facts)
-        cases = workers["base"].facts["cases"]
-        medians: dict[str, dict[str, list[float]]] = {"base": {c: [] for c in cases}, "head": {c: [] for c in cases}}
+        benchmarks = workers["base"].facts["cases"]
+        medians: dict[str, dict[str, list[float]]] = {side: {b: [] for b in benchmarks} for side in ("base", "head")}
         order = random.Random(seed)
         for pair in range(1, pairs + 1):
-            say(f"[ab] pair {pair}/{pairs}: {len(cases)} cases, each side's block in a random order")
-            for case in order.sample(cases, len(cases)):
-                rounds = rounds_per_block(profile, case.split("/")[0], pairs)
+            say(f"[ab] pair {pair}/{pairs}: {len(benchmarks)} benchmarks, each side's block in a random order")
+            for bench in order.sample(benchmarks, len(benchmarks)):
+                rounds = rounds_per_block(profile, bench.split("/")[0], pairs)
                 for name in order.sample(["base", "head"], 2):
-                    times = workers[name].ask({"case": case, "rounds": rounds}, f"timing {case} in pair {pair}")[
-                        "times"
-                    ]
-                    medians[name][case].append(median(times))
+                    request = {"case": bench, "rounds": rounds}
+                    times = workers[name].ask(request, f"timing {bench} in pair {pair}")["times"]
+                    medians[name][bench].append(median(times))
         runs = {name: workers[name].ask({"finish": True}, "writing its run")["run"] for name in ("base", "head")}
     finally:
         for worker in workers.values():
@@ -197,7 +207,3 @@ def run_ab(settings: dict, base: Side, head: Side, pairs: int, out: Path, seed: 
         }
         atomic_write_bytes(out / f"{name}.json", json.dumps(run, indent=4).encode())
     return medians
-
-
-def current_python() -> str:
-    return sys.executable

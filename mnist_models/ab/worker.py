@@ -1,10 +1,11 @@
 """One side of an A/B comparison: ``python -m mnist_models.ab.worker``, run inside that side's tree.
 
-Reads its settings as one JSON line on stdin, builds the suite's timed calls for every
-(model, seed) and group (weights from the cache, trained once if missing), answers
-``ready`` with what it measures, then times one block per request: ``{"case": id,
-"rounds": n}`` -> ``{"times": [...]}``. ``{"finish": true}`` -> the side's run as stock
-pytest-benchmark JSON. Anything the code prints goes to stderr; stdout carries the protocol.
+Reads its settings as one JSON line on stdin, opens a session as the pytest plugin does
+(``bench.session.open_session``: weights from the cache, trained once if missing), answers
+with what it measures, then times one block per request: ``{"case": benchmark id, "rounds": n}`` (the protocol's word since its first version) ->
+``{"times": [...]}``. ``{"finish": true}`` -> the side's run, as pytest-benchmark JSON made by
+pytest-benchmark's own serialisation. Anything the code prints goes to stderr; stdout
+carries the protocol. Settings it cannot use are answered with ``{"error": message}``.
 """
 
 from __future__ import annotations
@@ -14,76 +15,56 @@ import math
 import os
 import sys
 import time
-from datetime import datetime, timezone
 
 MIN_BLOCK_S = 0.02  # a block's timed work at least (batch-1 latency: some 60 rounds)
 
 
-def _build(settings: dict):
-    from ..bench.config import SuiteConfig
-    from ..bench.groups import Group
-    from ..bench.profiles import PROFILES
-    from ..bench.session import Suite
-    from ..bench.weights import Weights
-    from ..data.dataset import load_dataset
-    from ..models.registry import resolve_models
-    from ..training.device import resolve_device, set_threads
+def _settings(message: dict):
+    """The session's settings: ``message["settings"]``, or the flat keys an older coordinator sends."""
+    from ..bench.settings import SuiteSettings
 
-    profile = PROFILES[settings["profile"]]
-    device = resolve_device(settings.get("device") or "auto")
-    config = SuiteConfig(
-        profile=profile,
-        specs=tuple(resolve_models(settings["models"])),
-        seeds=tuple(settings["seeds"]),
-        device=device,
-        dataset=settings["dataset"],
-        data_dir=settings.get("data_dir"),
-        cache_dir=settings["cache_dir"],
-        threads=set_threads(settings.get("threads")),
-        slowdown=settings.get("slowdown", 0.0),
-    )
-    data = load_dataset(config.dataset, config.data_dir, device=device)
-    data = data.subset(*profile.subset) if profile.subset else data
-    suite = Suite(Weights(config, data))
-    calls = {}
-    for spec, seed in config.cases:
-        trained = suite.weights.get(spec, seed)
-        for group in map(Group, settings["groups"]):
-            calls[f"{group.value}/{spec.display_name}-seed{seed}"] = (group, spec, seed, trained, [])
-    return suite, calls
+    if "settings" in message:
+        return SuiteSettings.from_json(message["settings"])
+    keys = ("profile", "models", "seeds", "dataset", "data_dir", "cache_dir", "device", "threads", "slowdown")
+    return SuiteSettings.from_json({k: message[k] for k in keys if message.get(k) is not None})
 
 
-def _timed_call(runners, group, spec, seed: int, model):
-    from ..bench.groups import Group
+def _build(message: dict):
+    """The session and every benchmark it times: id -> (group, case, variant, times)."""
+    from ..bench.session import open_session
+    from ..results.groups import GROUPS
+    from ..results.record import case_id
 
-    if group is Group.TRAIN_STEP:
-        return runners.train_step(spec, seed)
-    if group is Group.LATENCY:
-        return runners.latency(spec, seed, model)
-    if group is Group.THROUGHPUT:
-        return runners.throughput(spec, seed, model)
-    raise ValueError(f"A/B measures the timed groups train-step, latency and throughput, not {group.value}")
+    session = open_session(_settings(message), fresh_copies=True)
+    benchmarks = {}
+    for spec, seed in session.config.cases:
+        session.weights.get(spec, seed)  # trained now if neither this session nor the cache has them
+        for group in map(GROUPS.get, message["groups"]):
+            for variant in group.variant_values(session.config):
+                name = f"{group.name}/{group.param(case_id(spec.display_name, seed), variant)}"
+                benchmarks[name] = (group, (spec, seed), variant, [])
+    return session, benchmarks
 
 
-def _facts(suite, calls) -> dict:
+def _facts(session, benchmarks) -> dict:
     import torch
 
-    data = suite.data
+    data = session.data
     return {
         "ready": True,
-        "cases": sorted(calls),
+        "cases": sorted(benchmarks),
         "dataset": data.name,
         "checksum": data.checksum,
         "sizes": [len(data.y_train), len(data.y_val), len(data.y_test)],
-        "profile": suite.config.profile.name,
-        "profile_settings": {k: v for k, v in vars(suite.config.profile).items() if k != "description"},
+        "profile": session.config.profile.name,
+        "profile_settings": {k: v for k, v in vars(session.config.profile).items() if k != "description"},
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
         "python": sys.executable,
     }
 
 
-def _block(suite, group, spec, seed: int, trained, rounds: int) -> tuple[object, list[float]]:
+def _block(session, group, case, variant, rounds: int):
     """One block: a fresh timed call on fresh copies of the weights and inputs, warmed up, then ``rounds``.
 
     Fresh copies each block, because where tensors land in memory moves speed a lot: the same
@@ -91,18 +72,12 @@ def _block(suite, group, spec, seed: int, trained, rounds: int) -> tuple[object,
     2-core EPYC). Built once, a side would keep its layout's luck for the whole comparison;
     rebuilt per block, the luck is drawn anew each time and averages out over the pairs.
     """
-    import copy
-
-    from ..bench.groups import Group
-
-    call = _timed_call(suite.runners, group, spec, seed, copy.deepcopy(trained.model)).slowed(suite.config.slowdown)
-    warmed = 0.0
-    for _ in range(0 if group is Group.TRAIN_STEP else 1):  # train-step: warmed up when built; else one call
-        start = time.perf_counter()
-        call.run()
-        warmed = time.perf_counter() - start
-    if warmed > 0:  # short calls: enough rounds for MIN_BLOCK_S of timed work, so a block's median is stable
-        rounds = max(rounds, math.ceil(MIN_BLOCK_S / warmed))
+    call = session.timed_call(group, case, variant)
+    start = time.perf_counter()
+    call.run()  # one warm-up call, outside the block's times
+    warmed = time.perf_counter() - start
+    # short calls: enough rounds for MIN_BLOCK_S of timed work, so a block's median is stable
+    rounds = max(rounds, math.ceil(MIN_BLOCK_S / max(warmed, 1e-9)))
     times = []
     for _ in range(rounds):
         start = time.perf_counter()
@@ -111,54 +86,27 @@ def _block(suite, group, spec, seed: int, trained, rounds: int) -> tuple[object,
     return call, times
 
 
-def _run_json(suite, calls, last, side: str) -> dict:
-    from pytest_benchmark.plugin import pytest_benchmark_generate_machine_info
-    from pytest_benchmark.stats import Stats
-    from pytest_benchmark.utils import get_commit_info
+def _run_json(session, benchmarks, last, side: str) -> dict:
+    from ..bench.session import run_document
+    from ..results.record import case_id
 
-    from .. import __version__
-    from ..bench.record import pack_outcomes
-    from ..bench.session import versions
-    from ..training.device import device_name
-
-    benchmarks = []
-    for case_id, (group, spec, seed, trained, times) in calls.items():
-        call = last[case_id]
-        stats = Stats()
-        for t in times:
-            stats.update(t)
-        record = suite.record(group, spec, seed, trained, **call.fields, **call.summary(times, group))
-        name = f"test_{group.value.replace('-', '_')}[{spec.display_name}-seed{seed}]"
-        benchmarks.append(
+    timed = []
+    for name, (group, case, variant, times) in benchmarks.items():
+        record = session.record(group, case, last[name], times)
+        case_name = case_id(case[0].display_name, case[1])
+        timed.append(
             {
-                "group": group.value,
-                "name": name,
-                "fullname": f"mnist-models ab ({side})::{name}",
-                "params": {"mnist_case": f"{spec.display_name}-seed{seed}"},
-                "param": f"{spec.display_name}-seed{seed}",
-                "extra_info": {**record.to_json(), "ab_side": side},
-                "options": {"timer": "perf_counter", "interleaved": "A/B blocks"},
-                "stats": {**stats.as_dict(), "iterations": 1},
+                "name": group.benchmark_name(case_name, variant),
+                "group": group.name,
+                "param": group.param(case_name, variant),
+                "record": record,
+                "times": times,
             }
         )
-    pack_outcomes(benchmarks)
-    machine = pytest_benchmark_generate_machine_info()
-    machine["mnist_models"] = {
-        **versions(),
-        "mnist_models": __version__,
-        "device": str(suite.config.device),
-        "device_name": device_name(suite.config.device),
-        "threads": suite.config.threads,
-        "matmul_peak_flops": suite.peak_flops,
-        **({"injected_slowdown": suite.config.slowdown} if suite.config.slowdown else {}),
-    }
-    return {
-        "machine_info": machine,
-        "commit_info": get_commit_info(),
-        "benchmarks": benchmarks,
-        "datetime": datetime.now(timezone.utc).isoformat(),
-        "version": __import__("pytest_benchmark").__version__,
-    }
+    run = run_document(session, timed, f"mnist-models ab ({side})")
+    for bench in run["benchmarks"]:
+        bench["extra_info"]["ab_side"] = side
+    return run
 
 
 def main() -> int:
@@ -169,17 +117,21 @@ def main() -> int:
     def send(message: dict) -> None:
         protocol.write(json.dumps(message) + "\n")
 
-    settings = json.loads(sys.stdin.readline())
-    suite, calls = _build(settings)
-    last: dict = {}  # each case's latest timed call, whose fields (batch, steps...) go into the record
-    send(_facts(suite, calls))
+    message = json.loads(sys.stdin.readline())
+    try:
+        session, benchmarks = _build(message)
+    except (ValueError, KeyError) as exc:  # settings it cannot resolve (unknown model, group, device...)
+        send({"error": str(exc).strip("'\"")})
+        return 2
+    last: dict = {}  # each benchmark's latest timed call, whose fields (batch, steps...) go into the record
+    send(_facts(session, benchmarks))
     for line in sys.stdin:
         request = json.loads(line)
         if request.get("finish"):
-            send({"run": _run_json(suite, calls, last, settings["side"])})
+            send({"run": _run_json(session, benchmarks, last, message["side"])})
             return 0
-        group, spec, seed, trained, times = calls[request["case"]]
-        call, block = _block(suite, group, spec, seed, trained, request["rounds"])
+        group, case, variant, times = benchmarks[request["case"]]
+        call, block = _block(session, group, case, variant, request["rounds"])
         times.extend(block)
         last[request["case"]] = call
         send({"times": block})

@@ -1,16 +1,19 @@
-"""The benchmark suite: the pytest plugin and everything that turns a case into a result record.
+"""The benchmark suite: the pytest plugin and everything that turns a benchmark into a result record.
 
-- ``plugin``: pytest hooks and session fixtures; ``options``: the ``--mnist-*`` options, parsed;
+- ``plugin``: pytest hooks and fixtures; ``options``: the ``--mnist-*`` options and ini keys;
+  ``settings``: what a session was asked for, as plain data (the plugin's and ``mnist-models ab``'s);
   ``finish``: the report and the ``--mnist-fail-on`` gate after the run.
-- ``cases``: the suite's test functions (one per group), for any project to collect.
-- ``groups``, ``profiles``, ``levers``: the suite's groups and settings, as data.
-- ``config``: the session's resolved configuration and the shards' costs; ``shards``: the split.
+- ``cases``: the suite's test functions, one per group of ``results.groups``, for any project to collect.
+- ``profiles``, ``levers``: the suite's settings as data.
+- ``config``: the resolved configuration, and ``resolve_training``, the one place a ``TrainConfig``
+  is made (with where each setting came from); ``shards``: the split across machines.
+- ``session``: ``open_session``, the one session builder (plugin and A/B worker), the records
+  benchmarks make, machine facts and the run's JSON.
 - ``weights``: each (model, seed)'s weights, trained once, kept, cached on disk (``cache``).
-- ``runners``: each group's ``TimedCall``; ``timing``: ``measure``, the one path from a timed
-  call through pytest-benchmark to a record.
-- ``session``: ``Suite``, the fixture holding the above, and the record each case makes.
-- ``record``: ``BenchmarkRecord``, the one contract between the suite and the report.
+- ``runners``: each group's ``TimedCall``; ``timing``: ``TimedCall`` and ``measure``, the one path
+  from a timed call through pytest-benchmark to a record.
 
-Importing the package, ``plugin`` or ``options`` imports no torch: pytest loads the plugin in
-every project that installs mnist-models.
+Writes what ``mnist_models.results`` defines; calls ``report`` only to write the report after a
+run. Importing the package, ``plugin``, ``options`` or ``settings`` imports no torch: pytest loads
+the plugin in every project that installs mnist-models.
 """

@@ -1,75 +1,53 @@
-"""The benchmark suite's cases: one parametrized test per group, for any pytest project to collect.
+"""The benchmark suite's cases: one test function per benchmark group, for any pytest project to collect.
 
-``benchmarks/test_mnist.py`` of this checkout imports them, and so can a test module of
+``benchmarks/test_mnist.py`` of this checkout star-imports them, and so can a test module of
 your own project (``from mnist_models.bench.cases import *``), next to the ``conftest.py``
-that registers your architectures: pytest then collects the suite there, with your conftest.
-Each case asks for the plugin's fixtures (``mnist_case``, ``mnist_suite``,
-``trained_model``); options are listed under "mnist-models" in ``pytest --help``. The
-``levers`` group runs only with ``--mnist-levers``. Each body is one ``TimedCall``
-measured by ``measure`` (see ``mnist_models.bench.timing``) and a floor check.
+that registers your architectures (or your own group, see ``results.groups.register_group``).
+The functions are made from the group registry when they are imported, so a registered group
+has its test function too. Each asks for the plugin's fixtures (``mnist_case``, its
+``mnist_variant`` and ``mnist_suite``), measures its group's ``TimedCall`` (``Session.measure``) and
+checks the floor, and for a runtime its agreement with eager PyTorch.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
-from .groups import Group
-from .levers import LEVER_NAMES, get_lever
-from .timing import measure, measure_training
-
-__all__ = ["test_engine", "test_latency", "test_levers", "test_throughput", "test_train", "test_train_step"]
+from ..results.groups import GROUPS, GroupSpec
 
 
-def _check_floor(record) -> None:
-    assert record.floor_passed, record.floor_message()
+def _case_function(group: GroupSpec) -> Callable[..., None]:
+    def case(benchmark, mnist_case, mnist_variant, mnist_suite) -> None:
+        from ..runtimes.base import ConversionError
+        from .timing import NotApplicable
+
+        try:
+            record = mnist_suite.measure(benchmark, group, mnist_case, mnist_variant)
+        except NotApplicable as exc:
+            pytest.skip(str(exc))
+        except ConversionError as exc:  # this benchmark fails, named; the session's other cases run on
+            pytest.fail(f"conversion failed: {exc}", pytrace=False)
+        assert record.floor_passed, record.floor_message()
+        assert not record.agreement_failed, (
+            f"{record.model} on {record.runtime}: top-1 agreement with eager PyTorch {record.agreement:.3%} "
+            f"({record.disagreements} of {record.outcome.test.total} test images differ, largest logit "
+            f"difference {record.max_logit_diff:.3g})"
+        )
+
+    case.__name__ = case.__qualname__ = group.test_name
+    case.__doc__ = f"The {group.name!r} group: {group.description}."
+    case.mnist_group = group.name  # how the plugin knows which group an item belongs to
+    return pytest.mark.benchmark(group=group.name)(case)
 
 
-@pytest.mark.benchmark(group=Group.TRAIN.value)
-def test_train(benchmark, mnist_case, mnist_suite):
-    """The whole training run of the profile, timed once (validation included, test evaluation not)."""
-    _check_floor(measure_training(benchmark, mnist_suite, mnist_case))
-
-
-@pytest.mark.benchmark(group=Group.TRAIN_STEP.value)
-def test_train_step(benchmark, mnist_case, mnist_suite, trained_model):
-    """Training throughput: rounds of a fixed number of optimiser steps on a fresh model."""
-    call = mnist_suite.runners.train_step(*mnist_case)
-    _check_floor(measure(benchmark, mnist_suite, Group.TRAIN_STEP, mnist_case, trained_model, call))
-
-
-@pytest.mark.benchmark(group=Group.LATENCY.value)
-def test_latency(benchmark, mnist_case, mnist_suite, trained_model):
-    """Batch-1 inference on the trained weights; p50 and p99 over many rounds."""
-    call = mnist_suite.runners.latency(*mnist_case, trained_model.model)
-    _check_floor(measure(benchmark, mnist_suite, Group.LATENCY, mnist_case, trained_model, call))
-
-
-@pytest.mark.benchmark(group=Group.THROUGHPUT.value)
-def test_throughput(benchmark, mnist_case, mnist_suite, trained_model):
-    """Batched inference on the trained weights, in images per second."""
-    call = mnist_suite.runners.throughput(*mnist_case, trained_model.model)
-    _check_floor(measure(benchmark, mnist_suite, Group.THROUGHPUT, mnist_case, trained_model, call))
-
-
-@pytest.mark.benchmark(group=Group.ENGINE.value)
-@pytest.mark.parametrize("loop", ["notebook", "ours"])
-def test_engine(benchmark, mnist_case, mnist_suite, trained_model, loop):
-    """Our training loop against a faithful notebook-style loop: same model, data, batch size and steps.
-    The report divides the two rates."""
-    call = mnist_suite.runners.engine(*mnist_case, loop)
-    _check_floor(measure(benchmark, mnist_suite, Group.ENGINE, mnist_case, trained_model, call))
-
-
-@pytest.mark.mnist_levers
-@pytest.mark.benchmark(group=Group.LEVERS.value)
-@pytest.mark.parametrize("lever_name", LEVER_NAMES)
-def test_levers(benchmark, mnist_case, mnist_suite, trained_model, lever_name):
-    """One variant of the train-step or throughput case (see mnist_models.bench.levers); the report
-    divides its rate by the unchanged case's."""
-    lever = get_lever(lever_name)
-    settings = mnist_suite.config.train_config(*mnist_case)
-    why_not = lever.applies(trained_model.model, mnist_suite.config.threads, settings.precision, settings.compile)
-    if why_not:
-        pytest.skip(f"{lever.name}: {why_not}")
-    call = mnist_suite.runners.lever(*mnist_case, trained_model.model, lever)
-    measure(benchmark, mnist_suite, Group.LEVERS, mnist_case, trained_model, call)
+def __getattr__(name: str):
+    if name == "__all__":  # a star import takes every registered group's function
+        return [group.test_name for group in GROUPS.specs()]
+    group = GROUPS.by_test_name().get(name)
+    if group is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    function = _case_function(group)
+    globals()[name] = function
+    return function

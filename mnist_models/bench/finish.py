@@ -13,7 +13,7 @@ def report_and_gate(session: pytest.Session, options, output: dict) -> list[str]
     Sets the session's exit status: 1 when the gate fails, 2 when its baseline is unusable.
     """
     from ..report.build import build_report
-    from ..report.runs import ReportError, load_run, parse_run
+    from ..results.runs import RunError, load_run, parse_run
 
     config = session.config
     lines: list[str] = []
@@ -33,8 +33,8 @@ def report_and_gate(session: pytest.Session, options, output: dict) -> list[str]
             import tempfile
 
             directory = Path(tempfile.mkdtemp(prefix="mnist-gate-"))
-        report = build_report([run], directory, baseline, options.fail_on)
-    except ReportError as exc:
+        report = build_report([run], directory, baseline, options.fail_on, self_contained=options.self_contained)
+    except RunError as exc:
         lines.append(f"no report: {exc}")
         if options.fail_on:
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
@@ -64,14 +64,14 @@ def unsaved_json(config: pytest.Config) -> dict | None:
 
 
 def _storage_dir(config: pytest.Config) -> Path:
-    from ..report.runs import storage_dir
+    from ..results.runs import storage_dir
 
     return storage_dir(config.getoption("benchmark_storage"))
 
 
 def _saved_path(config: pytest.Config) -> Path | None:
     """The file pytest-benchmark just saved (the newest numbered run), if this run saved one."""
-    from ..report.runs import saved_runs
+    from ..results.runs import saved_runs
 
     if not (config.getoption("benchmark_save") or config.getoption("benchmark_autosave")):
         return None
@@ -81,7 +81,7 @@ def _saved_path(config: pytest.Config) -> Path | None:
 
 def _baseline_path(config: pytest.Config, saved: Path | None) -> Path:
     """The run ``--benchmark-compare`` names (its default: the newest saved run before this one)."""
-    from ..report.runs import ReportError, find_runs, saved_runs
+    from ..results.runs import RunError, find_runs, saved_runs
 
     wanted = config.getoption("benchmark_compare")
     ids = [] if wanted is True or wanted == "" else [str(wanted)]
@@ -89,7 +89,7 @@ def _baseline_path(config: pytest.Config, saved: Path | None) -> Path:
         p for p in (find_runs(ids, _storage_dir(config)) if ids else saved_runs(_storage_dir(config))) if p != saved
     ]
     if not paths and not ids:
-        raise ReportError(f"no baseline run in {_storage_dir(config)} to gate against")
+        raise RunError(f"no baseline run in {_storage_dir(config)} to gate against")
     if not paths:
-        raise ReportError(f"--benchmark-compare={wanted!r} matches no saved run other than this one")
+        raise RunError(f"--benchmark-compare={wanted!r} matches no saved run other than this one")
     return paths[-1]

@@ -1,8 +1,8 @@
-"""The engine's levers as data: each a variant of the train-step or throughput case with one setting changed.
+"""The engine's levers as data: each a variant of the train-step or throughput work with one setting changed.
 
-The ``levers`` benchmark group (``--mnist-levers``) times every variant that applies
-next to the unchanged case, in the same session; the report divides the rates. A
-variant's ``ratio`` below 1 means the suite's default setting pays.
+The ``levers`` benchmark group (``--mnist-levers``) times every variant that applies next to
+the unchanged work, in the same session; each record names its baseline (``lever_baseline``)
+and the report divides the rates. A variant's ratio below 1 means the suite's default pays.
 """
 
 from __future__ import annotations
@@ -10,26 +10,28 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..results.groups import THROUGHPUT, TRAIN_STEP
+
 if TYPE_CHECKING:
     from torch import nn
 
 
 @dataclass(frozen=True)
 class Lever:
-    """One variant. ``train`` and ``stepper`` change a train-step case; ``batch_size`` a throughput case."""
+    """One variant. ``train`` changes a train-step benchmark's settings; ``batch_size`` a throughput one's."""
 
     name: str
     description: str
-    case: str  # the group it varies: Group.TRAIN_STEP or Group.THROUGHPUT's value
+    group: str  # the group whose work it varies: TRAIN_STEP or THROUGHPUT
     train: dict[str, Any] = field(default_factory=dict)  # TrainConfig overrides
-    stepper: dict[str, Any] = field(default_factory=dict)  # Stepper switches
     threads: int | None = None  # torch threads while this variant runs
     batch_size: int | None = None  # throughput variants: inference batch size
     conv_only: bool = False  # only meaningful for models with convolutions
 
     @property
     def baseline(self) -> str:
-        return BASELINES[self.case]
+        """The unchanged variant of the same work, whose rate this one's is divided by."""
+        return f"default-{self.group}"
 
     def applies(self, model: nn.Module, suite_threads: int, precision: str, compiled: bool) -> str | None:
         """``None`` if this variant is worth timing for this model and session, else why not."""
@@ -46,29 +48,40 @@ class Lever:
         return None
 
 
-BASELINES = {"train-step": "default-train-step", "throughput": "default-throughput"}
+def _levers(group: str, *variants: tuple[str, str, dict[str, Any]]) -> tuple[Lever, ...]:
+    """The unchanged work of ``group`` first, then one lever per (name, description, fields)."""
+    unchanged = Lever(f"default-{group}", f"the {group} work as the suite runs it", group)
+    return (unchanged, *(Lever(name, text, group, **spec) for name, text, spec in variants))
+
 
 LEVERS: tuple[Lever, ...] = (
-    Lever("default-train-step", "the train-step case as the suite runs it", "train-step"),
-    Lever("foreach-optimizer", "the optimiser's foreach kernel instead of its fused one", "train-step",
-          train={"fused": False}),
-    Lever("contiguous-format", "NCHW (contiguous) tensors instead of channels-last", "train-step",
-          train={"channels_last": False}, conv_only=True),
-    Lever("zero-grad-zeros", "zero_grad(set_to_none=False): gradients zeroed instead of dropped", "train-step",
-          stepper={"set_to_none": False}),
-    Lever("host-sync-each-step", "loss.item() after every step, as the notebook's loop did", "train-step",
-          stepper={"sync_each_step": True}),
-    Lever("one-thread", "one torch thread instead of the session's count", "train-step", threads=1),
-    Lever("compile", "torch.compile on the model (compile time recorded apart)", "train-step",
-          train={"compile": True}),
-    Lever("bf16-autocast", "bf16 autocast for forward and loss", "train-step", train={"precision": "bf16"}),
-    Lever("default-throughput", "the throughput case as the suite runs it", "throughput"),
-    Lever("inference-batch-64", "inference batch of 64", "throughput", batch_size=64),
-    Lever("inference-batch-2048", "inference batch of 2048", "throughput", batch_size=2048),
-    Lever("inference-one-thread", "one torch thread for inference", "throughput", threads=1),
+    *_levers(
+        TRAIN_STEP,
+        ("foreach-optimizer", "the optimiser's foreach kernel instead of its fused one", {"train": {"fused": False}}),
+        ("contiguous-format", "NCHW (contiguous) tensors instead of channels-last",
+         {"train": {"channels_last": False}, "conv_only": True}),
+        ("zero-grad-zeros", "zero_grad(set_to_none=False): gradients zeroed instead of dropped",
+         {"train": {"zero_grad_to_none": False}}),
+        ("host-sync-each-step", "loss.item() after every step, as the notebook's loop did",
+         {"train": {"host_sync_each_step": True}}),
+        ("one-thread", "one torch thread instead of the session's count", {"threads": 1}),
+        ("compile", "torch.compile on the model (compile time recorded apart)", {"train": {"compile": True}}),
+        ("bf16-autocast", "bf16 autocast for forward and loss", {"train": {"precision": "bf16"}}),
+    ),
+    *_levers(
+        THROUGHPUT,
+        ("inference-batch-64", "inference batch of 64", {"batch_size": 64}),
+        ("inference-batch-2048", "inference batch of 2048", {"batch_size": 2048}),
+        ("inference-one-thread", "one torch thread for inference", {"threads": 1}),
+    ),
 )  # fmt: skip
 
 LEVER_NAMES = tuple(lever.name for lever in LEVERS)
+
+
+def lever_names(config: object = None) -> tuple[str, ...]:
+    """The levers group's variants (the same in every session)."""
+    return LEVER_NAMES
 
 
 def get_lever(name: str) -> Lever:

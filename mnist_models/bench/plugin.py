@@ -4,7 +4,7 @@ Registered through the ``pytest11`` entry point, so it works from any project th
 installs mnist-models. It costs nothing where unused: loading it imports no torch, and
 nothing heavy happens (torch, the device, the models, machine facts, the report) until
 the session collects a test that asks for ``mnist_case``, or an ``--mnist-*`` option
-names models, a device or a precision to check.
+names models, a device, a precision or runtimes to check.
 """
 
 from __future__ import annotations
@@ -14,17 +14,17 @@ import sys
 
 import pytest
 
+from ..results.groups import GROUPS
+from ..results.record import case_id
 from ..training.distributed import launched_world, leave
 from .finish import unsaved_json
-from .groups import CASE_FUNCTIONS
 from .options import SuiteOptions, add_options
 
-_CONFIG_KEY = pytest.StashKey["SuiteOptions"]()
+_OPTIONS_KEY = pytest.StashKey["SuiteOptions"]()
 _JSON_KEY = pytest.StashKey[dict]()
 _SUMMARY_KEY = pytest.StashKey[list]()
-_PEAK_KEY = pytest.StashKey[float]()
+_SESSION_KEY = pytest.StashKey[object]()
 _USED_KEY = pytest.StashKey[bool]()  # set once the session collects a case of the suite
-LEVERS_MARK = "mnist_levers"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -32,39 +32,54 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", f"{LEVERS_MARK}: the levers group; runs only with --mnist-levers")
     options = SuiteOptions(config)
-    config.stash[_CONFIG_KEY] = options
-    explicit = any(
-        config.getoption(name) not in (None, default)
-        for name, default in (("mnist_models", None), ("mnist_device", "auto"), ("mnist_precision", None))
-    )
-    if explicit:
+    config.stash[_OPTIONS_KEY] = options
+    if options.explicit:
         options.resolve()  # the user asked: check names and device before anything trains
 
 
+def _group_of(item_or_function) -> str | None:
+    function = getattr(item_or_function, "function", item_or_function)
+    return getattr(function, "mnist_group", None)
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "mnist_case" not in metafunc.fixturenames:
+    """Each group's function runs once per (model, seed) case and, for groups that have one, per variant."""
+    group_name = _group_of(metafunc.function)
+    if group_name is None or "mnist_case" not in metafunc.fixturenames:
         return
-    metafunc.config.stash[_USED_KEY] = True
-    suite_config = metafunc.config.stash[_CONFIG_KEY].resolve()
-    cases = suite_config.cases
-    metafunc.parametrize("mnist_case", cases, ids=[f"{spec.display_name}-seed{seed}" for spec, seed in cases])
+    config = metafunc.config
+    config.stash[_USED_KEY] = True
+    options = config.stash[_OPTIONS_KEY]
+    options.check_calibration(config)
+    suite_config = options.resolve()
+    group = GROUPS.get(group_name)
+    params = [
+        (case_id(spec.display_name, seed), variant)
+        for spec, seed in suite_config.cases
+        for variant in group.variant_values(suite_config)
+    ]
+    ids = [group.param(case, variant) for case, variant in params]
+    metafunc.parametrize(["mnist_case", "mnist_variant"], params, ids=ids, indirect=["mnist_case"])
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Run the suite's cases in the order that trains before it measures trained weights; leave the
-    levers group out unless ``--mnist-levers`` asked for it; under torchrun, every process but rank 0
-    keeps only the ``train`` cases (which train together, under DDP)."""
-    options = config.stash.get(_CONFIG_KEY, None)
+    """Run the suite's cases in the order that trains before it measures trained weights; leave a group out
+    unless the option it needs was given (``--mnist-levers``); under torchrun, every process but rank 0
+    keeps only the cases of the group that trains (which train together, under DDP)."""
+    options = config.stash.get(_OPTIONS_KEY, None)
     if options is None:
         return
     _train_first(items)
 
     def dropped_here(item: pytest.Item) -> bool:
-        if options.world.parallel and not options.world.is_main and "mnist_case" in getattr(item, "fixturenames", ()):
-            return getattr(item, "originalname", item.name) != "test_train"
-        return not options.levers and item.get_closest_marker(LEVERS_MARK) is not None
+        name = _group_of(item)
+        if name is None or name not in GROUPS:  # not one of ours: the registry is not even asked
+            return False
+        group = GROUPS.get(name)
+        if options.world.parallel and not options.world.is_main:
+            return not group.trains
+        return group.option is not None and not config.getoption(group.option.lstrip("-").replace("-", "_"))
 
     dropped = [item for item in items if dropped_here(item)]
     if dropped:
@@ -73,21 +88,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def _train_first(items: list[pytest.Item]) -> None:
-    """Reorder the suite's items in place, by group (``CASE_FUNCTIONS``), in the slots they already hold.
+    """Reorder the suite's items in place, by their group's order, in the slots they already hold.
 
-    However a test module imports the cases (``from mnist_models.bench.cases import *`` binds them
-    alphabetically), each (model, seed) trains in its ``train`` case before any other case
-    asks for its weights; other tests keep their places, and each case its parameter order.
+    However a test module imports the cases (a star import binds them alphabetically), each
+    (model, seed) trains in its ``train`` case before any other case asks for its weights;
+    other tests keep their places, and each case its parameter order.
     """
-    slots = [i for i, item in enumerate(items) if "mnist_case" in getattr(item, "fixturenames", ())]
-
-    order = list(CASE_FUNCTIONS)
-
-    def rank(item: pytest.Item) -> int:
-        name = getattr(item, "originalname", item.name)
-        return order.index(name) if name in order else len(order)
-
-    for slot, item in zip(slots, sorted((items[i] for i in slots), key=rank), strict=True):
+    slots = [i for i, item in enumerate(items) if _group_of(item) is not None and _group_of(item) in GROUPS]
+    ordered = sorted((items[i] for i in slots), key=lambda item: GROUPS.get(_group_of(item)).order)
+    for slot, item in zip(slots, ordered, strict=True):
         items[slot] = item
 
 
@@ -115,45 +124,53 @@ def _progress(config: pytest.Config):
 @pytest.fixture(scope="session")
 def mnist_config(pytestconfig: pytest.Config):
     """The resolved suite configuration (profile, models, seeds, device, paths)."""
-    return pytestconfig.stash[_CONFIG_KEY].resolve()
+    return pytestconfig.stash[_OPTIONS_KEY].resolve()
 
 
 @pytest.fixture(scope="session")
 def mnist(pytestconfig: pytest.Config, mnist_config):
     """The dataset, loaded once, split and preprocessed, on the suite's device (a subset in ``smoke``)."""
-    from ..data.dataset import DataError, load_dataset
+    from ..data.dataset import DataError
+    from .session import load_data
 
     try:
-        data = load_dataset(
-            mnist_config.dataset, mnist_config.data_dir, device=mnist_config.device, offline=mnist_config.offline
-        )
+        data = load_data(mnist_config)
     except DataError as exc:
         pytest.exit(f"mnist-models: cannot load the dataset:\n{exc}", returncode=pytest.ExitCode.USAGE_ERROR)
     say = _progress(pytestconfig)
     if say is not None:
         say(f"data: {data.name} from {data.source}, in {data.location}")
-    subset = mnist_config.profile.subset
-    return data.subset(*subset) if subset else data
+    return data
 
 
 @pytest.fixture(scope="session")
 def mnist_suite(pytestconfig: pytest.Config, mnist_config, mnist):
-    """The session's :class:`~mnist_models.bench.session.Suite`: weights, timed calls, records."""
-    from .session import Suite
-    from .weights import Weights
+    """The session's :class:`~mnist_models.bench.session.Session`: weights, timed calls, records."""
+    from .session import Session
 
     # on a terminal a line every few seconds inside long epochs; in a CI log, one every half minute
     interval = 5.0 if sys.stdout.isatty() else 30.0
-    suite = Suite(Weights(mnist_config, mnist, on_progress=_progress(pytestconfig), progress_interval_s=interval))
-    pytestconfig.stash[_PEAK_KEY] = suite.peak_flops
-    return suite
+    session = Session(mnist_config, mnist, on_progress=_progress(pytestconfig), progress_interval_s=interval)
+    pytestconfig.stash[_SESSION_KEY] = session
+    return session
+
+
+@pytest.fixture
+def mnist_case(request: pytest.FixtureRequest, mnist_config):
+    """This benchmark's (model spec, seed), from its name in the test id (``mlp_64-seed0``)."""
+    return mnist_config.case(request.param)
+
+
+@pytest.fixture
+def mnist_variant() -> None:
+    """The group's own parameter (a loop, a lever, a runtime); ``None`` for groups without one."""
+    return None
 
 
 @pytest.fixture
 def trained_model(mnist_case, mnist_suite):
     """Trained weights for this case's (architecture, seed): this session's, the disk cache's, or trained now."""
-    spec, seed = mnist_case
-    return mnist_suite.weights.get(spec, seed)
+    return mnist_suite.weights.get(*mnist_case)
 
 
 def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict) -> None:
@@ -163,31 +180,9 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
 
 
 def _machine_facts(config: pytest.Config) -> dict:
-    import torch
+    from .session import machine_facts
 
-    from .. import __version__
-    from ..training.device import device_name
-    from .session import versions
-
-    options = config.stash.get(_CONFIG_KEY, None)
-    info = {
-        **versions(),
-        "mnist_models": __version__,
-        "threads": torch.get_num_threads(),
-        "cuda": torch.version.cuda,
-        "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,
-    }
-    if options is not None:
-        device = options.resolve().device
-        info["device"], info["device_name"] = str(device), device_name(device)
-        if options.shard is not None:
-            info["shard"] = "{}/{}".format(*options.shard)
-        if options.slowdown:
-            info["injected_slowdown"] = options.slowdown
-        world = options.resolve().world
-        if world.parallel:
-            info["world_size"], info["backend"] = world.size, world.backend
-    return info
+    return machine_facts(config.stash[_OPTIONS_KEY].resolve())
 
 
 # --- Report and accuracy gate after the run ----------------------------------------------------------
@@ -208,26 +203,28 @@ def pytest_benchmark_compare_machine_info(config, benchmarksession, machine_info
         compared_benchmark["machine_info"] = {**saved, "mnist_models": facts}
 
 
-MEASURED_MACHINE_INFO = ("matmul_peak_flops",)
+MEASURED_MACHINE_INFO = (
+    "matmul_peak_flops",
+    "matmul_peak_measurements",
+    "peak_flops_in_use",
+    "peak_underestimated",
+    "nominal_peak_flops",
+)
 
 
 def pytest_benchmark_update_json(config: pytest.Config, benchmarks, output_json: dict) -> None:
     if not _in_use(config):
         return
-    peak = config.stash.get(_PEAK_KEY, None)
-    info = output_json.get("machine_info", {}).get("mnist_models")
-    if peak is not None and isinstance(info, dict):
-        info["matmul_peak_flops"] = peak  # measured once this session: the ceiling of every peak_fraction
-    from .record import pack_outcomes
+    from .session import finish_run_json
 
-    pack_outcomes(output_json.get("benchmarks", []))
+    finish_run_json(output_json, config.stash.get(_SESSION_KEY, None))
     config.stash[_JSON_KEY] = output_json
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """Runs after pytest-benchmark has saved the run: build the report, apply ``--mnist-fail-on``."""
     config = session.config
-    options = config.stash.get(_CONFIG_KEY, None)
+    options = config.stash.get(_OPTIONS_KEY, None)
     if options is None or hasattr(config, "workerinput") or not _in_use(config):
         return
     leave()  # torchrun: this process's part of the process group is done

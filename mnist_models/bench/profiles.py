@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..models.registry import ModelSpec
-    from ..training.config import TrainConfig
 
 
 @dataclass(frozen=True)
@@ -28,22 +27,9 @@ class Profile:
     throughput_rounds: int = 20
     throughput_batch: int = 512
 
-    def train_config(self, spec: ModelSpec, seed: int) -> TrainConfig:
-        """Protocol defaults, then the spec's own settings, then this profile's epochs, then the seed."""
-        from ..training.config import TrainConfig
-
-        config = TrainConfig().updated(spec.train)
-        epochs = self.max_epochs or spec.profile(self.name).get("epochs")
-        if epochs is not None:
-            config = config.updated({"max_epochs": int(epochs)})
-        if not self.early_stopping:
-            config = config.updated({"patience": None})
-        return config.updated({"seed": seed})
-
     def floor(self, spec: ModelSpec, dataset: str = "mnist") -> float | None:
-        """The accuracy floor for ``spec``: ``floor`` for MNIST, ``floor[<dataset>]`` for another dataset."""
-        value = spec.profile(self.name).get("floor" if dataset == "mnist" else f"floor[{dataset}]")
-        return None if value is None else float(value)
+        """The accuracy floor for ``spec`` under this profile (see ``ModelSpec.floor``)."""
+        return spec.floor(self.name, dataset)
 
 
 PROFILES = {

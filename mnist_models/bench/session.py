@@ -1,32 +1,139 @@
-"""The session: its config, data, weights and runners together, and the record each case makes."""
+"""One session builder for the pytest plugin and the A/B worker: settings resolved, data loaded once,
+weights, the records benchmarks make, the machine's facts and the run's JSON.
+
+``open_session(settings)`` is the one way a session starts; ``finish_run_json`` the one way a
+run's JSON gets our part (the peak in use, each outcome stored once) before it is saved, and
+``run_document`` builds a run's JSON through pytest-benchmark's own serialisation where no
+pytest session does (the A/B worker).
+"""
 
 from __future__ import annotations
 
-import torch
-import torchvision
+import copy
+from collections.abc import Callable
+from dataclasses import fields, replace
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
+import torch
+
+from ..data.dataset import MNISTData, load_dataset
 from ..models.facts import ModelFacts
 from ..models.registry import ModelSpec
-from ..training.device import matmul_peak_flops
-from .groups import Group
-from .record import BenchmarkRecord
-from .runners import Runners
+from ..results.groups import GroupSpec
+from ..results.record import BenchmarkRecord, pack_outcomes
+from ..training.device import matmul_peak_flops, nominal_peak_flops
+from .config import SuiteConfig
+from .settings import SuiteSettings
+from .timing import TimedCall
 from .weights import Trained, Weights
 
+_RECORD_FIELDS = {f.name for f in fields(BenchmarkRecord)}
 
-class Suite:
-    """What the plugin's ``mnist_suite`` fixture holds for one session; knows nothing of pytest.
 
-    ``weights`` trains or reuses each (model, seed)'s weights; ``runners`` builds the timed
-    calls; ``record`` assembles a case's result from both and the model's facts.
-    """
+class SettingsError(ValueError):
+    """Settings that cannot be resolved (unknown model, unavailable device...): the message says which."""
 
-    def __init__(self, weights: Weights) -> None:
-        self.config, self.data = weights.config, weights.data
-        self.weights = weights
-        self.runners = Runners(self.config, self.data, self.facts)
+
+def resolve(settings: SuiteSettings) -> SuiteConfig:
+    """Resolve models, device, threads and the shard plan; ``SettingsError`` on anything unusable."""
+    try:
+        from .. import models  # noqa: F401  (registers the built-ins, then installed packages' models)
+    except ValueError as exc:  # an installed package that clashes or fails to import
+        raise SettingsError(str(exc)) from None
+    from ..models.registry import resolve_models
+    from ..runtimes.base import get_runtime
+    from ..training.device import check_precision, resolve_device, set_threads
+    from ..training.distributed import join
+    from .cache import default_cache_dir
+    from .profiles import PROFILES
+
+    try:
+        device = resolve_device(settings.device)
+        specs = resolve_models(list(settings.models) or ["*"])
+        for runtime in settings.runtimes:
+            get_runtime(runtime)  # an unknown name is an error listing the runtimes
+        if settings.precision:
+            check_precision(settings.precision, device)
+        threads = set_threads(settings.threads)
+    except (KeyError, ValueError) as exc:  # KeyError: UnknownModelError, whose message lists the models
+        raise SettingsError(str(exc)) from None
+    world, device = join(device)  # torchrun: one process group, this rank's device
+    return SuiteConfig(
+        profile=PROFILES[settings.profile],
+        specs=tuple(specs),
+        seeds=settings.seeds,
+        device=device,
+        dataset=settings.dataset,
+        data_dir=Path(settings.data_dir).expanduser() if settings.data_dir else None,
+        cache_dir=Path(settings.cache_dir).expanduser() if settings.cache_dir else default_cache_dir(),
+        threads=threads,
+        skip_mirrors=settings.skip_mirrors,
+        precision=settings.precision,
+        compile=settings.compile,
+        runtimes=settings.runtimes,
+        rounds=settings.rounds,
+        levers=settings.levers,
+        shard=settings.shard,
+        world=world,
+        measured_seconds=_measured_seconds(settings.shard_times) if settings.shard_times else {},
+        slowdown=settings.slowdown,
+    )
+
+
+def _measured_seconds(path: str) -> dict[str, float]:
+    """Each model's timed seconds per seed in a previous run, to balance shards by."""
+    import json
+
+    from .config import seconds_per_case
+
+    try:
+        return seconds_per_case(json.loads(Path(path).read_text(encoding="utf-8")))
+    except (OSError, ValueError, AttributeError) as exc:
+        raise SettingsError(
+            f"--mnist-shard-times {path}: not a readable pytest-benchmark JSON run ({type(exc).__name__}: {exc})"
+        ) from None
+
+
+def load_data(config: SuiteConfig) -> MNISTData:
+    """The session's dataset, loaded once onto its device (the profile's subset of it); ``DataError`` if not."""
+    data = load_dataset(config.dataset, config.data_dir, device=config.device, skip_mirrors=config.skip_mirrors)
+    subset = config.profile.subset
+    return data.subset(*subset) if subset else data
+
+
+class Session:
+    """What one session holds: config, data, weights, model facts, the peak; knows nothing of pytest."""
+
+    def __init__(
+        self,
+        config: SuiteConfig,
+        data: MNISTData,
+        on_progress: Callable[[str], None] | None = None,
+        progress_interval_s: float = 30.0,
+        fresh_copies: bool = False,
+    ) -> None:
+        self.config, self.data = config, data
+        self.weights = Weights(config, data, on_progress=on_progress, progress_interval_s=progress_interval_s)
+        # A/B: every eager timed call measures its own copy of the weights; a runtime's conversion is made once
+        # per side (converting for each block would cost more than the blocks) and the agreement is not redone
+        self.fresh_copies = fresh_copies
+        self.converted: dict[tuple, Any] = {}
         self._facts: dict[str, ModelFacts] = {}
-        self.peak_flops = matmul_peak_flops(self.config.device)  # once per session: the ceiling for FLOP/s fractions
+        self._reference: dict[tuple[str, int], Any] = {}  # eager fp32 test logits per (model, seed)
+        self.peaks = [matmul_peak_flops(config.device)]  # at the start, and again at the end (``final_peaks``)
+
+    @property
+    def peak_flops(self) -> float:
+        """The best fp32 matmul rate measured so far in this session: the ceiling for FLOP/s fractions."""
+        return max(self.peaks)
+
+    def final_peaks(self) -> list[float]:
+        """Every peak measurement of the session, the one at its end taken now (once)."""
+        if len(self.peaks) == 1:
+            self.peaks.append(matmul_peak_flops(self.config.device))
+        return list(self.peaks)
 
     def facts(self, spec: ModelSpec) -> ModelFacts:
         """Parameters and FLOPs per image of ``spec``, computed once per session."""
@@ -35,19 +142,70 @@ class Suite:
             self._facts[spec.display_name] = ModelFacts.of(spec.build(), batch)
         return self._facts[spec.display_name]
 
-    def record(self, group: Group, spec: ModelSpec, seed: int, trained: Trained, **measured) -> BenchmarkRecord:
-        """The case's record: what it measured, with the model's facts, floor and training outcome."""
-        facts = self.facts(spec)
-        config = self.config.train_config(spec, seed)
-        measured.setdefault("precision", config.precision)
-        measured.setdefault("compiled", config.compile)
+    def agreement(self, case: tuple[ModelSpec, int], runtime: str, forward, batch: int) -> dict[str, Any]:
+        """A runtime's agreement with eager PyTorch on the whole test set (eager is the reference itself);
+        nothing in an A/B worker, which times what the suite's runs have checked."""
+        from ..runtimes.agreement import compare, reference_logits
+
+        if self.fresh_copies:
+            return {}
+        spec, seed = case
+        key = (spec.display_name, seed)
+        if key not in self._reference:
+            self._reference[key] = reference_logits(self.weights.get(*case).model, self.data.x_test)
+        reference, labels = self._reference[key], self.data.y_test
+        if runtime == "eager":
+            accuracy = float((reference.argmax(1) == labels.cpu()).float().mean())
+            return {"agreement": 1.0, "disagreements": 0, "max_logit_diff": 0.0, "runtime_accuracy": accuracy}
+        return compare(forward, self.data.x_test, batch, reference, labels)
+
+    def rounds(self, group: GroupSpec) -> int:
+        """Timed rounds of one benchmark of ``group`` in this session (the profile's, scaled by --mnist-rounds)."""
+        return group.rounds_for(self.config.profile, self.config.rounds)
+
+    def trained(self, case: tuple[ModelSpec, int]) -> Trained:
+        """The case's trained weights (a fresh copy of them where every call must have its own)."""
+        trained = self.weights.get(*case)
+        return replace(trained, model=copy.deepcopy(trained.model)) if self.fresh_copies else trained
+
+    def timed_call(self, group: GroupSpec, case: tuple[ModelSpec, int], variant: str | None) -> TimedCall:
+        """The group's call for ``case``, from its runner; timed groups with the injected slowdown, if any."""
+        call = group.build(self, case, variant)
+        return call if group.trains else call.slowed(self.config.slowdown)
+
+    def measure(self, benchmark, group: GroupSpec, case: tuple[ModelSpec, int], variant: str | None) -> BenchmarkRecord:
+        """Time the group's call under pytest-benchmark (``benchmark.pedantic``), summarise its rounds and
+        save the record in ``extra_info``: the one path from a timed call to a record in a pytest run.
+
+        Raises ``NotApplicable`` (the case is skipped) before anything is timed.
+        """
+        call = self.timed_call(group, case, variant)
+        result = benchmark.pedantic(call.run, setup=call.setup, rounds=call.rounds, warmup_rounds=call.warmup_rounds)
+        times = list(benchmark.stats.stats.data) if benchmark.stats else []  # empty with --benchmark-disable
+        record = self.record(group, case, call, times, result)
+        benchmark.extra_info.update(record.to_json())  # saved even when the case then fails its floor
+        return record
+
+    def record(
+        self, group: GroupSpec, case: tuple[ModelSpec, int], call: TimedCall, times: list[float], result: Any = None
+    ) -> BenchmarkRecord:
+        """What one benchmark measured, with the model's facts, floor, settings and training outcome."""
+        spec, seed = case
+        trained, measured = call.finish(result) if call.finish else (call.trained or self.weights.get(*case), {})
+        measured = {**call.fields, **call.summary(times), **measured}
+        training = self.config.training(spec, seed)
+        measured.setdefault("settings", training.record())
+        measured.setdefault("precision", training.config.precision)
+        measured.setdefault("compiled", training.config.compile)
         measured.setdefault("threads", self.config.threads)
-        if measured.get("achieved_flops"):
+        if measured.get("achieved_flops") and measured["precision"] == "fp32":  # the peak is fp32's
             measured["peak_flops"] = self.peak_flops
             measured["peak_fraction"] = measured["achieved_flops"] / self.peak_flops
+        metrics = {k: measured.pop(k) for k in list(measured) if k not in _RECORD_FIELDS}
+        facts = self.facts(spec)
         floor = self.config.profile.floor(spec, self.data.name)
         return BenchmarkRecord(
-            case=Group(group).value,
+            group=group.name,
             model=spec.display_name,
             family=spec.family,
             description=spec.description,
@@ -63,9 +221,120 @@ class Suite:
             floor=floor,
             floor_passed=floor is None or trained.outcome.test.accuracy >= floor,
             cache=trained.source,
+            metrics=metrics,
             **measured,
         )
 
 
+def open_session(
+    settings: SuiteSettings | SuiteConfig,
+    on_progress: Callable[[str], None] | None = None,
+    progress_interval_s: float = 30.0,
+    fresh_copies: bool = False,
+) -> Session:
+    """Resolve ``settings`` (unless already resolved), load the data and start a session."""
+    config = settings if isinstance(settings, SuiteConfig) else resolve(settings)
+    return Session(config, load_data(config), on_progress, progress_interval_s, fresh_copies)
+
+
 def versions() -> dict[str, str]:
-    return {"torch": torch.__version__, "torchvision": torchvision.__version__}
+    """torch's and torchvision's versions (torchvision's from its metadata: importing it costs seconds)."""
+    from importlib import metadata
+
+    try:
+        vision = metadata.version("torchvision")
+    except metadata.PackageNotFoundError:
+        vision = "not installed"
+    return {"torch": torch.__version__, "torchvision": vision}
+
+
+def machine_facts(config: SuiteConfig, shard: tuple[int, int] | None = None) -> dict[str, Any]:
+    """Our part of a run's ``machine_info``: versions, threads, device, and how the run was made."""
+    from ..results.record import SCHEMA
+    from ..training.device import device_name
+    from ..version import __version__
+
+    info: dict[str, Any] = {
+        **versions(),
+        "mnist_models": __version__,
+        "record_schema": SCHEMA,
+        "threads": torch.get_num_threads(),
+        "cuda": torch.version.cuda,
+        "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,
+        "device": str(config.device),
+        "device_name": device_name(config.device),
+    }
+    if config.shard is not None:
+        info["shard"] = "{}/{}".format(*config.shard)
+    if config.slowdown:
+        info["injected_slowdown"] = config.slowdown
+    if config.world.parallel:
+        info["world_size"], info["backend"] = config.world.size, config.world.backend
+    return info
+
+
+def finish_run_json(output_json: dict[str, Any], session: Session | None) -> None:
+    """Our part of a run's JSON, added just before it is saved: the peak in use, each outcome stored once.
+
+    The peak in use is the best of the session's matmul measurements (at its start and its end, a
+    few sizes each), unless a benchmark achieved more: then that rate is the ceiling, and the run
+    says the measured peak was underestimated. Every record's ``peak_fraction`` is against it, so
+    none is above 100%.
+    """
+    benchmarks = output_json.get("benchmarks", [])
+    info = output_json.get("machine_info", {}).get("mnist_models")
+    if session is not None and isinstance(info, dict):
+        peaks = session.final_peaks()
+        achieved = [
+            (b["extra_info"]["achieved_flops"], b["name"])
+            for b in benchmarks
+            if (b.get("extra_info") or {}).get("peak_fraction")
+        ]  # fmt: skip  (fp32 work only)
+        in_use = max([max(peaks), *(rate for rate, _ in achieved)])
+        info["matmul_peak_flops"] = max(peaks)
+        info["matmul_peak_measurements"] = peaks
+        info["nominal_peak_flops"] = nominal_peak_flops(session.config.device, session.config.threads)
+        info["peak_flops_in_use"] = in_use
+        if in_use > max(peaks):
+            rate, name = max(achieved)
+            info["peak_underestimated"] = {"benchmark": name, "achieved_flops": rate, "measured_flops": max(peaks)}
+        for bench in benchmarks:
+            record = bench.get("extra_info") or {}
+            if record.get("peak_fraction"):
+                record["peak_flops"], record["peak_fraction"] = in_use, record["achieved_flops"] / in_use
+    pack_outcomes(benchmarks)
+
+
+def run_document(session: Session, benchmarks: list[dict[str, Any]], label: str) -> dict[str, Any]:
+    """A run's JSON for benchmarks timed outside pytest, through pytest-benchmark's own serialisation.
+
+    ``benchmarks``: per benchmark its ``name``, ``group``, ``param`` (the test id's parameter),
+    ``record`` and round ``times``; ``label`` names where they were timed (``fullname``).
+    """
+    from pytest_benchmark.plugin import pytest_benchmark_generate_json, pytest_benchmark_generate_machine_info
+    from pytest_benchmark.stats import Metadata
+    from pytest_benchmark.utils import get_commit_info
+
+    metas = []
+    for bench in benchmarks:
+        fixture = SimpleNamespace(
+            name=bench["name"],
+            fullname=f"{label}::{bench['name']}",
+            group=bench["group"],
+            param=bench["param"],
+            params={"mnist_case": bench["param"]},
+            extra_info=bench["record"].to_json(),
+            cprofile_stats=None,
+            has_error=False,
+        )
+        meta = Metadata(fixture, iterations=1, options={"timer": "perf_counter", "interleaved": "A/B blocks"})
+        for duration in bench["times"]:
+            meta.update(duration)
+        metas.append(meta)
+    machine = pytest_benchmark_generate_machine_info()
+    machine["mnist_models"] = {**machine_facts(session.config), "threads": session.config.threads}
+    output = pytest_benchmark_generate_json(
+        config=None, benchmarks=metas, include_data=True, machine_info=machine, commit_info=get_commit_info()
+    )
+    finish_run_json(output, session)
+    return output

@@ -6,19 +6,10 @@ The split is deterministic: the same cases, costs and N give the same shards any
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 Case = TypeVar("Case")
-
-
-def parse_shard(text: str) -> tuple[int, int]:
-    """``"2/3"`` into ``(2, 3)``: shard 2 of 3, counted from 1."""
-    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text or "")
-    if not match or not 1 <= int(match[1]) <= int(match[2]):
-        raise ValueError(f"--mnist-shard: {text!r} is not a shard; use K/N with 1 <= K <= N, e.g. 1/2")
-    return int(match[1]), int(match[2])
 
 
 def assign_shards(cases: Sequence[Case], cost: Callable[[Case], float], count: int, key=str) -> list[list[Case]]:

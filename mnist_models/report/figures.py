@@ -1,4 +1,8 @@
-"""Figures: each function draws what it is handed and returns a matplotlib Figure (no pyplot, no files)."""
+"""Figures: each function draws what it is handed and returns a matplotlib Figure (no pyplot, no files).
+
+Colours go by family (one hue per family, a shade per model by its size), the same in every figure.
+``cost_figures`` has accuracy against costs; ``pair_figures`` what sets two things side by side.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +13,36 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from .compute import pareto_front
+FAMILY_HUES = {"cnn": "Blues", "mlp": "Oranges", "linear": "Greys"}  # other families: the rest, in turn
+_SPARE_HUES = ("Greens", "Purples", "Reds", "BuGn")
 
 
-def palette(models: list[str]) -> dict[str, tuple]:
-    """One colour per model, the same in every figure."""
-    colours = sns.color_palette("tab20", max(len(models), 1))
-    return dict(zip(sorted(models), colours, strict=False))
+def _family_hues(families: list[str]) -> dict[str, str]:
+    spare = iter(_SPARE_HUES * 4)
+    return {f: FAMILY_HUES.get(f) or next(spare) for f in sorted(set(families))}
+
+
+def palette(summary: pd.DataFrame) -> dict[str, tuple]:
+    """One colour per model: its family's hue, darker for larger models; the same in every figure."""
+    colours: dict[str, tuple] = {}
+    hues = _family_hues(list(summary["family"]))
+    for family, group in summary.groupby("family"):
+        shades = sns.color_palette(hues[family], len(group) + 2)[2:]  # skip the palest shades
+        for colour, model in zip(shades, group.sort_values(["params", "model"])["model"], strict=True):
+            colours[model] = colour
+    return colours
+
+
+def family_legend(ax, summary: pd.DataFrame, colours: dict, loc: str = "lower right") -> None:
+    """A legend of the families' hues (a mid shade of each)."""
+    from matplotlib.lines import Line2D
+
+    handles, names = [], []
+    for family, group in summary.groupby("family"):
+        models = list(group.sort_values("params")["model"])
+        handles.append(Line2D([], [], ls="", marker="o", ms=8, color=colours[models[len(models) // 2]], mec="black"))
+        names.append(f"{family} ({len(models)})")
+    ax.add_artist(ax.legend(handles, names, title="family", loc=loc, fontsize=8))
 
 
 def _bar_pair(summary: pd.DataFrame, title: str):
@@ -87,64 +114,35 @@ def per_class_heatmap(per_class: pd.DataFrame, context: str) -> Figure:
     return fig
 
 
-def _pareto_line(ax, x, y) -> None:
-    mask = pareto_front(x, y)
-    order = np.argsort(np.asarray(x)[mask])
-    ax.plot(np.asarray(x)[mask][order], np.asarray(y)[mask][order], "--", color="grey", lw=1, label="Pareto front")
-
-
-def _accuracy_scatter(table: pd.DataFrame, x: str, xlabel: str, colours: dict, title: str, sizes=80) -> Figure:
-    """Test accuracy against a cost on a log axis, points labelled, the Pareto front dashed."""
-    fig = Figure(figsize=(9, 6), layout="constrained")
-    ax = fig.subplots()
-    accuracy = table["test_accuracy"] * 100
-    ax.scatter(table[x], accuracy, s=sizes, c=[colours[m] for m in table["model"]], alpha=0.8, edgecolor="black")
-    for model, cost, acc in zip(table["model"], table[x], accuracy, strict=True):
-        ax.annotate(model, (cost, acc), fontsize=7, xytext=(5, 5), textcoords="offset points")
-    _pareto_line(ax, table[x], accuracy)
-    ax.set_xscale("log")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("test accuracy (%)")
-    ax.legend(loc="lower right")
-    ax.grid(alpha=0.3)
-    ax.set_title(title)
-    return fig
-
-
-def complexity_scatter(summary: pd.DataFrame, colours: dict, context: str) -> Figure:
-    """4. Parameters (log) against accuracy; bubble area = training time; Pareto front dashed."""
-    times = summary["train_time_s"]
-    times = times.fillna(times.median() if times.notna().any() else 1)
-    sizes = 40 + 600 * times / max(times.max(), 1e-9)
-    return _accuracy_scatter(
-        summary,
-        "params",
-        "parameters (log scale)",
-        colours,
-        f"Complexity vs accuracy (bubble area = training time)\n{context}",
-        sizes,
-    )
-
-
 def learning_curves(curves: pd.DataFrame, colours: dict, context: str) -> Figure:
-    """5. Train/validation accuracy (left axis) and loss (right axis) per epoch, one panel per model."""
+    """5. Train/validation accuracy (left axis) and loss (right axis) per epoch, one panel per model; with
+    several seeds, the mean over the seeds with a band from the lowest to the highest."""
     models = list(dict.fromkeys(curves["model"]))
+    seeds = curves.groupby("model")["seed"].nunique().max()
     cols = min(4, len(models))
     rows = math.ceil(len(models) / cols)
     fig = Figure(figsize=(4 * cols, 3 * rows + 0.8), layout="constrained")
     axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
     for ax, model in zip(axes, models, strict=False):
-        h = curves[curves["model"] == model]
-        ax.plot(h["epoch"], h["train_acc"] * 100, "o-", color=colours[model], label="train acc")
-        ax.plot(h["epoch"], h["val_acc"] * 100, "s--", color=colours[model], label="val acc")
-        ax.set_ylabel("accuracy (%)")
+        h = curves[curves["model"] == model].groupby("epoch")
+        mean, low, high = h.mean(numeric_only=True), h.min(numeric_only=True), h.max(numeric_only=True)
         twin = ax.twinx()
-        twin.plot(h["epoch"], h["train_loss"], "o-", color="grey", alpha=0.6, label="train loss")
-        twin.plot(h["epoch"], h["val_loss"], "s--", color="black", alpha=0.6, label="val loss")
+        for axis, column, style, colour, alpha in (
+            (ax, "train_acc", "o-", colours[model], 1.0),
+            (ax, "val_acc", "s--", colours[model], 1.0),
+            (twin, "train_loss", "o-", "grey", 0.6),
+            (twin, "val_loss", "s--", "black", 0.6),
+        ):
+            scale = 100 if axis is ax else 1
+            axis.plot(mean.index, mean[column] * scale, style, color=colour, alpha=alpha, ms=3)
+            if seeds > 1:
+                axis.fill_between(mean.index, low[column] * scale, high[column] * scale, color=colour, alpha=0.15, lw=0)
+        ax.set_ylabel("accuracy (%)")
         twin.set_ylabel("loss")
-        ax.set_title(model, fontsize=9)
+        n = curves[curves["model"] == model]["seed"].nunique()
+        ax.set_title(f"{model}" + (f" ({n} seeds)" if n > 1 else ""), fontsize=9)
         ax.set_xlabel("epoch")
-        ax.set_xlim(0.5, h["epoch"].max() + 0.5)
+        ax.set_xlim(0.5, mean.index.max() + 0.5)
         ax.xaxis.get_major_locator().set_params(integer=True)
     for ax in axes[len(models) :]:
         ax.set_visible(False)
@@ -162,18 +160,8 @@ def learning_curves(curves: pd.DataFrame, colours: dict, context: str) -> Figure
         loc="outside lower center",
         ncols=4,
     )
-    fig.suptitle(f"Learning curves (first seed)\n{context}")
-    return fig
-
-
-def efficiency_bars(summary: pd.DataFrame, colours: dict, context: str) -> Figure:
-    """6. Accuracy per million parameters and per second of training."""
-    fig, (left, right) = _bar_pair(summary, f"Efficiency: accuracy per parameter and per training second\n{context}")
-    _bars(left, summary.sort_values("acc_per_mparam", ascending=False), "acc_per_mparam", colours, log=True)
-    left.set_xlabel("test accuracy per million parameters (log)")
-    table = summary.dropna(subset=["acc_per_train_s"]).sort_values("acc_per_train_s", ascending=False)
-    _bars(right, table, "acc_per_train_s", colours, log=True)
-    right.set_xlabel("test accuracy per second of training (log)")
+    what = f"mean of {seeds} seeds, band: lowest to highest" if seeds > 1 else "one seed"
+    fig.suptitle(f"Learning curves ({what})\n{context}")
     return fig
 
 
@@ -192,16 +180,8 @@ def inference_bars(summary: pd.DataFrame, colours: dict, context: str) -> Figure
     return fig
 
 
-def accuracy_vs_latency(summary: pd.DataFrame, colours: dict, context: str) -> Figure:
-    """8. Test accuracy against batch-1 latency (p50); Pareto front dashed."""
-    table = summary.dropna(subset=["latency_p50_ms"])
-    return _accuracy_scatter(
-        table, "latency_p50_ms", "batch-1 latency p50 (ms, log)", colours, f"Accuracy vs inference latency\n{context}"
-    )
-
-
 def confusion_matrices(matrices: dict[str, np.ndarray], classes: list[str], context: str) -> Figure:
-    """9. One confusion matrix per model (first seed), small multiples, log colour scale."""
+    """9. One confusion matrix per model (summed over its seeds), small multiples, log colour scale."""
     from matplotlib.colors import LogNorm
 
     models = list(matrices)

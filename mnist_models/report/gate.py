@@ -1,4 +1,12 @@
-"""Comparing two runs case by case, and the regression gate's rules: one module for the plugin and the CLI."""
+"""Comparing a run with a stored baseline benchmark by benchmark, and the gate's rules (plugin and CLI alike).
+
+What holds across two sessions: accuracy, parameters and FLOPs do not depend on the machine,
+so an accuracy rule gates on them (a drop beyond the threshold and significant by McNemar's
+test on the shared test images). Times do: a time rule is refused unless both runs share a
+machine identity (CPU model and ISA flags, device, threads, torch build), and even then it
+needs a Holm-corrected Mann-Whitney p below 0.05 as well as the threshold; time is gated
+paired, on one machine, by ``mnist-models ab``.
+"""
 
 from __future__ import annotations
 
@@ -10,28 +18,25 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..bench.groups import GROUPS
-from .compute import mcnemar_p
-from .runs import Run
+from ..results import machine
+from ..results.groups import GROUPS
+from ..results.record import RunError, benchmark_key
+from ..results.runs import Run
+from .stats import holm, mcnemar_p
 
 TIME_STATS = ("min", "max", "mean", "median")
-ACCURACY_ALPHA = 0.05  # an accuracy drop gates only when McNemar's test finds it significant at this level
+ALPHA = 0.05  # a drop gates only when its test (McNemar for accuracy, Holm-corrected Mann-Whitney for time) agrees
 
 
 def compare_runs(base: Run, current: Run) -> pd.DataFrame:
-    """Per (model, case): time medians with % change and Mann-Whitney p; accuracy change with McNemar p."""
-
-    def index(run: Run) -> dict[tuple[str, str], tuple]:
-        return {
-            (b.record.model, b.record.case, b.record.seed, b.record.engine_loop or b.record.lever or ""): b
-            for b in run.benches
-        }
-
-    old, new = index(base), index(current)
+    """Per benchmark: time medians with % change and Mann-Whitney p; accuracy change with McNemar p."""
+    old = {benchmark_key(b.record): b for b in base.benches}
+    new = {benchmark_key(b.record): b for b in current.benches}
     rows = []
     for key in sorted(set(old) | set(new)):
-        model, case, seed, loop = key
-        row: dict = {"model": model, "case": f"{case} ({loop})" if loop else case, "group": case, "seed": seed}
+        model, group, seed, variant = key
+        row: dict = {"model": model, "benchmark": f"{group} ({variant})" if variant else group, "group": group,
+                     "seed": seed}  # fmt: skip
         if key not in old or key not in new:
             row["status"] = "added" if key in new else "removed"
             rows.append(row)
@@ -64,7 +69,7 @@ def compare_runs(base: Run, current: Run) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class GateRule:
-    """``time:<stat>:<pct>%[:group,group]`` or ``accuracy:<pp>pp``."""
+    """``accuracy:<pp>pp``, or ``time:<stat>:<pct>%[:group,group]`` (only for two runs of one machine)."""
 
     kind: str
     threshold: float
@@ -78,62 +83,81 @@ class GateRule:
         time_rule = re.fullmatch(r"time:(min|max|mean|median):(\d+(?:\.\d+)?)%(?::([\w,-]+))?", text)
         if time_rule:
             groups = tuple(g for g in (time_rule[3] or "").split(",") if g)
-            unknown = set(groups) - set(GROUPS)
+            unknown = set(groups) - set(GROUPS.names())
             if unknown:
                 raise ValueError(
-                    f"{option} {text!r}: unknown group(s) {sorted(unknown)}; groups are {', '.join(GROUPS)}"
+                    f"{option} {text!r}: unknown group(s) {sorted(unknown)}; groups are {', '.join(GROUPS.names())}"
                 )
             return cls("time", float(time_rule[2]), time_rule[1], groups, text)
         acc_rule = re.fullmatch(r"accuracy:(\d+(?:\.\d+)?)pp", text)
         if acc_rule:
             return cls("accuracy", float(acc_rule[1]), text=text)
         raise ValueError(
-            f"{option} {text!r}: expected time:median:15% (optionally :train-step,latency) or accuracy:0.3pp"
+            f"{option} {text!r}: expected accuracy:0.3pp (gate time with `mnist-models ab`; a time:median:15% rule "
+            "applies only to two runs of one machine)"
         )
 
 
-def gate(comparison: pd.DataFrame, rules: list[GateRule]) -> list[str]:
-    """Every violation of ``rules`` in ``comparison`` as a readable line (empty: the gate passes)."""
+def _accuracy_failures(both: pd.DataFrame, rule: GateRule) -> list[str]:
+    """One line per model and seed whose accuracy dropped beyond the threshold, significantly."""
+    failures, seen = [], set()
+    for _, row in both.iterrows():
+        key = (row["model"], row["seed"])  # accuracy is the weights': one line per model and seed
+        if key in seen:
+            continue
+        seen.add(key)
+        p_value = row["accuracy_p_value"]
+        significant = math.isnan(p_value) or p_value < ALPHA  # NaN: different test images, the threshold decides
+        if -row["accuracy_change_pp"] > rule.threshold and significant:
+            failures.append(
+                f"{row['model']} (seed {row['seed']}): test accuracy {row['base_accuracy']:.2%} -> "
+                f"{row['current_accuracy']:.2%} ({row['accuracy_change_pp']:+.2f} pp, McNemar p="
+                f"{p_value:.3g}) exceeds {rule.text}"
+            )
+    return failures
+
+
+def _time_failures(both: pd.DataFrame, rule: GateRule) -> list[str]:
+    """Benchmarks slower beyond the threshold with a Holm-corrected Mann-Whitney p below ``ALPHA``."""
+    rows = both[both["group"].isin(rule.groups)] if rule.groups else both
+    rows = rows[rows[f"base_{rule.stat}_s"].notna() & rows[f"current_{rule.stat}_s"].notna()]
+    if rows.empty:
+        return []
+    p_values = rows["time_p_value"].fillna(1.0).to_numpy()
+    failures = []
+    for (_, row), p in zip(rows.iterrows(), holm(p_values), strict=True):
+        change = (row[f"current_{rule.stat}_s"] / row[f"base_{rule.stat}_s"] - 1) * 100
+        if change > rule.threshold and p < ALPHA:
+            failures.append(
+                f"{row['model']} [{row['benchmark']}, seed {row['seed']}]: {rule.stat} time {change:+.1f}% "
+                f"(Mann-Whitney p={row['time_p_value']:.3g}, Holm p={p:.3g}) exceeds {rule.text}"
+            )
+    return failures
+
+
+def gate(comparison: pd.DataFrame, rules: list[GateRule], base: Run, current: Run) -> list[str]:
+    """Every violation of ``rules`` as a readable line (empty: the gate passes).
+
+    A time rule between runs of different machine identities raises ``RunError``: their time
+    differences measure the machines, not the code.
+    """
+    if any(rule.kind == "time" for rule in rules) and not same_machine(base, current):
+        a, b = machine.identity(base.machine), machine.identity(current.machine)
+        differ = ", ".join(f"{k}: {a[k]} vs {b[k]}" for k in a if a[k] != b[k])
+        raise RunError(
+            f"a time rule compares {current.name} with {base.name}, which ran on different machines ({differ}); "
+            "across machines a time difference is not evidence of a code change. Gate time with "
+            "`mnist-models ab --base <ref>` (both versions in alternation on one machine), and gate accuracy here"
+        )
     if comparison.empty or "status" not in comparison:
         return []
     both = comparison[comparison["status"] == "both"]
     failures = []
     for rule in rules:
-        if rule.kind == "accuracy":
-            # accuracy is a property of the weights: one line per model and seed, from its train case or any case
-            seen = set()
-            for _, row in both.iterrows():
-                key = (row["model"], row["seed"])
-                if key in seen:
-                    continue
-                seen.add(key)
-                # a drop fails when it is beyond the threshold and real: McNemar on the shared test images
-                # (without paired predictions, e.g. different test sets, the threshold alone decides)
-                p_value = row["accuracy_p_value"]
-                significant = math.isnan(p_value) or p_value < ACCURACY_ALPHA  # NaN: no paired test
-                if -row["accuracy_change_pp"] > rule.threshold and significant:
-                    failures.append(
-                        f"{row['model']} (seed {row['seed']}): test accuracy {row['base_accuracy']:.2%} -> "
-                        f"{row['current_accuracy']:.2%} ({row['accuracy_change_pp']:+.2f} pp, McNemar p="
-                        f"{row['accuracy_p_value']:.3g}) exceeds {rule.text}"
-                    )
-            continue
-        for _, row in both.iterrows():
-            if rule.groups and row["group"] not in rule.groups:
-                continue
-            base_time, current_time = row[f"base_{rule.stat}_s"], row[f"current_{rule.stat}_s"]
-            if not base_time or not current_time:
-                continue
-            change = (current_time / base_time - 1) * 100
-            if change > rule.threshold:
-                failures.append(
-                    f"{row['model']} [{row['case']}, seed {row['seed']}]: {rule.stat} time {change:+.1f}% "
-                    f"(Mann-Whitney p={row['time_p_value']:.3g}) exceeds {rule.text}"
-                )
+        failures += _accuracy_failures(both, rule) if rule.kind == "accuracy" else _time_failures(both, rule)
     return failures
 
 
-ISA_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_tile", "amx_bf16")
 UNPAIRED_NOTE = (
     "The baseline and this run were not measured side by side: they come from different sessions, "
     "{machines}. On shared VMs identical code moves 10-140% between sessions and about 2x between "
@@ -143,25 +167,35 @@ UNPAIRED_NOTE = (
 )
 
 
-def machine_facts(run: Run) -> dict[str, str]:
-    """What decides a run's speed, from its saved machine info, for showing two runs side by side."""
-    info = run.machine or {}
-    cpu, ours = info.get("cpu") or {}, info.get("mnist_models") or {}
-    peak = ours.get("matmul_peak_flops")
-    return {
-        "CPU": str(cpu.get("brand_raw") or info.get("processor") or "?"),
-        "ISA": " ".join(f for f in ISA_FLAGS if f in (cpu.get("flags") or [])) or "?",
-        "measured fp32 matmul peak": f"{peak / 1e9:.0f} GFLOP/s" if peak else "?",
-        "device": str(ours.get("device_name") or ours.get("device") or "?"),
-        "threads": str(ours.get("threads", "?")),
-        "torch": str(ours.get("torch", "?")),
-        "run at": str(run.datetime or "?")[:19],
-    }
+def same_machine(base: Run, current: Run) -> bool:
+    """Whether the two runs share a machine identity (CPU model and ISA, device, threads, torch build)."""
+    return machine.identity(base.machine) == machine.identity(current.machine)
 
 
 def machines_table(base: Run, current: Run) -> pd.DataFrame:
     """The two runs' machines, fact by fact, side by side."""
-    a, b = machine_facts(base), machine_facts(current)
+    a, b = machine.facts(base.machine, base.datetime), machine.facts(current.machine, current.datetime)
     return pd.DataFrame(
         {"fact": list(a), f"baseline {base.name}": list(a.values()), f"this run {current.name}": list(b.values())}
     )
+
+
+def membership_notes(comparison: pd.DataFrame, base: Run, current: Run) -> list[str]:
+    """Models and benchmarks in only one of the two runs: listed, never gated."""
+    old_models = {b.record.model for b in base.benches}
+    new_models = {b.record.model for b in current.benches}
+    added, removed = sorted(new_models - old_models), sorted(old_models - new_models)
+    notes = []
+    partial = comparison[comparison["status"] != "both"]
+    partial = partial[partial["model"].isin(old_models & new_models)]
+    if len(partial):
+        first = partial.iloc[0]
+        notes.append(
+            f"{len(partial)} benchmark(s) of models in both runs are in only one of them (e.g. "
+            f"{first['model']} {first['benchmark']}: {first['status']}); not gated."
+        )
+    if added:
+        notes.append(f"Added since the baseline (not gated): {', '.join(added)}.")
+    if removed:
+        notes.append(f"Removed since the baseline (not gated): {', '.join(removed)}.")
+    return notes

@@ -14,22 +14,19 @@ import json
 from pathlib import Path
 
 from ..files import atomic_write_bytes
-from .runs import ReportError, load_run
-
-
-def _case_key(record) -> tuple:
-    return (record.model, record.case, record.seed, record.engine_loop or record.lever or "")
+from ..results.record import RunError, benchmark_key
+from ..results.runs import load_run
 
 
 def merge_runs(paths: list[Path]) -> dict:
-    """The merged JSON document of ``paths``; raises :class:`ReportError` on anything that does not belong together."""
+    """The merged JSON document of ``paths``; raises :class:`RunError` on anything that does not belong together."""
     if len(paths) < 2:
-        raise ReportError("merge needs at least two different runs")
+        raise RunError("merge needs at least two different runs")
     documents = []
     for path in paths:
         run = load_run(path)  # a truncated, foreign or mixed-dataset file stops here, named
         if run.skipped:
-            raise ReportError(f"{path}: {run.skipped} benchmark(s) carry no mnist-models record; not a suite run")
+            raise RunError(f"{path}: {run.skipped} benchmark(s) carry no mnist-models record; not a suite run")
         documents.append((path, run, json.loads(path.read_text(encoding="utf-8"))))
     for label, of_run in (
         ("profiles", lambda run: run.profile),
@@ -39,15 +36,15 @@ def merge_runs(paths: list[Path]) -> dict:
         values = {path.name: of_run(run) for path, run, _ in documents}
         if len(set(values.values())) > 1:
             listing = ", ".join(f"{name}: {value}" for name, value in values.items())
-            raise ReportError(f"these runs have different {label} ({listing}); merge runs of one suite run only")
+            raise RunError(f"these runs have different {label} ({listing}); merge runs of one suite run only")
     seen: dict[tuple, Path] = {}
     for path, run, _ in documents:
         for bench in run.benches:
-            key = _case_key(bench.record)
+            key = benchmark_key(bench.record)
             if key in seen:
-                raise ReportError(
-                    f"{bench.record.model} {bench.record.case} seed {bench.record.seed} is in both {seen[key]} and "
-                    f"{path}: a case may come from one run only (was a shard or a model run twice?)"
+                raise RunError(
+                    f"{bench.record.model} {bench.record.group} seed {bench.record.seed} is in both {seen[key]} and "
+                    f"{path}: a benchmark may come from one run only (was a shard or a model run twice?)"
                 )
             seen[key] = path
 

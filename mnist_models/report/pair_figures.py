@@ -12,7 +12,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from .compute import lever_matrix
+from .group_tables import lever_matrix
 
 
 def _p_label(p: float) -> str:
@@ -23,12 +23,17 @@ def _p_label(p: float) -> str:
     return f"{p:.3f}" if p < 0.01 else f"{p:.2f}"
 
 
-def significance_heatmap(p_values: pd.DataFrame, context: str) -> Figure:
-    """10. Pairwise McNemar p-values; cells below 0.05 are significant differences."""
+def significance_heatmap(p_values: pd.DataFrame, level: str, context: str) -> Figure:
+    """10. Pairwise Holm-adjusted p-values, most accurate model first; red cells: significant differences."""
     n = len(p_values)
     fig = Figure(figsize=(0.7 * n + 4, 0.6 * n + 2.5), layout="constrained")
     ax = fig.subplots()
     annot = p_values.map(_p_label)
+    test = (
+        "architectures over seeds (Welch t-test with the test set's variance)"
+        if level == "architectures"
+        else "these trained weights (McNemar's test on the shared test images)"
+    )
     sns.heatmap(
         p_values.astype(float),
         annot=annot,
@@ -37,17 +42,19 @@ def significance_heatmap(p_values: pd.DataFrame, context: str) -> Figure:
         vmin=0,
         vmax=0.1,
         ax=ax,
-        cbar_kws={"label": "McNemar p-value (red: significant at 0.05)"},
+        cbar_kws={"label": "Holm-adjusted p-value (red: significant at 0.05)"},
         annot_kws={"fontsize": 7},
     )
-    ax.set_title(f"Are accuracy differences real? Pairwise McNemar test on the shared test images\n{context}")
+    ax.set_title(
+        f"Which differences are real? Pairs of {test},\nHolm-corrected over every pair, most accurate first · {context}"
+    )
     return fig
 
 
 def comparison_bars(comparison: pd.DataFrame, context: str) -> Figure:
     """Delta between two runs: time change (%) per model and case, accuracy change (pp) per model."""
     both = comparison[comparison["status"] == "both"].copy()
-    both["label"] = both["model"] + " · " + both["case"]
+    both["label"] = both["model"] + " · " + both["benchmark"]
     fig = Figure(figsize=(13, 0.35 * len(both) + 2), layout="constrained")
     left, right = fig.subplots(1, 2, width_ratios=[3, 2])
     colours = ["#c0392b" if v > 0 else "#27ae60" for v in both["time_change_pct"].fillna(0)]
@@ -115,4 +122,32 @@ def lever_heatmap(levers: pd.DataFrame, context: str) -> Figure:
     ax.tick_params(axis="x", labelrotation=35)
     ax.tick_params(axis="y", labelrotation=0)
     ax.set_title(f"Levers: images/s of each variant over the unchanged case (red < 1: the default pays)\n{context}")
+    return fig
+
+
+def runtime_bars(runtimes: pd.DataFrame, context: str) -> Figure:
+    """14. Per model, each runtime's batch-1 latency and batched throughput over eager's (above 1: faster)."""
+    shown = runtimes[runtimes["runtime"] != "eager"]
+    models = list(dict.fromkeys(runtimes["model"]))
+    names = list(dict.fromkeys(shown["runtime"]))
+    fig = Figure(figsize=(13, 0.42 * len(models) * max(1, len(names)) / 1.5 + 2.2), layout="constrained")
+    axes = fig.subplots(1, 2, sharey=True)
+    height = 0.8 / max(1, len(names))
+    colours = dict(zip(names, sns.color_palette("Set2", len(names)), strict=False))
+    for ax, column, label in (
+        (axes[0], "latency_speedup", "batch-1 latency"),
+        (axes[1], "throughput_speedup", "batched throughput"),
+    ):
+        for k, name in enumerate(names):
+            rows = shown[shown["runtime"] == name].set_index("model").reindex(models)
+            ax.barh(np.arange(len(models)) + (k - (len(names) - 1) / 2) * height, rows[column], height=height,
+                    color=colours[name], label=name)  # fmt: skip
+        ax.axvline(1, color="black", lw=0.8)
+        ax.set_xscale("log")
+        ax.set_xlabel(f"{label}: eager's time ÷ the runtime's (log; above 1: faster than eager)")
+        ax.grid(axis="x", alpha=0.3)
+    axes[0].set_yticks(np.arange(len(models)), models)
+    axes[0].invert_yaxis()
+    axes[1].legend(loc="lower right")
+    fig.suptitle(f"Runtimes against eager PyTorch, model by model (same run, same machine)\n{context}")
     return fig

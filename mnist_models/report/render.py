@@ -1,4 +1,4 @@
-"""Rendering computed tables and insights as Markdown and a self-contained HTML page (strings only)."""
+"""Formatting computed tables and insights for people: cells as strings, sentences; no Markdown or HTML."""
 
 from __future__ import annotations
 
@@ -6,34 +6,29 @@ import math
 
 import pandas as pd
 
+from ..results.groups import summary_columns
 from ..training.config import ACCURACY_TARGETS, target_key
-from .compute import lever_matrix
 
-SUMMARY_COLUMNS = {
-    "model": "model",
-    "family": "family",
-    "params": "params",
-    "flops_inference": "FLOPs/img",
-    "epochs": "epochs",
-    "train_time_s": "train s",
-    "accuracy": "test acc (95% CI)",
-    "test_loss": "test loss",
-    "latency_p50_ms": "p50 ms",
-    "latency_p99_ms": "p99 ms",
-    "throughput_img_s": "img/s",
-    "time_to_acc": "train s to " + "/".join(f"{t:.0%}".rstrip("%") for t in ACCURACY_TARGETS) + "% val",
-    "acc_per_mparam": "acc/Mparam",
-    "acc_per_train_s": "acc/train s",
-    "train_step_img_s": "train img/s",
-    "peak": "% peak (train/infer)",
-    "floor": "floor",
-}
+TIME_TO_ACCURACY = "train s to " + "/".join(f"{t:.0%}".rstrip("%") for t in ACCURACY_TARGETS) + "% val"
+# the summary's own columns (display name -> the raw column it sorts by), before and after the groups'
+CORE_COLUMNS = {"model": "model", "family": "family", "params": "params", "FLOPs/img": "flops_inference",
+                "epochs": "epochs", "train s": "train_time_s", "test acc (95% CI)": "test_accuracy",
+                "test loss": "test_loss"}  # fmt: skip
+TAIL_COLUMNS = {TIME_TO_ACCURACY: None, "floor": "floor"}
+KEY_CORE = ("model", "test acc (95% CI)", "train s")  # shown first, then the groups' key columns, then these:
+KEY_TAIL = ("params", "floor")
 
 
 def _num(value, fmt: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
+    if fmt == "percent":
+        return _percent(value)
     return format(value, fmt)
+
+
+def _seconds(value) -> str:
+    return "never" if isinstance(value, float) and math.isinf(value) else _num(value, ".1f")
 
 
 def _percent(fraction) -> str:
@@ -41,88 +36,115 @@ def _percent(fraction) -> str:
     return text if text == "–" else f"{text}%"
 
 
+def _floor(r) -> str:
+    """The floor in force when the run was made and its verdict, and today's where it differs."""
+    if r.floor is None or pd.isna(r.floor):
+        return "–"
+    text = f"{r.floor:.2%} {'✓' if r.floor_passed else '✗ FAILED'}"
+    today = r.get("floor_today")
+    if today is not None and not pd.isna(today) and abs(today - r.floor) > 1e-9:
+        text += f" (today {today:.2%} {'✓' if r.test_accuracy >= today else '✗'})"
+    return text
+
+
 def display_summary(summary: pd.DataFrame) -> pd.DataFrame:
-    """The summary table formatted for people (the CSV keeps raw numbers)."""
+    """The summary table formatted for people (the CSV keeps raw numbers): every column."""
+    groups = summary_columns()
     rows = []
     for _, r in summary.iterrows():
         acc = f"{r.test_accuracy:.2%} ({r.ci_low:.2%}–{r.ci_high:.2%})"
         if r.seeds > 1:
             acc += f" ±{r.accuracy_std:.2%} sd, {r.seeds} seeds"
-        floor = "–" if r.floor is None or pd.isna(r.floor) else f"{r.floor:.2%} {'✓' if r.floor_passed else '✗ FAILED'}"
-        rows.append(
-            {
-                "model": r.model,
-                "family": r.family,
-                "params": f"{r.params:,}",
-                "flops_inference": f"{r.flops_inference:,}",
-                "epochs": _num(r.epochs, ".0f"),
-                "train_time_s": _num(r.train_time_s, ".1f"),
-                "accuracy": acc,
-                "test_loss": _num(r.test_loss, ".4f"),
-                "latency_p50_ms": _num(r.latency_p50_ms, ".3f"),
-                "latency_p99_ms": _num(r.latency_p99_ms, ".3f"),
-                "throughput_img_s": _num(r.throughput_img_s, ",.0f"),
-                "time_to_acc": " / ".join(_num(r[f"time_to_{k}_s"], ".1f") for k in map(target_key, ACCURACY_TARGETS)),
-                "acc_per_mparam": _num(r.acc_per_mparam, ".3g"),
-                "acc_per_train_s": _num(r.acc_per_train_s, ".3g"),
-                "train_step_img_s": _num(r.train_step_img_s, ",.0f"),
-                "peak": f"{_percent(r.train_step_peak_fraction)} / {_percent(r.throughput_peak_fraction)}",
-                "floor": floor,
-            }
-        )
-    return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS)).rename(columns=SUMMARY_COLUMNS)
+        row = {
+            "model": r.model,
+            "family": r.family,
+            "params": f"{r.params:,}",
+            "FLOPs/img": f"{r.flops_inference:,}",
+            "epochs": _num(r.epochs, ".0f"),
+            "train s": _num(r.train_time_s, ".1f"),
+            "test acc (95% CI)": acc,
+            "test loss": _num(r.test_loss, ".4f"),
+        }
+        row.update({c.label: _num(r[c.column], c.fmt) for _, c in groups})
+        row[TIME_TO_ACCURACY] = " / ".join(_seconds(r[f"time_to_{k}_s"]) for k in map(target_key, ACCURACY_TARGETS))
+        row["floor"] = _floor(r)
+        rows.append(row)
+    columns = [*CORE_COLUMNS, *(c.label for _, c in groups), *TAIL_COLUMNS]
+    return pd.DataFrame(rows, columns=columns)
 
 
-# The columns people look for first, and the raw summary column each one sorts by.
-KEY_COLUMNS = {
-    "model": "model",
-    "test acc (95% CI)": "test_accuracy",
-    "train s": "train_time_s",
-    "p50 ms": "latency_p50_ms",
-    "img/s": "throughput_img_s",
-    "params": "params",
-    "floor": "floor",
-}
+def key_columns() -> dict[str, str]:
+    """The columns people look for first (display name -> the raw summary column each one sorts by)."""
+    groups = {c.label: c.column for _, c in summary_columns() if c.key}
+    everything = {**CORE_COLUMNS, **groups, **TAIL_COLUMNS}
+    return {name: everything[name] for name in (*KEY_CORE, *groups, *KEY_TAIL)}
 
 
 def key_summary(table: pd.DataFrame) -> pd.DataFrame:
-    """The display summary cut to ``KEY_COLUMNS``: a table that reads at a glance."""
-    return table[list(KEY_COLUMNS)]
+    """The display summary cut to its key columns: a table that reads at a glance."""
+    return table[list(key_columns())]
 
 
-def display_comparison(comparison: pd.DataFrame) -> pd.DataFrame:
-    rows = []
-    for _, r in comparison.iterrows():
-        if r["status"] != "both":
-            rows.append({"model": r["model"], "case": r["case"], "seed": r["seed"], "status": r["status"]})
-            continue
-        rows.append(
-            {
-                "model": r["model"],
-                "case": r["case"],
-                "seed": r["seed"],
-                "status": "both",
-                "base median": _num(r["base_median_s"] * 1e3, ".3f") + " ms",
-                "current median": _num(r["current_median_s"] * 1e3, ".3f") + " ms",
-                "time change": _num(r["time_change_pct"], "+.1f") + "%",
-                "Mann-Whitney p": _num(r["time_p_value"], ".3g"),
-                "accuracy change": _num(r["accuracy_change_pp"], "+.2f") + " pp",
-                "McNemar p": _num(r["accuracy_p_value"], ".3g"),
-            }
+def sort_keys(table: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
+    """For each displayed key column, the raw numbers a page sorts it by (text columns sort as shown)."""
+    return pd.DataFrame({name: summary[raw] for name, raw in key_columns().items() if raw in summary})
+
+
+def _p(value: float) -> str:
+    return "<0.001" if value < 0.001 else f"{value:.3f}" if value < 0.01 else f"{value:.2f}"
+
+
+def comparison_line(found: dict, pairs: int) -> str:
+    """What the significance tests compare, said plainly."""
+    correction = (
+        f"Holm-corrected over the {pairs} pairs in the figure, and over the comparisons with the most accurate "
+        "model for the verdict against it"
+        if pairs
+        else "no pairs to compare"
+    )
+    if found.get("comparisons_of") == "architectures":
+        line = (
+            f"Comparisons of **architectures** over {found['seeds_per_model']} seeds each: a Welch t-test on the "
+            f"per-seed test accuracies with the test set's own variance added (after Bouthillier et al., 2021), "
+            f"{correction}."
         )
-    return pd.DataFrame(rows).fillna("")
+    else:
+        line = (
+            "Comparisons between **these trained weights** (one seed per model): McNemar's test on the shared test "
+            f"images, {correction}. They say which networks differ, not which architecture is better."
+        )
+    claims = found.get("seeds_for_an_architecture_claim")
+    if claims:
+        seeds = claims["seeds"]
+        line += (
+            f" At the seed-to-seed spread {claims['source']} ({claims['seed_sd_pp']:.2f} points), telling two "
+            f"architectures apart by 0.5 points takes {seeds['0.5']} seeds of each, by 0.2 points {seeds['0.2']}, by "
+            f"0.1 points {seeds['0.1']} (80% power, α 0.05)."
+        )
+    return line
 
 
-def insight_lines(found: dict, classes_word: str = "class") -> list[str]:
+def insight_lines(found: dict, classes_word: str = "class", pairs: int = 0) -> list[str]:
     """Insights as sentences, in a fixed order."""
     if not found:
         return []
+    from .verdicts import budget_lines
+
+    best = found["best_model"]
     lines = [
-        f"Best model: **{found['best_model']}** with {found['best_accuracy']:.2%} test accuracy.",
-        f"Most parameter-efficient (accuracy per million parameters): **{found['most_parameter_efficient']}**.",
+        f"Most accurate: **{best}** with {found['best_accuracy']:.2%} test accuracy.",
+        comparison_line(found, pairs),
     ]
-    if "most_time_efficient" in found:
-        lines.append(f"Most time-efficient (accuracy per training second): **{found['most_time_efficient']}**.")
+    tied = found.get("tied_with_best")
+    if tied:
+        lines.append(
+            f"Not significantly below {best} after correction: "
+            + ", ".join(f"**{m}** (Holm p={_p(p)})" for m, p in tied.items())
+            + "; this run does not establish that they are less accurate."
+        )
+    elif pairs:
+        lines.append(f"Every other model is significantly less accurate than {best} (Holm p < 0.05).")
+    lines += budget_lines(found.get("pareto", {}))
     lines.append(
         f"Hardest {classes_word} across models: **{found['hardest_class']}** ({found['hardest_class_accuracy']:.2%} mean); "
         f"easiest: **{found['easiest_class']}** ({found['easiest_class_accuracy']:.2%})."
@@ -131,9 +153,7 @@ def insight_lines(found: dict, classes_word: str = "class") -> list[str]:
     if "cnn" in families and "mlp" in families:
         lines.append(f"CNN vs MLP mean test accuracy: {families['cnn']:.2%} vs {families['mlp']:.2%}.")
     lines.append(
-        "Per model, hardest / easiest "
-        + classes_word
-        + ": "
+        f"Per model, hardest / easiest {classes_word}: "
         + "; ".join(
             f"{m}: {found['hardest_class_per_model'][m]} / {found['easiest_class_per_model'][m]}"
             for m in found["hardest_class_per_model"]
@@ -142,8 +162,8 @@ def insight_lines(found: dict, classes_word: str = "class") -> list[str]:
     )
     if found.get("epochs_to_convergence"):
         lines.append(
-            "Epochs to convergence (first epoch within 0.5 pp of the best validation accuracy): "
-            + ", ".join(f"{m}: {e}" for m, e in found["epochs_to_convergence"].items())
+            "Epochs to convergence (first epoch within 0.5 pp of the best validation accuracy; median over seeds): "
+            + ", ".join(f"{m}: {e:g}" for m, e in found["epochs_to_convergence"].items())
             + "."
         )
     speedups = found.get("engine_speedup")
@@ -152,84 +172,4 @@ def insight_lines(found: dict, classes_word: str = "class") -> list[str]:
         lines.append(
             f"Our training loop runs {low:.2f}×–{high:.2f}× the notebook-style loop's images/s at the same batch size."
         )
-    close = found.get("not_significantly_worse_than_best")
-    if close:
-        lines.append(
-            f"Not significantly different from {found['best_model']} (McNemar p ≥ 0.05): "
-            + ", ".join(f"{m} (p={p:.2f})" for m, p in close.items())
-            + "; their ranking is not established by this run."
-        )
-    elif close is not None:
-        lines.append(f"Every other model is significantly less accurate than {found['best_model']} (McNemar p < 0.05).")
     return lines
-
-
-def display_levers(levers: pd.DataFrame) -> pd.DataFrame:
-    """Models x levers, each cell the variant's images/s over the unchanged case's."""
-    matrix = lever_matrix(levers).map(lambda v: _num(v, ".2f") + "×" if pd.notna(v) else "")
-    return matrix.rename_axis(columns=None).reset_index()
-
-
-def display_restore(restore: pd.DataFrame) -> pd.DataFrame:
-    """Restored best epoch against the last epoch, per model and seed."""
-
-    def acc(r, which: str) -> str:
-        return f"{r[f'{which}_accuracy']:.2%} ({r[f'{which}_ci_low']:.2%}–{r[f'{which}_ci_high']:.2%})"
-
-    return pd.DataFrame(
-        [
-            {
-                "model": r["model"],
-                "seed": r["seed"],
-                "epochs run": r["epochs_run"],
-                "best epoch": r["best_epoch"],
-                "best weights (restored)": acc(r, "best"),
-                "last epoch's weights": acc(r, "last"),
-                "best − last": _num(r["best_minus_last_pp"], "+.2f") + " pp",
-                "McNemar p": _num(r["mcnemar_p"], ".3g"),
-                "train s": _num(r["train_time_s"], ".1f"),
-            }
-            for _, r in restore.iterrows()
-        ]
-    )
-
-
-def display_engine(engine: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "model": engine["model"],
-            "notebook loop img/s": engine["notebook_img_s"].map(lambda v: _num(v, ",.0f")),
-            "our engine img/s": engine["ours_img_s"].map(lambda v: _num(v, ",.0f")),
-            "speedup": engine["speedup"].map(lambda v: _num(v, ".2f") + "×"),
-            "our % of matmul peak": engine["ours_peak_fraction"].map(_percent),
-        }
-    )
-
-
-def markdown(
-    title: str,
-    context: str,
-    table: pd.DataFrame,
-    lines: list[str],
-    notes: list[str],
-    comparison: pd.DataFrame | None = None,
-    gate: list[str] | None = None,
-    extra: list[tuple[str, pd.DataFrame]] = (),
-) -> str:
-    """``summary.md``: fits a CI job summary."""
-    parts = [f"# {title}", "", context, ""]
-    if gate is not None:
-        parts += ["## Regression gate", ""]
-        parts += [f"- ❌ {g}" for g in gate] if gate else ["✅ within thresholds"]
-        parts.append("")
-    parts += ["## Summary", "", key_summary(table).to_markdown(index=False), ""]
-    parts += ["<details><summary>All columns</summary>", "", table.to_markdown(index=False), "", "</details>", ""]
-    if lines:
-        parts += ["## Insights", ""] + [f"- {line}" for line in lines] + [""]
-    for heading, frame in extra:
-        parts += [f"## {heading}", "", frame.to_markdown(index=False), ""]
-    if comparison is not None and not comparison.empty:
-        parts += ["## Against the baseline", "", comparison.to_markdown(index=False), ""]
-    if notes:
-        parts += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
-    return "\n".join(parts)

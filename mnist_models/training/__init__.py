@@ -1,13 +1,14 @@
 """Training and evaluating one model, apart from any benchmark.
 
-- ``loop``: ``TrainConfig`` (the notebook's protocol as defaults), ``train`` (early stopping,
-  best-epoch restore, honest clocks) and its ``TrainResult``.
+- ``config``: ``TrainConfig`` (the notebook's protocol as defaults), precisions, accuracy targets.
+- ``loop``: ``train`` (early stopping, best-epoch restore, honest clocks).
+- ``result``: ``TrainResult`` and ``Evaluation``, what training produced (numpy only, no torch).
 - ``stepper``: the hot loop of optimiser steps that training and the train-step benchmarks share.
 - ``evaluation``: test-set scores (accuracy with a Wilson interval, per-class metrics, predictions).
-- ``device``: choosing the device and threads, synchronised timing.
+- ``device``: choosing the device and threads, synchronised timing, the matmul peak.
 - ``distributed``: torchrun and DDP (one process group, this rank's slice of each batch).
 - ``notebook``: the original notebook's training loop, kept to measure ours against.
 
-The package import is light (the plugin reads torchrun's environment through it); the
-modules import torch.
+The package import is light (the plugin reads torchrun's environment through it); ``config``
+and ``result`` import no torch, the other modules do.
 """

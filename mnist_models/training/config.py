@@ -38,6 +38,8 @@ class TrainConfig:
     label_smoothing: float = 0.0
     channels_last: bool = True  # a no-op for MLPs; much faster convolutions on CPU
     fused: bool = True  # the optimiser's fused kernel (else its foreach one)
+    zero_grad_to_none: bool = True  # zero_grad(set_to_none=...): drop gradients rather than write zeros
+    host_sync_each_step: bool = False  # read the loss on the host every step, as the notebook's loop did
     precision: str = "fp32"  # bf16/fp16: autocast for forward and loss (fp16 with a gradient scaler)
     compile: bool = False  # torch.compile the model's training forward and backward
     seed: int = 0

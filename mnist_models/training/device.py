@@ -99,28 +99,64 @@ def autocast(precision: str, device: torch.device):
     return torch.autocast(device.type, dtype={"bf16": torch.bfloat16, "fp16": torch.float16}[precision])
 
 
-def matmul_peak_flops(device: torch.device, size: int = 2048, min_time_s: float = 1.0) -> float:
+PEAK_SIZES = (512, 1024, 2048)  # square fp32 matrix products the peak is the best of
+
+
+def matmul_peak_flops(device: torch.device, sizes: tuple[int, ...] = PEAK_SIZES, min_time_s: float = 0.3) -> float:
     """The sustained fp32 matrix-multiply rate of ``device`` in FLOP/s: the ceiling for dense layers.
 
-    Multiplies two ``size`` x ``size`` matrices repeatedly for at least ``min_time_s``
-    after a warm-up, synchronising the device before each clock read, and reports the
-    best of three such measurements.
+    For each size, multiplies two square matrices repeatedly for at least ``min_time_s``
+    after a warm-up, synchronising the device before each clock read, three times; the best
+    rate over sizes and repeats. Several sizes, because the one that runs fastest depends on
+    the caches (one 2048-square product, best of three, measured a 2-core VM's moment: seven
+    benchmarks of one run then reached 101-139% of it).
     """
-    a = torch.randn(size, size, device=device)
-    b = torch.randn(size, size, device=device)
-    flops_per_call = 2 * size**3
-    a @ b  # warm-up: library initialisation, thread pool start
     best = 0.0
-    for _ in range(3):
-        calls = 0
-        synchronize(device)
-        start = time.perf_counter()
-        while True:
-            a @ b
-            calls += 1
+    for size in sizes:
+        a = torch.randn(size, size, device=device)
+        b = torch.randn(size, size, device=device)
+        flops_per_call = 2 * size**3
+        a @ b  # warm-up: library initialisation, thread pool start
+        for _ in range(3):
+            calls = 0
             synchronize(device)
-            elapsed = time.perf_counter() - start
-            if elapsed >= min_time_s / 3:
-                break
-        best = max(best, calls * flops_per_call / elapsed)
+            start = time.perf_counter()
+            while True:
+                a @ b
+                calls += 1
+                synchronize(device)
+                elapsed = time.perf_counter() - start
+                if elapsed >= min_time_s / 3:
+                    break
+            best = max(best, calls * flops_per_call / elapsed)
     return best
+
+
+def nominal_peak_flops(device: torch.device, threads: int) -> float | None:
+    """The CPU's fp32 peak on paper: ``threads`` cores x advertised clock x FLOP per cycle of its widest FMA.
+
+    Two FMA units per core are assumed (lanes x 2 FLOP x 2 units: 64 per cycle for 512-bit
+    vectors, 32 for AVX2); AMD CPUs before Zen 5 (family < 26) run 512-bit vectors on 256-bit
+    units, so they count as 256-bit. The advertised clock is the base one: under boost a CPU
+    measures above this figure. ``None`` off the CPU or when the facts are not known.
+    """
+    if device.type != "cpu":
+        return None
+    try:
+        import cpuinfo
+
+        info = cpuinfo.get_cpu_info()
+    except Exception:  # cpuinfo probes the OS in many ways; a missing figure is not worth a crash
+        return None
+    flags, hz = set(info.get("flags") or []), (info.get("hz_advertised") or [0])[0]
+    if not hz:
+        return None
+    if "avx512f" in flags and not (info.get("vendor_id_raw") == "AuthenticAMD" and (info.get("family") or 0) < 26):
+        per_cycle = 64
+    elif "fma" in flags and "avx2" in flags:
+        per_cycle = 32
+    elif "avx" in flags:
+        per_cycle = 16
+    else:
+        per_cycle = 8
+    return threads * hz * per_cycle

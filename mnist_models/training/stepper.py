@@ -85,18 +85,16 @@ class Stepper:
         self.scheduler = make_scheduler(self.optimizer, config, total_steps) if total_steps else None
         self.scaler = torch.amp.GradScaler(device.type) if config.precision == "fp16" else None
         self.compile_time_s: float | None = None
-        # switches kept only so the levers benchmark can measure what each habit costs
-        self.set_to_none = True  # zero_grad(set_to_none=False) writes zeros into every gradient
-        self.sync_each_step = False  # True: read the loss on the host every step, as the notebook did
 
     def run(self, batches: Iterable[tuple[torch.Tensor, torch.Tensor]]) -> tuple[torch.Tensor, torch.Tensor]:
         """Run one optimiser step per ``(images, labels)`` batch; return (loss sum, correct) as device tensors."""
         model, optimizer, scheduler, scaler = self.forward, self.optimizer, self.scheduler, self.scaler
-        smoothing, set_to_none, sync = self.config.label_smoothing, self.set_to_none, self.sync_each_step
+        config = self.config
+        smoothing, set_to_none, sync = config.label_smoothing, config.zero_grad_to_none, config.host_sync_each_step
         loss_sum = torch.zeros((), device=self.device)
         correct = torch.zeros((), device=self.device, dtype=torch.long)
         for xb, yb in batches:
-            with autocast(self.config.precision, self.device):
+            with autocast(config.precision, self.device):
                 logits = model(xb)
                 loss = F.cross_entropy(logits, yb, label_smoothing=smoothing)
             optimizer.zero_grad(set_to_none=set_to_none)

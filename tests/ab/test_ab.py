@@ -91,6 +91,7 @@ def _tree(tmp_path: Path, name: str = "base") -> Path:
     return tree
 
 
+@pytest.mark.slow
 def test_identical_trees_pass_and_an_injected_slowdown_fails(ab, tmp_path, capsys):
     base = _tree(tmp_path)
     code, out = ab(base)
@@ -122,6 +123,7 @@ def test_a_base_tree_that_does_not_import_is_named(ab, tmp_path, capsys):
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_sides_measuring_different_data_are_refused(ab, tmp_path, capsys):
     base = _tree(tmp_path)
     profiles = base / "mnist_models" / "bench" / "profiles.py"
@@ -132,6 +134,7 @@ def test_sides_measuring_different_data_are_refused(ab, tmp_path, capsys):
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_a_worker_dying_mid_run_is_named_and_nothing_is_written(ab, tmp_path, capsys):
     base = _tree(tmp_path)
     worker = base / "mnist_models" / "ab" / "worker.py"

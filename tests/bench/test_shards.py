@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import copy
 import json
 from pathlib import Path
@@ -11,7 +12,8 @@ import torch
 
 from mnist_models.bench.config import SuiteConfig
 from mnist_models.bench.profiles import PROFILES
-from mnist_models.bench.shards import assign_shards, parse_shard
+from mnist_models.bench.settings import parse_shard
+from mnist_models.bench.shards import assign_shards
 from mnist_models.cli import main
 from mnist_models.models.registry import resolve_models
 
@@ -59,7 +61,7 @@ def test_suite_shards_keep_seeds_of_a_model_apart_from_nothing_and_balance_the_q
 
 @pytest.mark.parametrize("text", ["0/2", "3/2", "1-2", "", "a/b"])
 def test_bad_shard_is_named(text):
-    with pytest.raises(ValueError, match="is not a shard; use K/N"):
+    with pytest.raises(argparse.ArgumentTypeError, match="is not a shard; use K/N"):
         parse_shard(text)
 
 
@@ -124,6 +126,7 @@ def test_measured_times_balance_shards_and_fill_in_unmeasured_models():
     assert costs["mlp_128_64"] > costs["mlp_64"]
 
 
+@pytest.mark.slow
 def test_unreadable_shard_times_are_a_usage_error(pytester, tmp_path):
     pytester.makepyfile(test_mnist=SUITE.read_text())
     (tmp_path / "cut.json").write_text('{"benchmarks": [')

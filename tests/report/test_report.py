@@ -13,8 +13,9 @@ import pytest
 from PIL import Image
 
 from mnist_models.cli import main
-from mnist_models.report import compute
-from mnist_models.report.runs import ReportError, load_run
+from mnist_models.report import stats
+from mnist_models.results.record import RunError
+from mnist_models.results.runs import load_run
 from mnist_models.training.result import decode_classes
 
 SMOKE = Path(__file__).parents[1] / "fixtures" / "smoke_run_schema1.json"  # saved by the suite in schema 1
@@ -24,7 +25,7 @@ FIGURES = [
     "03_per_class.png",
     "04_complexity.png",
     "05_learning_curves.png",
-    "06_efficiency.png",
+    "06_pareto.png",
     "07_inference.png",
     "08_accuracy_vs_latency.png",
     "09_confusion.png",
@@ -65,7 +66,7 @@ def test_html_shows_every_figure_from_its_file(report_dir):
         assert f"<img src='{name}'" in page
         assert f"href='{name}'" in page
         assert (report_dir / name).is_file()
-    assert "base64" not in page  # the PNGs are not stored a second time inside the page
+    assert "base64" not in page  # the PNGs are not stored a second time inside the page (unless --self-contained)
     assert "<h2>Insights</h2>" in page
 
 
@@ -95,15 +96,14 @@ def test_insights_match_hand_computation(report_dir, smoke):
     train = _train_records(smoke)
     acc = {m: i["outcome"]["test"]["accuracy"] for m, i in train.items()}
     assert found["best_model"] == max(acc, key=acc.get)
-    assert found["most_parameter_efficient"] == max(acc, key=lambda m: acc[m] / (train[m]["params"] / 1e6))
-    assert found["most_time_efficient"] == max(acc, key=lambda m: acc[m] / train[m]["outcome"]["train_time_s"])
+    assert "most_parameter_efficient" not in found  # accuracy per parameter always named the linear model
     per_class = np.mean([i["outcome"]["test"]["per_class_accuracy"] for i in train.values()], axis=0)
     assert found["hardest_class"] == str(int(np.argmin(per_class)))
     assert found["easiest_class"] == str(int(np.argmax(per_class)))
     cnn = [a for m, a in acc.items() if train[m]["family"] == "cnn"]
     assert found["family_mean_accuracy"]["cnn"] == pytest.approx(np.mean(cnn))
     md = (report_dir / "summary.md").read_text()
-    assert f"Best model: **{found['best_model']}**" in md
+    assert f"Most accurate: **{found['best_model']}**" in md
 
 
 def test_mcnemar_by_hand():
@@ -111,14 +111,14 @@ def test_mcnemar_by_hand():
     a = np.array([0] * 90 + [1] * 10)  # 90 right
     b = np.array([0] * 80 + [1] * 20)  # 80 right; a right where b wrong on 10, never the reverse
     # exact binomial, 10 discordant pairs all one way: p = 2 * 0.5**10
-    assert compute.mcnemar_p(a, b, labels) == pytest.approx(2 * 0.5**10)
-    assert compute.mcnemar_p(a, a, labels) == 1.0
+    assert stats.mcnemar_p(a, b, labels) == pytest.approx(2 * 0.5**10)
+    assert stats.mcnemar_p(a, a, labels) == 1.0
 
 
 def test_pareto_front():
     cost = np.array([1, 2, 3, 4])
     score = np.array([0.90, 0.95, 0.94, 0.99])
-    assert compute.pareto_front(cost, score).tolist() == [True, True, False, True]
+    assert stats.pareto_front(cost, score).tolist() == [True, True, False, True]
 
 
 # --- Comparing and gating --------------------------------------------------------------------------
@@ -182,7 +182,17 @@ def test_identical_runs_pass_every_gate(tmp_path, capsys):
 def test_accuracy_drop_fails_the_gate_and_names_the_model(tmp_path, smoke, capsys):
     current = _write(tmp_path, "worse", _degrade_accuracy(smoke, "mlp_64", 10))  # 1000 test images: -1.0 pp
     code = main(
-        ["report", current, "--compare", str(SMOKE), "--out", str(tmp_path / "r"), "--fail-on", "accuracy:0.3pp"]
+        [
+            "report",
+            current,
+            "--compare",
+            str(SMOKE),
+            "--out",
+            str(tmp_path / "r"),
+            "--no-figures",
+            "--fail-on",
+            "accuracy:0.3pp",
+        ]
     )
     err = capsys.readouterr().err
     assert code == 1
@@ -192,7 +202,19 @@ def test_accuracy_drop_fails_the_gate_and_names_the_model(tmp_path, smoke, capsy
     assert "linear" not in err
     # a looser threshold lets it through
     assert (
-        main(["report", current, "--compare", str(SMOKE), "--out", str(tmp_path / "r2"), "--fail-on", "accuracy:1.5pp"])
+        main(
+            [
+                "report",
+                current,
+                "--compare",
+                str(SMOKE),
+                "--out",
+                str(tmp_path / "r2"),
+                "--no-figures",
+                "--fail-on",
+                "accuracy:1.5pp",
+            ]
+        )
         == 0
     )
 
@@ -200,7 +222,17 @@ def test_accuracy_drop_fails_the_gate_and_names_the_model(tmp_path, smoke, capsy
 def test_accuracy_drop_beyond_the_threshold_but_not_significant_passes(tmp_path, capsys):
     # 4 more wrong of 1,000 images: -0.4 pp, beyond 0.3 pp, but McNemar p = 2 * 0.5**4 = 0.125
     current = _write(tmp_path, "noise", _degrade_accuracy(json.loads(SMOKE.read_text()), "mlp_64", 4))
-    args = ["report", current, "--compare", str(SMOKE), "--out", str(tmp_path / "r"), "--fail-on", "accuracy:0.3pp"]
+    args = [
+        "report",
+        current,
+        "--compare",
+        str(SMOKE),
+        "--out",
+        str(tmp_path / "r"),
+        "--no-figures",
+        "--fail-on",
+        "accuracy:0.3pp",
+    ]
     assert main(args) == 0
     with (tmp_path / "r" / "comparison.csv").open() as fh:
         row = next(r for r in csv.DictReader(fh) if r["model"] == "mlp_64")
@@ -211,7 +243,19 @@ def test_accuracy_drop_beyond_the_threshold_but_not_significant_passes(tmp_path,
 def test_slower_run_fails_the_time_gate_only_in_the_named_groups(tmp_path, smoke, capsys):
     current = _write(tmp_path, "slower", _scale_times(smoke, 1.5, groups={"latency"}))
     assert (
-        main(["report", current, "--compare", str(SMOKE), "--out", str(tmp_path / "r"), "--fail-on", "time:median:15%"])
+        main(
+            [
+                "report",
+                current,
+                "--compare",
+                str(SMOKE),
+                "--out",
+                str(tmp_path / "r"),
+                "--no-figures",
+                "--fail-on",
+                "time:median:15%",
+            ]
+        )
         == 1
     )
     err = capsys.readouterr().err
@@ -239,12 +283,36 @@ def test_added_and_removed_models_are_reported_not_failed(tmp_path, smoke):
     fewer["benchmarks"] = [b for b in fewer["benchmarks"] if b["extra_info"]["model"] != "lenet5"]
     path = _write(tmp_path, "fewer", fewer)
     assert (
-        main(["report", path, "--compare", str(SMOKE), "--out", str(tmp_path / "r"), "--fail-on", "accuracy:0.3pp"])
+        main(
+            [
+                "report",
+                path,
+                "--compare",
+                str(SMOKE),
+                "--out",
+                str(tmp_path / "r"),
+                "--no-figures",
+                "--fail-on",
+                "accuracy:0.3pp",
+            ]
+        )
         == 0
     )
     assert "Removed since the baseline (not gated): lenet5." in (tmp_path / "r" / "summary.md").read_text()
     assert (
-        main(["report", str(SMOKE), "--compare", path, "--out", str(tmp_path / "r2"), "--fail-on", "accuracy:0.3pp"])
+        main(
+            [
+                "report",
+                str(SMOKE),
+                "--compare",
+                path,
+                "--out",
+                str(tmp_path / "r2"),
+                "--no-figures",
+                "--fail-on",
+                "accuracy:0.3pp",
+            ]
+        )
         == 0
     )
     assert "Added since the baseline (not gated): lenet5." in (tmp_path / "r2" / "summary.md").read_text()
@@ -256,10 +324,23 @@ def test_runs_are_found_by_number_name_and_glob_in_storage(tmp_path, capsys):
     (folder / "0001_base.json").write_text(SMOKE.read_text())
     (folder / "0002_feature.json").write_text(SMOKE.read_text())
     store = f"file://{tmp_path / 'store'}"
-    assert main(["report", "--storage", store, "--out", str(tmp_path / "newest")]) == 0
+    assert main(["report", "--storage", store, "--out", str(tmp_path / "newest"), "--no-figures"]) == 0
     assert "0002_feature" in (tmp_path / "newest" / "summary.md").read_text()
     assert (
-        main(["report", "0001", "*feature*", "--storage", store, "--out", str(tmp_path / "both"), "--compare", "0001"])
+        main(
+            [
+                "report",
+                "0001",
+                "*feature*",
+                "--storage",
+                store,
+                "--out",
+                str(tmp_path / "both"),
+                "--no-figures",
+                "--compare",
+                "0001",
+            ]
+        )
         == 0
     )
     md = (tmp_path / "both" / "summary.md").read_text()
@@ -317,7 +398,7 @@ def test_gate_options_are_checked(capsys):
     assert main(["report", str(SMOKE), "--fail-on", "accuracy:0.3pp"]) == 2
     assert "--fail-on needs --compare" in capsys.readouterr().err
     assert main(["report", str(SMOKE), "--compare", str(SMOKE), "--fail-on", "speed:fast"]) == 2
-    assert "expected time:median:15%" in capsys.readouterr().err
+    assert "expected accuracy:0.3pp" in capsys.readouterr().err
 
 
 def test_partial_run_draws_what_it_can_and_says_what_is_missing(tmp_path, smoke):
@@ -348,7 +429,7 @@ def test_python_dash_m_entry_point(tmp_path):
 
 
 def test_load_run_rejects_nothing_silently(tmp_path):
-    with pytest.raises(ReportError):
+    with pytest.raises(RunError):
         load_run(tmp_path / "missing.json")
 
 
@@ -368,7 +449,7 @@ def test_restored_best_against_last_epoch_is_tabled_with_mcnemar(tmp_path, smoke
         last["predictions"], last["accuracy"] = "".join(map(str, pred.tolist())), float(np.mean(pred == labels))
         outcome["last_epoch_test"] = last
     out = tmp_path / "r"
-    assert main(["report", _write(tmp_path, "full", run), "--out", str(out)]) == 0
+    assert main(["report", _write(tmp_path, "full", run), "--out", str(out), "--no-figures"]) == 0
     with (out / "restore.csv").open() as fh:
         rows = {r["model"]: r for r in csv.DictReader(fh)}
     assert set(rows) == set(_train_records(smoke))
@@ -378,7 +459,7 @@ def test_restored_best_against_last_epoch_is_tabled_with_mcnemar(tmp_path, smoke
     assert "Restored best epoch vs last epoch" in (out / "summary.md").read_text()
     # a run without early stopping (quick, smoke) has no such table
     assert not (tmp_path / "plain").exists()
-    assert main(["report", str(SMOKE), "--out", str(tmp_path / "plain")]) == 0
+    assert main(["report", str(SMOKE), "--out", str(tmp_path / "plain"), "--no-figures"]) == 0
     assert not (tmp_path / "plain" / "restore.csv").exists()
 
 
@@ -407,10 +488,33 @@ def test_report_reads_at_1400_px_without_scrolling_sideways(report_dir, tmp_path
         assert shot.size[0] == 1400
     page = (report_dir / "index.html").read_text()
     assert "<table class='sortable'>" in page
-    assert "All 17 columns" in page
-    # the check can fail: a page wider than the window
+    assert "<summary>All columns</summary>" in page
+    # the check can fail: a page wider than the window, a figure that does not load
+    (tmp_path / "lost").mkdir()
+    (tmp_path / "lost" / "index.html").write_text(page)  # the page alone: its linked figures are not beside it
+    lost = subprocess.run([*check, str(tmp_path / "lost")], capture_output=True, text=True, check=False)
+    assert lost.returncode == 1
+    assert f"{len(FIGURES)} of its {len(FIGURES)} figures did not load" in lost.stdout
     (tmp_path / "wide").mkdir()
     (tmp_path / "wide" / "index.html").write_text("<html><body><div style='width:2000px'>x</div></body></html>")
     wide = subprocess.run([*check, str(tmp_path / "wide")], capture_output=True, text=True, check=False)
     assert wide.returncode == 1, wide.stdout + wide.stderr
     assert "wider than a 1400 px window" in wide.stdout
+
+
+@needs_chromium
+@pytest.mark.slow
+def test_self_contained_page_shows_every_figure_with_no_other_file_beside_it(tmp_path):
+    import subprocess
+    import sys
+
+    assert main(["report", str(SMOKE), "--out", str(tmp_path / "r"), "--self-contained"]) == 0
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    shutil.copy(tmp_path / "r" / "index.html", alone / "index.html")
+    page = (alone / "index.html").read_text()
+    assert page.count("src='data:image/png;base64,") == len(FIGURES)
+    shown = subprocess.run([sys.executable, str(LAYOUT), str(alone)], capture_output=True, text=True, check=False)
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    assert f"all {len(FIGURES)} figures loaded" in shown.stdout
+    assert [p.name for p in alone.iterdir()] == ["index.html"]

@@ -188,6 +188,7 @@ def test_bf16_autocast_trains_on_the_cpu(tiny):
 
 
 @pytest.mark.slow
+@pytest.mark.slow
 def test_compile_is_timed_apart_from_training(tiny):
     plain = _train(tiny, max_epochs=1)
     compiled = _train(tiny, compile=True, max_epochs=1)

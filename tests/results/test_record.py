@@ -1,4 +1,4 @@
-"""The saved record: schema 2 stores each training outcome once, and schema-1 runs still read the same."""
+"""The saved record: one outcome per (model, seed), old schemas read the same, bad records are named."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-from mnist_models.bench.record import SCHEMA, pack_outcomes, records_of
 from mnist_models.cli import main
+from mnist_models.results.record import SCHEMA, RunError, pack_outcomes, records_of
 
 ROOT = Path(__file__).resolve().parents[2]
 OLD = ROOT / "tests" / "fixtures" / "smoke_run_schema1.json"  # saved by the suite before schema 2
@@ -25,9 +26,9 @@ def _upgraded(tmp_path: Path) -> Path:
 
 
 def _same(a, b) -> None:
-    assert (a.model, a.case, a.seed, a.images_per_s, a.round_times_s) == (
+    assert (a.model, a.group, a.seed, a.images_per_s, a.round_times_s) == (
         b.model,
-        b.case,
+        b.group,
         b.seed,
         b.images_per_s,
         b.round_times_s,
@@ -66,16 +67,52 @@ def test_an_outcome_that_differs_is_kept_whole(tmp_path):
     assert all(records[benchmarks.index(b)].outcome.best_epoch == 99 for b in same_model)
 
 
-def test_a_missing_outcome_leaves_the_record_out_not_wrong(tmp_path):
+def test_a_missing_outcome_is_an_error_naming_the_benchmark_and_field(tmp_path):
     data = json.loads(_upgraded(tmp_path).read_text())
     for bench in data["benchmarks"]:
         bench["extra_info"]["outcome"] = None  # e.g. a hand-cut file
-    assert records_of(data["benchmarks"]) == [None] * len(data["benchmarks"])
+    with pytest.raises(RunError, match=r"cut.json: benchmark test_\w+\[\S+\]: field outcome: none stored for"):
+        records_of(data["benchmarks"], "cut.json")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("params", "many", "field params: 'many' is not of type 'integer'"),
+        ("seed", None, "field seed: None is not of type 'integer'"),
+        ("cache", "somewhere", "field cache: 'somewhere' is not one of"),
+        ("schema", "mnist-models/9", "record schema 'mnist-models/9' is not one this version"),
+    ],
+)
+def test_a_bad_record_is_an_error_naming_file_benchmark_and_field(tmp_path, field, value, message):
+    data = json.loads(_upgraded(tmp_path).read_text())
+    bench = data["benchmarks"][3]
+    bench["extra_info"][field] = value
+    with pytest.raises(RunError) as error:
+        records_of(data["benchmarks"], "run.json")
+    assert str(error.value).startswith(f"run.json: benchmark {bench['name']}: ")
+    assert message in str(error.value)
+
+
+def test_a_bad_field_deep_in_an_outcome_is_named_by_its_path(tmp_path):
+    data = json.loads(_upgraded(tmp_path).read_text())
+    outcome = next(b["extra_info"]["outcome"] for b in data["benchmarks"] if b["extra_info"]["outcome"])
+    outcome["test"]["predictions"] = "12x4"
+    with pytest.raises(RunError, match=r"field outcome/test/predictions: '12x4' does not match"):
+        records_of(data["benchmarks"], "run.json")
+
+
+def test_benchmarks_of_other_projects_are_not_ours_and_left_out(tmp_path):
+    data = json.loads(_upgraded(tmp_path).read_text())
+    foreign = {"name": "test_sum", "group": None, "stats": {}, "extra_info": {"rows": 3}}
+    records = records_of([foreign, *data["benchmarks"]], "run.json")
+    assert records[0] is None
+    assert all(r is not None for r in records[1:])
 
 
 def test_report_of_the_old_and_the_upgraded_run_is_the_same(tmp_path):
     upgraded = _upgraded(tmp_path)
-    assert main(["report", str(OLD), "--out", str(tmp_path / "old")]) == 0
-    assert main(["report", str(upgraded), "--out", str(tmp_path / "new")]) == 0
+    assert main(["report", str(OLD), "--out", str(tmp_path / "old"), "--no-figures"]) == 0
+    assert main(["report", str(upgraded), "--out", str(tmp_path / "new"), "--no-figures"]) == 0
     for name in ("summary.csv", "per_class.csv", "insights.json", "summary.md"):
         assert (tmp_path / "old" / name).read_text() == (tmp_path / "new" / name).read_text(), name

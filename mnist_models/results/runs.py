@@ -1,19 +1,15 @@
-"""Reading saved pytest-benchmark runs and the mnist-models records inside them."""
+"""Reading saved pytest-benchmark runs and the mnist-models records inside them, and finding them in storage."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..bench.record import BenchmarkRecord, records_of
+from .record import BenchmarkRecord, RunError, records_of
 
 DEFAULT_STORAGE = ".benchmarks"
-
-
-class ReportError(Exception):
-    """Bad input for a report: the message says what is wrong and what to do (exit code 2)."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +32,7 @@ class Run:
     machine: dict[str, Any]
     benches: tuple[Bench, ...]
     skipped: int = 0  # benchmarks in the file without an mnist-models record
+    commit: dict[str, Any] = field(default_factory=dict)  # pytest-benchmark's commit_info
 
     @property
     def dataset(self) -> str:
@@ -51,45 +48,45 @@ class Run:
 
 
 def parse_run(data: Any, name: str, path: Path | None = None) -> Run:
-    """Turn a pytest-benchmark JSON document into a :class:`Run`; raise :class:`ReportError` if unusable."""
+    """Turn a pytest-benchmark JSON document into a :class:`Run`; raise :class:`RunError` if unusable.
+
+    Benchmarks that carry no mnist-models record (a project's own, beside the suite's) are
+    counted in ``skipped``; a record of ours that does not read is an error naming its field.
+    """
     where = str(path) if path else name
     if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
-        raise ReportError(f"{where}: not a pytest-benchmark JSON file (no 'benchmarks' list)")
+        raise RunError(f"{where}: not a pytest-benchmark JSON file (no 'benchmarks' list)")
     benches, skipped = [], 0
-    for bench, record in zip(data["benchmarks"], records_of(data["benchmarks"]), strict=True):
+    for bench, record in zip(data["benchmarks"], records_of(data["benchmarks"], where), strict=True):
         if record is None:
             skipped += 1
             continue
-        benches.append(Bench(bench.get("name", "?"), bench.get("group") or record.case, bench.get("stats", {}), record))
+        benches.append(
+            Bench(bench.get("name", "?"), bench.get("group") or record.group, bench.get("stats", {}), record)
+        )
     if not benches:
-        raise ReportError(
+        raise RunError(
             f"{where}: none of its {len(data['benchmarks'])} benchmarks carries an mnist-models record in extra_info; "
             "was it saved by the mnist-models suite (pytest benchmarks --benchmark-autosave)?"
         )
     datasets = {b.record.dataset for b in benches}
     if len(datasets) > 1:
-        raise ReportError(f"{where}: mixes datasets {sorted(datasets)}; report them separately")
-    return Run(
-        name,
-        path,
-        data.get("datetime", ""),
-        data.get("machine_info", {}),
-        tuple(benches),
-        skipped,
-    )
+        raise RunError(f"{where}: mixes datasets {sorted(datasets)}; report them separately")
+    machine, commit = data.get("machine_info") or {}, data.get("commit_info") or {}
+    return Run(name, path, data.get("datetime", ""), machine, tuple(benches), skipped, commit)
 
 
 def load_run(path: str | Path) -> Run:
     """Read one saved JSON file."""
     path = Path(path)
     if not path.is_file():
-        raise ReportError(f"{path}: no such file")
+        raise RunError(f"{path}: no such file")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
-        raise ReportError(f"{path}: not a text file; expected pytest-benchmark JSON") from None
+        raise RunError(f"{path}: not a text file; expected pytest-benchmark JSON") from None
     except json.JSONDecodeError as exc:
-        raise ReportError(
+        raise RunError(
             f"{path}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}); "
             "the file may be truncated: re-run the benchmarks or pick another run"
         ) from None
@@ -107,18 +104,18 @@ def find_runs(ids: list[str], storage: str | Path = DEFAULT_STORAGE) -> list[Pat
     if not ids:
         found = saved_runs(storage_path)
         if not found:
-            raise ReportError(f"no saved runs in {storage_path}; run the suite with --benchmark-autosave first")
+            raise RunError(f"no saved runs in {storage_path}; run the suite with --benchmark-autosave first")
         return [found[-1]]
     paths: list[Path] = []
     for run_id in ids:
         if Path(run_id).is_file():
             matches = [Path(run_id)]
         elif run_id.endswith(".json") and not any(c in run_id for c in "*?["):
-            raise ReportError(f"{run_id}: no such file")
+            raise RunError(f"{run_id}: no such file")
         else:
             matches = _query(FileStorage, storage_path, [run_id]) if storage_path.is_dir() else []
         if not matches:
-            raise ReportError(
+            raise RunError(
                 f"no saved run matches {run_id!r} in {storage_path} (give a run number, name, glob or JSON path)"
             )
         paths.extend(m for m in matches if m not in paths)
@@ -143,16 +140,33 @@ def _query(storage_class, path: Path, globs: list[str]) -> list[Path]:
     try:
         return list(storage_class(path, logger=None).query(*globs))
     except ValueError as exc:
-        raise ReportError(str(exc)) from None
+        raise RunError(str(exc)) from None
 
 
 def load_runs(ids: list[str], storage: str | Path = DEFAULT_STORAGE) -> list[Run]:
     runs = [load_run(p) for p in find_runs(ids, storage)]
     datasets = {r.dataset for r in runs}
     if len(datasets) > 1:
-        raise ReportError(
+        raise RunError(
             "these runs are on different datasets ("
             + ", ".join(f"{r.name}: {r.dataset}" for r in runs)
             + "); a report compares runs on one dataset"
         )
     return runs
+
+
+def upgrade_document(data: dict[str, Any], where: str) -> int:
+    """Rewrite a run's records in place in the current schema, each outcome stored once; return how many.
+
+    Every record is read (and validated) and written back through ``BenchmarkRecord``, so the
+    numbers stay the same; pytest-benchmark's own fields (stats, machine and commit info) are untouched.
+    """
+    from .record import pack_outcomes
+
+    benchmarks = data.get("benchmarks", [])
+    records = records_of(benchmarks, where)
+    for bench, record in zip(benchmarks, records, strict=True):
+        if record is not None:
+            bench["extra_info"] = record.to_json()
+    pack_outcomes(benchmarks)
+    return sum(r is not None for r in records)

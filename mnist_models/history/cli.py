@@ -1,0 +1,62 @@
+"""``mnist-models history``: saved runs in, their series, change points and a page out; exit 1 on a new regression."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..bench.settings import parse_percent
+
+
+def add_history_parser(sub) -> None:
+    parser = sub.add_parser(
+        "history",
+        help="series of accuracy and time across saved runs, with their change points, on one page",
+        description="Runs are named as `pytest-benchmark compare` names them (numbers, names, globs, JSON paths), "
+        "or every run under --storage; A/B outputs (head.json) add their slowdown ratios. Exit codes: 0 done, "
+        "1 --fail-on-change: the newest point opens a regression step, 2 bad input (a truncated or foreign run, "
+        "an empty storage).",
+    )
+    parser.add_argument("runs", nargs="*", metavar="RUN", help="runs to read (default: every run in --storage)")
+    parser.add_argument(
+        "--storage", default=".benchmarks", metavar="DIR", help="where the runs are (default: .benchmarks)"
+    )
+    parser.add_argument(
+        "--out", default="reports/history", metavar="DIR", help="the page's folder (default: reports/history)"
+    )
+    parser.add_argument(
+        "--fail-on-change",
+        type=parse_percent,
+        metavar="PCT",
+        help="exit 1 when the newest point is slower than its level by more than PCT, significantly (e.g. 10%%)",
+    )
+    parser.add_argument("--threshold", type=parse_percent, default=None, metavar="PCT",
+                        help="smallest time step reported (default: 10%%, or --fail-on-change's)")  # fmt: skip
+    parser.add_argument("--self-contained", action="store_true", help="the page's figures inside index.html")
+    parser.add_argument("--no-figures", action="store_true", help="tables and summary only")
+    parser.set_defaults(func=run_history)
+
+
+def run_history(args: argparse.Namespace) -> int:
+    from ..results.record import RunError
+    from .build import THRESHOLD, build_history
+    from .series import load_history
+
+    threshold = args.threshold or args.fail_on_change or THRESHOLD
+    try:
+        runs = load_history(args.runs, args.storage)
+        history = build_history(runs, Path(args.out), threshold, args.self_contained, draw=not args.no_figures)
+    except RunError as exc:
+        print(f"mnist-models history: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"history: {history.directory / 'index.html'}")
+    print(f"summary: {history.directory / 'summary.md'}")
+    regressions = [(s, c) for s, c in history.changes if c.regression]
+    print(f"{len(history.changes)} change point(s), {len(regressions)} regression(s)")
+    if args.fail_on_change is not None and history.newest:
+        print("the newest point opens a regression step:", file=sys.stderr)
+        for series, change in history.newest:
+            print(f"  {series.key}: {change.ratio - 1:+.1%} (p={change.p_value:.2g})", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,158 @@
+"""The report's other tables formatted for people: comparisons, budgets, time to target, engine, levers,
+restored weights, runtimes (cells as strings; the CSV files keep the raw numbers)."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from .group_tables import lever_matrix
+from .render import _num, _p, _percent
+
+
+def display_comparison(comparison: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for _, r in comparison.iterrows():
+        if r["status"] != "both":
+            rows.append({"model": r["model"], "benchmark": r["benchmark"], "seed": r["seed"], "status": r["status"]})
+            continue
+        rows.append(
+            {
+                "model": r["model"],
+                "benchmark": r["benchmark"],
+                "seed": r["seed"],
+                "status": "both",
+                "base median": _num(r["base_median_s"] * 1e3, ".3f") + " ms",
+                "current median": _num(r["current_median_s"] * 1e3, ".3f") + " ms",
+                "time change": _num(r["time_change_pct"], "+.1f") + "%",
+                "Mann-Whitney p": _num(r["time_p_value"], ".3g"),
+                "accuracy change": _num(r["accuracy_change_pp"], "+.2f") + " pp",
+                "McNemar p": _num(r["accuracy_p_value"], ".3g"),
+            }
+        )
+    return pd.DataFrame(rows).fillna("")
+
+
+def display_significance(sig, summary: pd.DataFrame) -> pd.DataFrame:
+    """Each model against the most accurate one: difference, p, Holm p (over the comparisons with the best), verdict."""
+    pairs = sig.vs_best
+    if summary.empty or pairs.empty:
+        return pd.DataFrame()
+    best = summary.iloc[0]["model"]
+    rows = []
+    for _, r in summary.iloc[1:].iterrows():
+        match = pairs[
+            ((pairs["a"] == best) & (pairs["b"] == r.model)) | ((pairs["b"] == best) & (pairs["a"] == r.model))
+        ]
+        if match.empty:
+            continue
+        pair = match.iloc[0]
+        row = {
+            "model": r.model,
+            "test acc": f"{r.test_accuracy:.2%}",
+            f"below {best}": _num(summary.iloc[0]["test_accuracy"] * 100 - r.test_accuracy * 100, ".2f") + " pp",
+            "p": _p(pair["p_value"]),
+            "Holm p": _p(pair["holm_vs_best"]),
+        }
+        if "p_a_beats_b" in pair:
+            beats = pair["p_a_beats_b"] if pair["a"] == best else 1 - pair["p_a_beats_b"]
+            row[f"P({best} > model)"] = f"{beats:.2f}"
+        row["verdict"] = "not established" if pair["holm_vs_best"] >= 0.05 else "significantly below"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def display_budgets(sets: dict) -> pd.DataFrame:
+    """Each Pareto set as rows: the cost, the budget, the most accurate model within it."""
+    from .verdicts import COSTS
+
+    rows = []
+    for column, front in sets.items():
+        what, higher, unit = COSTS[column]
+        for point in front:
+            rows.append(
+                {
+                    "budget on": what,
+                    "budget": ("at least " if higher else "up to ") + unit.format(point["value"]),
+                    "most accurate within it": point["model"],
+                    "test acc": f"{point['accuracy']:.2%}",
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def display_time_to_target(ttt: pd.DataFrame) -> pd.DataFrame:
+    """Models x targets: training seconds to reach each validation accuracy (median over seeds)."""
+    out = ttt.map(lambda t: "never" if not math.isfinite(t) else f"{t:.1f} s")
+    out.columns = [f"to {float(k):.0%} val" for k in ttt.columns]
+    return out.rename_axis("model").reset_index()
+
+
+def display_levers(levers: pd.DataFrame) -> pd.DataFrame:
+    """Models x levers, each cell the variant's images/s over the unchanged case's."""
+    matrix = lever_matrix(levers).map(lambda v: _num(v, ".2f") + "×" if pd.notna(v) else "")
+    return matrix.rename_axis(columns=None).reset_index()
+
+
+def display_restore(restore: pd.DataFrame) -> pd.DataFrame:
+    """Restored best epoch against the last epoch, per model and seed."""
+
+    def acc(r, which: str) -> str:
+        return f"{r[f'{which}_accuracy']:.2%} ({r[f'{which}_ci_low']:.2%}–{r[f'{which}_ci_high']:.2%})"
+
+    return pd.DataFrame(
+        [
+            {
+                "model": r["model"],
+                "seed": r["seed"],
+                "epochs run": r["epochs_run"],
+                "best epoch": r["best_epoch"],
+                "best weights (restored)": acc(r, "best"),
+                "last epoch's weights": acc(r, "last"),
+                "best − last": _num(r["best_minus_last_pp"], "+.2f") + " pp",
+                "McNemar p": _num(r["mcnemar_p"], ".3g"),
+                "train s": _num(r["train_time_s"], ".1f"),
+            }
+            for _, r in restore.iterrows()
+        ]
+    )
+
+
+def display_engine(engine: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "model": engine["model"],
+            "notebook loop img/s": engine["notebook_img_s"].map(lambda v: _num(v, ",.0f")),
+            "our engine img/s": engine["ours_img_s"].map(lambda v: _num(v, ",.0f")),
+            "speedup": engine["speedup"].map(lambda v: _num(v, ".2f") + "×"),
+            "our % of matmul peak": engine["ours_peak_fraction"].map(_percent),
+        }
+    )
+
+
+def display_runtimes(runtimes: pd.DataFrame) -> pd.DataFrame:
+    """Model x runtime: latency p50/p99, throughput, speedups over eager, agreement, conversion cost."""
+
+    def agreement(r) -> str:
+        if pd.isna(r.agreement):
+            return "–"
+        return f"{r.agreement:.2%}" + (f" ({int(r.disagreements)} differ)" if r.disagreements else "")
+
+    return pd.DataFrame(
+        [
+            {
+                "model": r.model,
+                "runtime": r.runtime,
+                "p50 / p99 ms": f"{_num(r.latency_p50_ms, '.3f')} / {_num(r.latency_p99_ms, '.3f')}",
+                "latency vs eager": _num(r.latency_speedup, ".2f") + "×",
+                "img/s": _num(r.throughput_img_s, ",.0f"),
+                "throughput vs eager": _num(r.throughput_speedup, ".2f") + "×",
+                "top-1 agreement": agreement(r),
+                "max |Δ logit|": _num(r.max_logit_diff, ".2g"),
+                "conversion s (cold / warm)": f"{_num(r.conversion_time_s, '.2f')} / {_num(r.conversion_warm_time_s, '.2f')}",
+                "artifact": _num(r.artifact_bytes / 1e6, ".2f") + " MB",
+            }
+            for r in runtimes.itertuples()
+        ]
+    )

@@ -1,0 +1,219 @@
+"""The suite's benchmark groups as specs: one entry per group, read by every part that handles groups.
+
+A group is what a benchmark measures (training, optimiser steps, batch-1 inference...). Its
+spec says how the plugin makes its cases, how A/B times it, which record fields its runner
+fills and which summary columns and report sections it feeds; the plugin's test functions,
+the A/B worker's benchmarks, the report's tables and the command lines' choices are all
+derived from ``GROUPS``. Adding a group is one ``register_group(GroupSpec(...))`` and its
+runner; an installed package adds its groups through the entry point group
+``mnist_models.groups`` (a module whose import registers them), loaded on the registry's first
+use, so that the plugin, the A/B workers and the report all see them. Nothing here imports
+torch: the runner is named as ``"module:function"`` and imported only when a case runs.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+# The built-in groups' names: the one place they are spelled.
+TRAIN = "train"  # the whole training run, once
+TRAIN_STEP = "train-step"  # rounds of optimiser steps
+LATENCY = "latency"  # batch-1 inference
+THROUGHPUT = "throughput"  # batched inference
+ENGINE = "engine"  # our training loop against the notebook's
+LEVERS = "levers"  # one engine setting changed (--mnist-levers)
+
+
+@dataclass(frozen=True)
+class SummaryColumn:
+    """A column of the report's summary table fed by one group: the median over seeds of a record field."""
+
+    column: str  # the column's name in summary.csv
+    field: str  # the record field (or ``metrics`` key) it summarises
+    label: str  # its header for people
+    fmt: str = ",.0f"  # how to show a value ("percent": a fraction as a percentage)
+    key: bool = False  # one of the few columns shown first
+    order: int = 100  # where the column sits among the groups' columns of summary.csv
+
+
+@dataclass(frozen=True)
+class Variants:
+    """A group's own parameter: each value is a benchmark of its own (``test_engine[mlp_64-seed0-ours]``).
+
+    ``values`` is a tuple, or ``"module:function"`` of the resolved session config that returns
+    them (the runtimes a session was asked for). A value equal to ``default`` is left out of the
+    benchmark's name, so that adding an axis keeps the names of what existed before it.
+    """
+
+    name: str  # the test function's argument
+    field: str  # the record field that holds the value
+    values: tuple[str, ...] | str
+    default: str | None = None
+
+    def resolve(self, config: Any) -> tuple[str, ...]:
+        return tuple(self.values) if isinstance(self.values, tuple) else tuple(load(self.values)(config))
+
+
+@dataclass(frozen=True)
+class GroupSpec:
+    """One benchmark group."""
+
+    name: str  # the pytest-benchmark group in saved runs, e.g. "train-step"
+    description: str  # what is timed, one line
+    runner: str | Callable[..., Any]  # "module:function" or a callable building the group's TimedCall
+    rounds: str | int = 1  # a Profile field naming the rounds ("latency_rounds"), or a count
+    warmup_rounds: int = 1
+    timed: bool = False  # rounds of one call: A/B can time it and time rules gate it
+    trains: bool = False  # the group trains the weights (the others read them)
+    option: str | None = None  # the option that adds the group to a session; None: always in it
+    variants: Variants | None = None
+    fields: tuple[str, ...] = ()  # record fields its runner fills, beyond images_per_s
+    summary: tuple[SummaryColumn, ...] = ()
+    sections: tuple[str, ...] = ()  # report sections it feeds (besides the summary)
+    order: int = 100  # sessions run groups in this order: training first
+
+    @property
+    def test_name(self) -> str:
+        """The name of the group's test function: ``test_train_step`` for ``train-step``."""
+        return "test_" + self.name.replace("-", "_")
+
+    def param(self, case: str, variant: str | None = None) -> str:
+        """The benchmark's test-id parameter: the case (``case_id``), then the variant unless it is the default."""
+        shown = variant is not None and (self.variants is None or variant != self.variants.default)
+        return f"{case}-{variant}" if shown else case
+
+    def benchmark_name(self, case: str, variant: str | None = None) -> str:
+        """The benchmark's name in saved runs, as pytest names it: ``test_latency[mlp_64-seed0]``."""
+        return f"{self.test_name}[{self.param(case, variant)}]"
+
+    def variant_values(self, config: Any) -> tuple[str | None, ...]:
+        """The variants a session runs (``(None,)`` for a group without any)."""
+        return self.variants.resolve(config) if self.variants else (None,)
+
+    def rounds_for(self, profile: Any, scale: float = 1.0) -> int:
+        """Rounds of one benchmark under ``profile``: the profile's count times ``scale`` (``--mnist-rounds``),
+        at least one; a fixed count stays as it is."""
+        if isinstance(self.rounds, int):
+            return self.rounds
+        return max(1, round(getattr(profile, self.rounds) * scale))
+
+    def build(self, *args: Any, **kwargs: Any) -> Any:
+        """Call the runner (imported on first use)."""
+        runner = load(self.runner) if isinstance(self.runner, str) else self.runner
+        return runner(*args, **kwargs)
+
+
+def load(path: str) -> Callable[..., Any]:
+    """``"package.module:name"`` -> the object."""
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+ENTRY_POINT_GROUP = "mnist_models.groups"  # installed packages contribute benchmark groups here
+
+
+class GroupRegistry:
+    """Group specs by name, in the order sessions run them; installed packages' groups loaded on first use."""
+
+    def __init__(self) -> None:
+        self._specs: dict[str, GroupSpec] = {}
+        self._installed = False
+
+    def _load_installed(self) -> None:
+        if self._installed:
+            return
+        self._installed = True
+        from importlib import metadata
+
+        for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
+            try:
+                entry.load()
+            except Exception as exc:  # an installed package's import error: name it, with the fix
+                raise ValueError(
+                    f"entry point '{entry.name} = {entry.value}' ({ENTRY_POINT_GROUP}) could not be loaded "
+                    f"({type(exc).__name__}: {exc}); fix or uninstall that package"
+                ) from exc
+
+    def add(self, spec: GroupSpec) -> GroupSpec:
+        existing = self._specs.get(spec.name)
+        if existing is not None and existing != spec:
+            raise ValueError(f"benchmark group {spec.name!r} is registered already; give the new one another name")
+        self._specs[spec.name] = spec
+        return spec
+
+    def remove(self, name: str) -> None:
+        self._specs.pop(name, None)
+
+    def get(self, name: str) -> GroupSpec:
+        self._load_installed()
+        if name not in self._specs:
+            raise KeyError(f"unknown benchmark group {name!r}; groups are {', '.join(self.names())}")
+        return self._specs[name]
+
+    def __contains__(self, name: object) -> bool:
+        self._load_installed()
+        return name in self._specs
+
+    def specs(self) -> list[GroupSpec]:
+        self._load_installed()
+        return sorted(self._specs.values(), key=lambda s: s.order)
+
+    def names(self, timed: bool | None = None) -> list[str]:
+        return [s.name for s in self.specs() if timed is None or s.timed == timed]
+
+    def by_test_name(self) -> Mapping[str, GroupSpec]:
+        return {s.test_name: s for s in self.specs()}
+
+
+GROUPS = GroupRegistry()
+
+
+def register_group(spec: GroupSpec) -> GroupSpec:
+    """Add a benchmark group; its cases appear in every session that collects the suite's cases."""
+    return GROUPS.add(spec)
+
+
+def summary_columns(specs: Sequence[GroupSpec] | None = None) -> list[tuple[GroupSpec, SummaryColumn]]:
+    """Every group's summary columns, in their order in summary.csv."""
+    columns = [(spec, column) for spec in (specs or GROUPS.specs()) for column in spec.summary]
+    return sorted(columns, key=lambda pair: pair[1].order)
+
+
+_RUNNERS = "mnist_models.bench.runners"
+_RUNTIMES = Variants("runtime", "runtime", "mnist_models.runtimes.base:session_runtimes", default="eager")
+_STEP_FIELDS = ("batch_size", "steps_per_round", "compile_time_s")
+_INFERENCE_FIELDS = ("batch_size", "compile_time_s", "runtime", "agreement", "disagreements", "max_logit_diff",
+                     "runtime_accuracy", "conversion_time_s", "conversion_warm_time_s", "artifact_bytes",
+                     "peak_rss_bytes")  # fmt: skip
+
+for _spec in (
+    GroupSpec(TRAIN, "the profile's whole training run, validation included, once", f"{_RUNNERS}:train",
+              trains=True, order=0, fields=("batch_size", "world_size", "backend", "images_per_s_per_process")),
+    GroupSpec(TRAIN_STEP, "a fixed number of optimiser steps on a fresh model: training images/s",
+              f"{_RUNNERS}:train_step", rounds="step_rounds", timed=True, order=10, fields=_STEP_FIELDS,
+              summary=(SummaryColumn("train_step_img_s", "images_per_s", "train img/s", order=30),
+                       SummaryColumn("train_step_peak_fraction", "peak_fraction", "% peak train", "percent",
+                                     order=31))),
+    GroupSpec(LATENCY, "batch-1 inference on the trained weights; p50 and p99", f"{_RUNNERS}:latency",
+              rounds="latency_rounds", warmup_rounds=10, timed=True, order=20, variants=_RUNTIMES,
+              sections=("runtimes",),
+              fields=(*_INFERENCE_FIELDS, "latency_p50_ms", "latency_p99_ms"),
+              summary=(SummaryColumn("latency_p50_ms", "latency_p50_ms", "p50 ms", ".3f", key=True, order=10),
+                       SummaryColumn("latency_p99_ms", "latency_p99_ms", "p99 ms", ".3f", order=11))),
+    GroupSpec(THROUGHPUT, "batched inference on the trained weights: images/s", f"{_RUNNERS}:throughput",
+              rounds="throughput_rounds", warmup_rounds=2, timed=True, order=30, fields=_INFERENCE_FIELDS,
+              variants=_RUNTIMES, sections=("runtimes",),
+              summary=(SummaryColumn("throughput_img_s", "images_per_s", "img/s", ",.0f", key=True, order=20),
+                       SummaryColumn("throughput_peak_fraction", "peak_fraction", "% peak infer", "percent",
+                                     order=32))),
+    GroupSpec(ENGINE, "the train-step work by our loop and by a notebook-style loop", f"{_RUNNERS}:engine",
+              rounds="step_rounds", order=40, fields=(*_STEP_FIELDS, "engine_loop"),
+              variants=Variants("loop", "engine_loop", ("notebook", "ours")), sections=("engine",)),
+    GroupSpec(LEVERS, "the train-step or throughput work with one engine setting changed", f"{_RUNNERS}:lever",
+              rounds="step_rounds", order=50, option="--mnist-levers", fields=(*_STEP_FIELDS, "lever", "lever_baseline"),
+              variants=Variants("lever_name", "lever", "mnist_models.bench.levers:lever_names"), sections=("levers",)),
+):  # fmt: skip
+    register_group(_spec)

@@ -1,0 +1,55 @@
+"""What a saved run says about the machine it ran on: the facts that decide its speed, and its identity.
+
+Times are evidence only beside times from the same machine identity (CPU model and ISA flags,
+threads, device, torch build): the history never mixes identities in one series, and a time
+rule against a stored run is refused unless both runs share one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+ISA_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_tile", "amx_bf16")
+
+
+def _info(machine_info: dict[str, Any]) -> tuple[dict, dict]:
+    info = machine_info or {}
+    return info.get("cpu") or {}, info.get("mnist_models") or {}
+
+
+def isa(machine_info: dict[str, Any]) -> str:
+    cpu, _ = _info(machine_info)
+    return " ".join(f for f in ISA_FLAGS if f in (cpu.get("flags") or [])) or "?"
+
+
+def identity(machine_info: dict[str, Any]) -> dict[str, str]:
+    """The facts two runs must share for their times to be compared."""
+    cpu, ours = _info(machine_info)
+    return {
+        "CPU": str(cpu.get("brand_raw") or (machine_info or {}).get("processor") or "?"),
+        "ISA": isa(machine_info),
+        "device": str(ours.get("device_name") or ours.get("device") or "?"),
+        "threads": str(ours.get("threads", "?")),
+        "torch": str(ours.get("torch", "?")),
+    }
+
+
+def identity_key(machine_info: dict[str, Any]) -> str:
+    """``identity`` as one readable string, for grouping series and naming them."""
+    facts = identity(machine_info)
+    where = facts["CPU"] if facts["device"] in ("?", facts["CPU"]) else f"{facts['device']} on {facts['CPU']}"
+    return f"{where} · {facts['ISA']} · {facts['threads']} threads · torch {facts['torch']}"
+
+
+def _gflops(value: Any) -> str:
+    return f"{value / 1e9:.0f} GFLOP/s" if isinstance(value, (int, float)) and value > 0 else "?"
+
+
+def facts(machine_info: dict[str, Any], when: str = "") -> dict[str, str]:
+    """``identity`` plus the measured and nominal peaks and the time, for showing two runs side by side."""
+    _, ours = _info(machine_info)
+    out = identity(machine_info)
+    out["measured fp32 matmul peak"] = _gflops(ours.get("matmul_peak_flops"))
+    out["nominal fp32 peak"] = _gflops(ours.get("nominal_peak_flops"))
+    out["run at"] = str(when or "?")[:19]
+    return out
