@@ -58,10 +58,10 @@ def test_readme_custom_architecture_route_from_a_separate_folder(tmp_path, data_
     """The README's own files and command, verbatim, in a folder of the user's, away from this checkout."""
     project = tmp_path / "my-project"
     project.mkdir()
-    for code in (_block("## Adding your own architecture", "python", i) for i in range(2)):
+    for code in (_block("## Add your own architecture", "python", i) for i in range(2)):
         name = re.match(r"# (\S+\.py)", code).group(1)  # each block starts with its file name
         (project / name).write_text(code)
-    command = _block("## Adding your own architecture", "bash").strip()
+    command = _block("## Add your own architecture", "bash").strip()
     env = {
         "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
         "HOME": str(tmp_path / "home"),

@@ -77,7 +77,7 @@ def test_each_runtime_is_timed_only_when_it_agrees_with_eager(pytester, data_roo
     result.assert_outcomes(passed=4, skipped=1, failed=2)  # train, eager, onnxruntime, compile; absent; broken, noisy
     result.stdout.fnmatch_lines(
         [
-            "*absent needs no_such_package_xyz, which is not installed: pip install 'mnist-models[absent]'*",
+            "*absent needs no_such_package_xyz, which is not installed: pip install 'mnist-models[[]absent[]]'*",  # [[] is a literal [ to fnmatch
             "*conversion failed: mlp_64 on broken: RuntimeError: this exporter does not know Flatten*",
             "*mlp_64 on noisy: top-1 agreement with eager PyTorch *% (* of 1000 test images differ*",
         ]
