@@ -1,0 +1,52 @@
+"""The README and docs/: their generated tables match the committed runs, and every link and path resolves."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = [ROOT / "README.md", ROOT / "CHANGELOG.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
+def test_generated_tables_match_the_committed_runs():
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "readme_tables.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def _targets(page: Path) -> list[str]:
+    text = re.sub(r"```.*?```", "", page.read_text(encoding="utf-8"), flags=re.S)  # code blocks hold commands
+    links = re.findall(r"\]\(([^)\s]+)\)", text)
+    paths = re.findall(r"`((?:docs|reports|scripts|tests|mnist_models|benchmarks|ci|\.github|\.ci)/[^`\s*<>]+)`", text)
+    return [t for t in links + paths if not t.startswith(("http://", "https://", "mailto:"))]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
+def test_every_link_and_path_resolves(page):
+    missing = []
+    for target in _targets(page):
+        path, _, anchor = target.partition("#")
+        where = (page.parent / path) if path else page
+        if path and not where.exists():
+            missing.append(target)
+        elif anchor and where.suffix == ".md":
+            headings = re.findall(r"^#+ (.+)$", where.read_text(encoding="utf-8"), flags=re.M)
+            slugs = {re.sub(r"[^\w\- ]", "", h).strip().lower().replace(" ", "-") for h in headings}
+            if anchor not in slugs:
+                missing.append(target)
+    assert not missing, f"{page.name}: {missing}"
+
+
+def test_readme_is_short_enough_to_read_in_five_minutes():
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    assert len(lines) <= 250, len(lines)
