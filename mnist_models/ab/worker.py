@@ -87,7 +87,7 @@ def _block(session, group, case, variant, rounds: int):
 
 
 def _run_json(session, benchmarks, last, side: str) -> dict:
-    from ..bench.session import run_document
+    from ..bench.run_json import run_document
     from ..results.record import case_id
 
     timed = []

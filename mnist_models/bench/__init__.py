@@ -7,11 +7,12 @@
 - ``profiles``, ``levers``: the suite's settings as data.
 - ``config``: the resolved configuration, and ``resolve_training``, the one place a ``TrainConfig``
   is made (with where each setting came from); ``shards``: the split across machines.
-- ``session``: ``open_session``, the one session builder (plugin and A/B worker), the records
-  benchmarks make, machine facts and the run's JSON.
+- ``session``: ``open_session``, the one session builder (plugin and A/B worker), and the records
+  benchmarks make; ``run_json``: the run's machine facts and its JSON (ours added, or all of it
+  through pytest-benchmark's serialisation for the A/B worker).
 - ``weights``: each (model, seed)'s weights, trained once, kept, cached on disk (``cache``).
-- ``runners``: each group's ``TimedCall``; ``timing``: ``TimedCall`` and ``measure``, the one path
-  from a timed call through pytest-benchmark to a record.
+- ``runners``: each group's ``TimedCall``; ``timing``: ``TimedCall`` and how its rounds are summarised
+  (``Session.measure`` is the one path from a timed call through pytest-benchmark to a record).
 
 Writes what ``mnist_models.results`` defines; calls ``report`` only to write the report after a
 run. Importing the package, ``plugin``, ``options`` or ``settings`` imports no torch: pytest loads

@@ -146,11 +146,11 @@ def mnist(pytestconfig: pytest.Config, mnist_config):
 @pytest.fixture(scope="session")
 def mnist_suite(pytestconfig: pytest.Config, mnist_config, mnist):
     """The session's :class:`~mnist_models.bench.session.Session`: weights, timed calls, records."""
-    from .session import Session
+    from .session import open_session
 
     # on a terminal a line every few seconds inside long epochs; in a CI log, one every half minute
     interval = 5.0 if sys.stdout.isatty() else 30.0
-    session = Session(mnist_config, mnist, on_progress=_progress(pytestconfig), progress_interval_s=interval)
+    session = open_session(mnist_config, mnist, on_progress=_progress(pytestconfig), progress_interval_s=interval)
     pytestconfig.stash[_SESSION_KEY] = session
     return session
 
@@ -180,7 +180,7 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
 
 
 def _machine_facts(config: pytest.Config) -> dict:
-    from .session import machine_facts
+    from .run_json import machine_facts
 
     return machine_facts(config.stash[_OPTIONS_KEY].resolve())
 
@@ -215,7 +215,7 @@ MEASURED_MACHINE_INFO = (
 def pytest_benchmark_update_json(config: pytest.Config, benchmarks, output_json: dict) -> None:
     if not _in_use(config):
         return
-    from .session import finish_run_json
+    from .run_json import finish_run_json
 
     finish_run_json(output_json, config.stash.get(_SESSION_KEY, None))
     config.stash[_JSON_KEY] = output_json

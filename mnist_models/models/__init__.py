@@ -4,6 +4,7 @@
   ``resolve_models``); it imports none of the models.
 - ``architectures``: the built-ins (the notebook's ten, a linear baseline, LeNet-5, parametric
   MLP and CNN families), each with its per-profile epochs and accuracy floors.
+- ``layers``: the layer builders they are made of (MLP stacks, conv blocks, classifier heads).
 - ``facts``: parameter counts and FLOPs per image.
 
 Importing this package registers the built-ins, then every installed package's architectures

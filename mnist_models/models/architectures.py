@@ -18,75 +18,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from .layers import classifier_head, cnn_layers, conv_blocks, mlp_layers
 from .registry import register_model
 
 if TYPE_CHECKING:  # torch is imported where a model is built, so that reading the registry (floors) costs nothing
     from torch import nn
-
-
-def mlp_layers(widths: Sequence[int], in_features: int = 784, classes: int = 10) -> nn.Sequential:
-    """Flatten, then Linear+ReLU for each hidden width, then a linear classifier."""
-    from torch import nn
-
-    layers: list[nn.Module] = [nn.Flatten()]
-    prev = in_features
-    for width in widths:
-        layers += [nn.Linear(prev, width), nn.ReLU()]
-        prev = width
-    layers.append(nn.Linear(prev, classes))
-    return nn.Sequential(*layers)
-
-
-def conv_blocks(
-    channels: Sequence[int], in_channels: int = 1, batch_norm: bool = False, pool_first: bool = False
-) -> nn.Sequential:
-    """3x3 convolution (padding 1) [+ BatchNorm] + ReLU + 2x2 max pooling per entry of ``channels``.
-
-    With batch norm the convolution has no bias: the norm's shift replaces it.
-    ``pool_first`` pools straight after the convolution, so that the norm and the
-    ReLU run on a quarter of the values (the order fast CIFAR-10 training recipes use):
-    on a 2-core CPU it cut the speedrun's training time by about a quarter.
-    """
-    from torch import nn
-
-    layers: list[nn.Module] = []
-    prev = in_channels
-    for ch in channels:
-        activation = [nn.BatchNorm2d(ch), nn.ReLU()] if batch_norm else [nn.ReLU()]
-        pool = [nn.MaxPool2d(2)]
-        layers += [
-            nn.Conv2d(prev, ch, 3, padding=1, bias=not batch_norm),
-            *(pool + activation if pool_first else activation + pool),
-        ]
-        prev = ch
-    return nn.Sequential(*layers)
-
-
-def classifier_head(
-    in_features: int, hidden: Sequence[int], dropout: Sequence[float], classes: int = 10
-) -> nn.Sequential:
-    """Flatten, then Linear+ReLU(+Dropout where given) per hidden width, then the output layer.
-
-    ``dropout[i]`` follows hidden layer ``i``; zero or missing means none.
-    """
-    from torch import nn
-
-    layers: list[nn.Module] = [nn.Flatten()]
-    prev = in_features
-    for i, width in enumerate(hidden):
-        layers += [nn.Linear(prev, width), nn.ReLU()]
-        if i < len(dropout) and dropout[i] > 0:
-            layers.append(nn.Dropout(dropout[i]))
-        prev = width
-    layers.append(nn.Linear(prev, classes))
-    return nn.Sequential(*layers)
-
-
-def _cnn(channels: Sequence[int], hidden: Sequence[int], dropout: Sequence[float]) -> nn.Sequential:
-    from torch import nn
-
-    side = 28 // (2 ** len(channels))
-    return nn.Sequential(conv_blocks(channels), classifier_head(channels[-1] * side * side, hidden, dropout))
 
 
 # Why the four larger MLPs' full floors were lowered (2026-11-27) from the notebook's figure minus 0.3 points:
@@ -193,7 +129,7 @@ def mlp_1500_1024_256_128() -> nn.Module:
     profiles=_profiles(0.9883, 3, 0.9796, 0.8741, quick_reason=ACROSS_CPU_KINDS),
 )
 def cnn_32_64_fc128_64_32() -> nn.Module:
-    return _cnn([32, 64], [128, 64, 32], [0.25])
+    return cnn_layers([32, 64], [128, 64, 32], [0.25])
 
 
 @register_model(
@@ -202,7 +138,7 @@ def cnn_32_64_fc128_64_32() -> nn.Module:
     profiles=_profiles(0.9883, 3, 0.9807, 0.8776, quick_reason=ACROSS_CPU_KINDS),
 )
 def cnn_32_64_fc64() -> nn.Module:
-    return _cnn([32, 64], [64], [0.25])
+    return cnn_layers([32, 64], [64], [0.25])
 
 
 @register_model(
@@ -211,7 +147,7 @@ def cnn_32_64_fc64() -> nn.Module:
     profiles=_profiles(0.9880, 2, 0.9819, 0.8721, quick_reason=ACROSS_CPU_KINDS),
 )
 def cnn_64_128_fc150_64() -> nn.Module:
-    return _cnn([64, 128], [150, 64], [0.3, 0.3])
+    return cnn_layers([64, 128], [150, 64], [0.3, 0.3])
 
 
 @register_model(
@@ -220,7 +156,7 @@ def cnn_64_128_fc150_64() -> nn.Module:
     profiles=_profiles(0.9902, 1, 0.9792, 0.8588),
 )
 def cnn_128_256_fc256_128() -> nn.Module:
-    return _cnn([128, 256], [256, 128], [0.4, 0.4])
+    return cnn_layers([128, 256], [256, 128], [0.4, 0.4])
 
 
 # --- Classic ------------------------------------------------------------------------------
@@ -274,7 +210,7 @@ def cnn(channels: Sequence[int] = (32, 64), hidden: int = 128, dropout: float = 
     channels = tuple(channels) if isinstance(channels, (tuple, list)) else (int(channels),)
     if not 1 <= len(channels) <= 4:
         raise ValueError(f"cnn needs 1 to 4 conv blocks (28 -> 1 pixel after 4 poolings), got {channels}")
-    return _cnn(channels, [hidden], [dropout])
+    return cnn_layers(channels, [hidden], [dropout])
 
 
 # --- Speedrun ---------------------------------------------------------------------------------

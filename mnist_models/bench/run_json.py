@@ -1,0 +1,121 @@
+"""A run's JSON: our machine facts in ``machine_info``, our part added before it is saved, and a
+whole run's JSON through pytest-benchmark's own serialisation where no pytest session makes one.
+
+``finish_run_json`` is the one way a run's JSON gets our part (the peak in use, each outcome
+stored once) before it is saved, by the pytest plugin and by ``run_document`` (the A/B worker).
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import torch
+
+from ..results.record import pack_outcomes
+from ..training.device import nominal_peak_flops
+from .config import SuiteConfig
+from .session import Session
+
+
+def versions() -> dict[str, str]:
+    """torch's and torchvision's versions (torchvision's from its metadata: importing it costs seconds)."""
+    from importlib import metadata
+
+    try:
+        vision = metadata.version("torchvision")
+    except metadata.PackageNotFoundError:
+        vision = "not installed"
+    return {"torch": torch.__version__, "torchvision": vision}
+
+
+def machine_facts(config: SuiteConfig, shard: tuple[int, int] | None = None) -> dict[str, Any]:
+    """Our part of a run's ``machine_info``: versions, threads, device, and how the run was made."""
+    from ..results.record import SCHEMA
+    from ..training.device import device_name
+    from ..version import __version__
+
+    info: dict[str, Any] = {
+        **versions(),
+        "mnist_models": __version__,
+        "record_schema": SCHEMA,
+        "threads": torch.get_num_threads(),
+        "cuda": torch.version.cuda,
+        "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,
+        "device": str(config.device),
+        "device_name": device_name(config.device),
+    }
+    if config.shard is not None:
+        info["shard"] = "{}/{}".format(*config.shard)
+    if config.slowdown:
+        info["injected_slowdown"] = config.slowdown
+    if config.world.parallel:
+        info["world_size"], info["backend"] = config.world.size, config.world.backend
+    return info
+
+
+def finish_run_json(output_json: dict[str, Any], session: Session | None) -> None:
+    """Our part of a run's JSON, added just before it is saved: the peak in use, each outcome stored once.
+
+    The peak in use is the best of the session's matmul measurements (at its start and its end, a
+    few sizes each), unless a benchmark achieved more: then that rate is the ceiling, and the run
+    says the measured peak was underestimated. Every record's ``peak_fraction`` is against it, so
+    none is above 100%.
+    """
+    benchmarks = output_json.get("benchmarks", [])
+    info = output_json.get("machine_info", {}).get("mnist_models")
+    if session is not None and isinstance(info, dict):
+        peaks = session.final_peaks()
+        achieved = [
+            (b["extra_info"]["achieved_flops"], b["name"])
+            for b in benchmarks
+            if (b.get("extra_info") or {}).get("peak_fraction")
+        ]  # fmt: skip  (fp32 work only)
+        in_use = max([max(peaks), *(rate for rate, _ in achieved)])
+        info["matmul_peak_flops"] = max(peaks)
+        info["matmul_peak_measurements"] = peaks
+        info["nominal_peak_flops"] = nominal_peak_flops(session.config.device, session.config.threads)
+        info["peak_flops_in_use"] = in_use
+        if in_use > max(peaks):
+            rate, name = max(achieved)
+            info["peak_underestimated"] = {"benchmark": name, "achieved_flops": rate, "measured_flops": max(peaks)}
+        for bench in benchmarks:
+            record = bench.get("extra_info") or {}
+            if record.get("peak_fraction"):
+                record["peak_flops"], record["peak_fraction"] = in_use, record["achieved_flops"] / in_use
+    pack_outcomes(benchmarks)
+
+
+def run_document(session: Session, benchmarks: list[dict[str, Any]], label: str) -> dict[str, Any]:
+    """A run's JSON for benchmarks timed outside pytest, through pytest-benchmark's own serialisation.
+
+    ``benchmarks``: per benchmark its ``name``, ``group``, ``param`` (the test id's parameter),
+    ``record`` and round ``times``; ``label`` names where they were timed (``fullname``).
+    """
+    from pytest_benchmark.plugin import pytest_benchmark_generate_json, pytest_benchmark_generate_machine_info
+    from pytest_benchmark.stats import Metadata
+    from pytest_benchmark.utils import get_commit_info
+
+    metas = []
+    for bench in benchmarks:
+        fixture = SimpleNamespace(
+            name=bench["name"],
+            fullname=f"{label}::{bench['name']}",
+            group=bench["group"],
+            param=bench["param"],
+            params={"mnist_case": bench["param"]},
+            extra_info=bench["record"].to_json(),
+            cprofile_stats=None,
+            has_error=False,
+        )
+        meta = Metadata(fixture, iterations=1, options={"timer": "perf_counter", "interleaved": "A/B blocks"})
+        for duration in bench["times"]:
+            meta.update(duration)
+        metas.append(meta)
+    machine = pytest_benchmark_generate_machine_info()
+    machine["mnist_models"] = {**machine_facts(session.config), "threads": session.config.threads}
+    output = pytest_benchmark_generate_json(
+        config=None, benchmarks=metas, include_data=True, machine_info=machine, commit_info=get_commit_info()
+    )
+    finish_run_json(output, session)
+    return output
