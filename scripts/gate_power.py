@@ -53,17 +53,24 @@ def compare(base: Path, args, slowdown: int, seed: int) -> list[dict]:
         print(result.stdout[-2000:], result.stderr[-2000:], file=sys.stderr)
         raise SystemExit(2)
     with (out / "ab.csv").open() as fh:
-        return list(csv.DictReader(fh))
+        rows = list(csv.DictReader(fh))
+    if args.keep:  # the comparison's verdicts and its pairs, for reading the noise afterwards
+        kept = Path(args.keep) / f"{slowdown:02d}pct-{seed:02d}"
+        kept.mkdir(parents=True, exist_ok=True)
+        for name in ("ab.csv", "pairs.csv"):
+            shutil.copy(out / name, kept / name)
+    return rows
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", default="mlp_256_128,cnn_32_64_fc64")
     parser.add_argument("--profile", default="quick")
-    parser.add_argument("--pairs", type=int, default=8)
+    parser.add_argument("--pairs", type=int, default=16)
     parser.add_argument("--threshold", default="10%")
     parser.add_argument("--plan", default="0:20,25:10", help="slowdown%%:comparisons, ...")
     parser.add_argument("--out", default="reports/gate-power")
+    parser.add_argument("--keep", metavar="DIR", help="keep each comparison's ab.csv and pairs.csv under DIR")
     parser.add_argument("ab_args", nargs="*", help="more `mnist-models ab` options, after --")
     args = parser.parse_args()
     plan = [(int(s), int(k)) for s, k in (item.split(":") for item in args.plan.split(","))]

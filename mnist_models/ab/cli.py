@@ -64,7 +64,7 @@ def add_ab_parser(sub) -> None:
     )
     parser.add_argument("--device", default="auto")
     parser.add_argument("--threads", type=positive_int, help="torch threads on both sides (default: torch's choice)")
-    parser.add_argument("--pairs", type=_pairs, default=8, help="pairs of blocks per benchmark (default: 8)")
+    parser.add_argument("--pairs", type=_pairs, default=16, help="pairs of blocks per benchmark (default: 16)")
     parser.add_argument("--threshold", type=parse_percent, default=0.10, help="a slowdown that matters (default: 10%%)")
     parser.add_argument(
         "--alpha", type=float, default=0.05, help="the gate's false-alarm rate for the suite (default: 0.05)"
@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     from ..bench.cache import default_cache_dir
     from ..files import atomic_write_bytes
     from .coordinator import ABError, Side, base_tree, run_ab
-    from .paired import compare_pairs, failures, markdown
+    from .paired import compare_pairs, failures, markdown, pairs_table
 
     settings = SuiteSettings(
         profile=args.profile,
@@ -116,11 +116,14 @@ def run(args: argparse.Namespace) -> int:
     failed = failures(table, args.threshold, args.alpha)
     out = Path(args.out)
     atomic_write_bytes(out / "ab.csv", table.to_csv(index=False).encode())
+    atomic_write_bytes(out / "pairs.csv", pairs_table(medians).to_csv(index=False).encode())
     lines = markdown(table, f"head {head} against base {args.base}", args.pairs, args.threshold, args.alpha,
                      args.slowdown)  # fmt: skip
     atomic_write_bytes(out / "ab.md", ("\n".join(lines) + "\n").encode())
     print("\n".join(lines[2:]))
-    print(f"[ab] written: {out / 'base.json'}, {out / 'head.json'}, {out / 'ab.csv'}, {out / 'ab.md'}")
+    print(
+        f"[ab] written: {out / 'base.json'}, {out / 'head.json'}, {out / 'ab.csv'}, {out / 'pairs.csv'}, {out / 'ab.md'}"
+    )
     if failed:
         print("A/B gate FAILED:", *(f"  {line}" for line in failed), sep="\n")
         return 1

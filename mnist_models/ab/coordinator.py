@@ -188,11 +188,15 @@ def run_ab(
         for pair in range(1, pairs + 1):
             say(f"[ab] pair {pair}/{pairs}: {len(benchmarks)} benchmarks, each side's block in a random order")
             for bench in order.sample(benchmarks, len(benchmarks)):
-                rounds = rounds_per_block(profile, bench.split("/")[0], pairs)
-                for name in order.sample(["base", "head"], 2):
-                    request = {"case": bench, "rounds": rounds}
-                    times = workers[name].ask(request, f"timing {bench} in pair {pair}")["times"]
-                    medians[name][bench].append(median(times))
+                group = GROUPS.get(bench.split("/")[0])
+                request = {"case": bench, "rounds": rounds_per_block(profile, group.name, pairs)}
+                blocks: dict[str, list[float]] = {"base": [], "head": []}
+                for _ in range(group.ab_blocks):  # each block of one side next to one of the other, in a random order
+                    for name in order.sample(["base", "head"], 2):
+                        times = workers[name].ask(request, f"timing {bench} in pair {pair}")["times"]
+                        blocks[name].append(median(times))
+                for name, block_medians in blocks.items():
+                    medians[name][bench].append(median(block_medians))
         runs = {name: workers[name].ask({"finish": True}, "writing its run")["run"] for name in ("base", "head")}
     finally:
         for worker in workers.values():

@@ -67,6 +67,9 @@ class GroupSpec:
     rounds: str | int = 1  # a Profile field naming the rounds ("latency_rounds"), or a count
     warmup_rounds: int = 1
     timed: bool = False  # rounds of one call: A/B can time it and time rules gate it
+    ab_blocks: int = (
+        1  # blocks per side in each A/B pair, their median the pair's figure: more where blocks are noisier
+    )
     trains: bool = False  # the group trains the weights (the others read them)
     option: str | None = None  # the option that adds the group to a session; None: always in it
     variants: Variants | None = None
@@ -198,7 +201,7 @@ for _spec in (
                        SummaryColumn("train_step_peak_fraction", "peak_fraction", "% peak train", "percent",
                                      order=31))),
     GroupSpec(LATENCY, "batch-1 inference on the trained weights; p50 and p99", f"{_RUNNERS}:latency",
-              rounds="latency_rounds", warmup_rounds=10, timed=True, order=20, variants=_RUNTIMES,
+              rounds="latency_rounds", warmup_rounds=10, timed=True, ab_blocks=5, order=20, variants=_RUNTIMES,
               sections=("runtimes",),
               fields=(*_INFERENCE_FIELDS, "latency_p50_ms", "latency_p99_ms"),
               summary=(SummaryColumn("latency_p50_ms", "latency_p50_ms", "p50 ms", ".3f", key=True, order=10),
