@@ -78,7 +78,7 @@ def _acc(row) -> str:
     return f"{row.test_accuracy:.2%} ({row.ci_low:.2%}–{row.ci_high:.2%})"
 
 
-def results(pattern: str = "reports/sample/*.json") -> str:
+def results(pattern: str = "reports/sample/[0-9]*.json") -> str:
     """One seed of every built-in model: accuracy, training time, inference, training throughput."""
     runs = _runs(pattern)
     summary = compute.summary_table(compute.variants(runs))
@@ -101,7 +101,7 @@ def results(pattern: str = "reports/sample/*.json") -> str:
     return _machine(runs) + _table(rows)
 
 
-def engine(pattern: str = "reports/sample/*.json") -> str:
+def engine(pattern: str = "reports/sample/[0-9]*.json") -> str:
     """Our training loop against the notebook-style loop, same work."""
     runs = _runs(pattern)
     items = compute.variants(runs)
@@ -120,7 +120,7 @@ def engine(pattern: str = "reports/sample/*.json") -> str:
     return _machine(runs) + _table(rows)
 
 
-def levers(pattern: str = "reports/sample-avx512/*.json") -> str:
+def levers(pattern: str = "reports/sample/[0-9]*.json") -> str:
     """Each engine setting changed on its own: the variant's images/s over the unchanged work's."""
     runs = _runs(pattern)
     table = displays.display_levers(group_tables.lever_table(compute.variants(runs)))
@@ -128,7 +128,7 @@ def levers(pattern: str = "reports/sample-avx512/*.json") -> str:
     return _machine(runs) + table.replace("", "–").to_markdown(index=False, disable_numparse=True) + "\n"
 
 
-def runtimes(pattern: str = "reports/sample/*.json") -> str:
+def runtimes(pattern: str = "reports/sample/[0-9]*.json") -> str:
     """Every model on every runtime of the run: latency, throughput and their ratios to eager, agreement."""
     runs = _runs(pattern)
     table = displays.display_runtimes(group_tables.runtime_table(compute.variants(runs)))
@@ -136,7 +136,7 @@ def runtimes(pattern: str = "reports/sample/*.json") -> str:
     return _machine(runs) + table.to_markdown(index=False, disable_numparse=True) + "\n"
 
 
-def full(pattern: str = "reports/full/*.json") -> str:
+def full(pattern: str = "reports/full/full-*.json") -> str:
     """The notebook's protocol: seed 0's restored best weights and last epoch, and the three seeds' medians."""
     runs = _runs(pattern)
     items = compute.variants(runs)
@@ -168,7 +168,7 @@ def full(pattern: str = "reports/full/*.json") -> str:
     return _machine(runs) + _table(rows)
 
 
-def seeds(pattern: str = "reports/seeds/*.json") -> str:
+def seeds(pattern: str = "reports/seeds/[0-9]*.json") -> str:
     """Architectures over several seeds: mean and spread, and each one against the most accurate."""
     runs = _runs(pattern)
     items = compute.variants(runs)

@@ -50,3 +50,10 @@ def test_every_link_and_path_resolves(page):
 def test_readme_is_short_enough_to_read_in_five_minutes():
     lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
     assert len(lines) <= 250, len(lines)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
+def test_no_placeholder_is_left_in_a_page(page):
+    """A page is finished: no ``SOME-PLACEHOLDER`` words standing where a measured figure belongs."""
+    text = re.sub(r"```.*?```", "", page.read_text(encoding="utf-8"), flags=re.S)
+    assert not re.findall(r"\b[A-Z]{3,}(?:-[A-Z]{3,})+\b", text)

@@ -23,11 +23,11 @@ def display_comparison(comparison: pd.DataFrame) -> pd.DataFrame:
                 "benchmark": r["benchmark"],
                 "seed": r["seed"],
                 "status": "both",
-                "base median": _num(r["base_median_s"] * 1e3, ".3f") + " ms",
-                "current median": _num(r["current_median_s"] * 1e3, ".3f") + " ms",
-                "time change": _num(r["time_change_pct"], "+.1f") + "%",
+                "base median": _num(r["base_median_s"] * 1e3, ".3f", " ms"),
+                "current median": _num(r["current_median_s"] * 1e3, ".3f", " ms"),
+                "time change": _num(r["time_change_pct"], "+.1f", "%"),
                 "Mann-Whitney p": _num(r["time_p_value"], ".3g"),
-                "accuracy change": _num(r["accuracy_change_pp"], "+.2f") + " pp",
+                "accuracy change": _num(r["accuracy_change_pp"], "+.2f", " pp"),
                 "McNemar p": _num(r["accuracy_p_value"], ".3g"),
             }
         )
@@ -51,7 +51,7 @@ def display_significance(sig, summary: pd.DataFrame) -> pd.DataFrame:
         row = {
             "model": r.model,
             "test acc": f"{r.test_accuracy:.2%}",
-            f"below {best}": _num(summary.iloc[0]["test_accuracy"] * 100 - r.test_accuracy * 100, ".2f") + " pp",
+            f"below {best}": _num(summary.iloc[0]["test_accuracy"] * 100 - r.test_accuracy * 100, ".2f", " pp"),
             "p": _p(pair["p_value"]),
             "Holm p": _p(pair["holm_vs_best"]),
         }
@@ -91,7 +91,7 @@ def display_time_to_target(ttt: pd.DataFrame) -> pd.DataFrame:
 
 def display_levers(levers: pd.DataFrame) -> pd.DataFrame:
     """Models x levers, each cell the variant's images/s over the unchanged case's."""
-    matrix = lever_matrix(levers).map(lambda v: _num(v, ".2f") + "×" if pd.notna(v) else "")
+    matrix = lever_matrix(levers).map(lambda v: _num(v, ".2f", "×") if pd.notna(v) else "")
     return matrix.rename_axis(columns=None).reset_index()
 
 
@@ -110,7 +110,7 @@ def display_restore(restore: pd.DataFrame) -> pd.DataFrame:
                 "best epoch": r["best_epoch"],
                 "best weights (restored)": acc(r, "best"),
                 "last epoch's weights": acc(r, "last"),
-                "best − last": _num(r["best_minus_last_pp"], "+.2f") + " pp",
+                "best − last": _num(r["best_minus_last_pp"], "+.2f", " pp"),
                 "McNemar p": _num(r["mcnemar_p"], ".3g"),
                 "train s": _num(r["train_time_s"], ".1f"),
             }
@@ -125,7 +125,7 @@ def display_engine(engine: pd.DataFrame) -> pd.DataFrame:
             "model": engine["model"],
             "notebook loop img/s": engine["notebook_img_s"].map(lambda v: _num(v, ",.0f")),
             "our engine img/s": engine["ours_img_s"].map(lambda v: _num(v, ",.0f")),
-            "speedup": engine["speedup"].map(lambda v: _num(v, ".2f") + "×"),
+            "speedup": engine["speedup"].map(lambda v: _num(v, ".2f", "×")),
             "our % of matmul peak": engine["ours_peak_fraction"].map(_percent),
         }
     )
@@ -145,13 +145,13 @@ def display_runtimes(runtimes: pd.DataFrame) -> pd.DataFrame:
                 "model": r.model,
                 "runtime": r.runtime,
                 "p50 / p99 ms": f"{_num(r.latency_p50_ms, '.3f')} / {_num(r.latency_p99_ms, '.3f')}",
-                "latency vs eager": _num(r.latency_speedup, ".2f") + "×",
+                "latency vs eager": _num(r.latency_speedup, ".2f", "×"),
                 "img/s": _num(r.throughput_img_s, ",.0f"),
-                "throughput vs eager": _num(r.throughput_speedup, ".2f") + "×",
+                "throughput vs eager": _num(r.throughput_speedup, ".2f", "×"),
                 "top-1 agreement": agreement(r),
                 "max |Δ logit|": _num(r.max_logit_diff, ".2g"),
                 "conversion s (cold / warm)": f"{_num(r.conversion_time_s, '.2f')} / {_num(r.conversion_warm_time_s, '.2f')}",
-                "artifact": _num(r.artifact_bytes / 1e6, ".2f") + " MB",
+                "artifact": _num(r.artifact_bytes / 1e6, ".2f", " MB"),
             }
             for r in runtimes.itertuples()
         ]

@@ -19,12 +19,13 @@ KEY_CORE = ("model", "test acc (95% CI)", "train s")  # shown first, then the gr
 KEY_TAIL = ("params", "floor")
 
 
-def _num(value, fmt: str) -> str:
+def _num(value, fmt: str, unit: str = "") -> str:
+    """``value`` formatted, with its ``unit``; "–" alone when there is none."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     if fmt == "percent":
         return _percent(value)
-    return format(value, fmt)
+    return format(value, fmt) + unit
 
 
 def _seconds(value) -> str:
@@ -117,7 +118,7 @@ def comparison_line(found: dict, pairs: int) -> str:
     if claims:
         seeds = claims["seeds"]
         line += (
-            f" At the seed-to-seed spread {claims['source']} ({claims['seed_sd_pp']:.2f} points), telling two "
+            f" At the seed-to-seed spread {claims['source']} of {claims['seed_sd_pp']:.2f} points, telling two "
             f"architectures apart by 0.5 points takes {seeds['0.5']} seeds of each, by 0.2 points {seeds['0.2']}, by "
             f"0.1 points {seeds['0.1']} (80% power, α 0.05)."
         )

@@ -102,13 +102,14 @@ def run_notes(runs: list[Run], items: list[compute.Variant]) -> list[str]:
             and abs(today["floor_today"] - record.floor) > 1e-9
         ):
             changed[v.label] = (record.floor, today["floor_today"], today["floor_reason"])
-    if changed:
+    by_reason: dict[str, list[str]] = {}  # one reason usually covers several models: say it once
+    for m, (a, b, why) in changed.items():
+        by_reason.setdefault(why, []).append(f"{m}: {a:.2%} then, {b:.2%} today")
+    if by_reason:
         notes.append(
             "Floors changed since these runs were made (the run's floor decided its pass or fail; today's is "
             "shown beside it): "
-            + "; ".join(
-                f"{m}: {a:.2%} then, {b:.2%} today" + (f" ({why})" if why else "") for m, (a, b, why) in changed.items()
-            )
+            + "; ".join(", ".join(models) + (f" ({why})" if why else "") for why, models in by_reason.items())
             + "."
         )
     expected = [g.name for g in GROUPS.specs() if g.option is None]  # a group run only when asked: no news

@@ -97,7 +97,7 @@ def seeds_for_claims(sig: Significance, items: list[Variant], profile: str) -> d
         spreads = [np.std([r.outcome.test.accuracy for r in v.seeds()], ddof=1) * 100 for v in items]  # points
         sd, source = float(np.sqrt(np.mean(np.square(spreads)))), "measured in this run (pooled over the models)"
     elif profile in REFERENCE_SEED_SD_PP:
-        sd, source = REFERENCE_SEED_SD_PP[profile], f"measured for the {profile} profile (three seeds of each model)"
+        sd, source = REFERENCE_SEED_SD_PP[profile], f"measured for the {profile} profile, three seeds of each model,"
     else:
         return None
     return {"seed_sd_pp": sd, "source": source, "seeds": {f"{d:.1f}": seeds_needed(d, sd) for d in (0.1, 0.2, 0.5)}}

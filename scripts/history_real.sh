@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# A real history with one known step, for reports/history/: RUNS saved runs of the quick profile's
+# timed groups (train-step, latency, throughput) of three models on this machine, one after the
+# other, with a +STEP slowdown injected into every timed call from run FROM on (--mnist-slowdown:
+# real extra work, recorded in each run); then the history page of them all. The page must show
+# that one step, at run FROM, and no other. Run the suite once first so the weights are cached.
+#
+#   bash scripts/history_real.sh                      # 12 runs, +25% from run 7, into reports/history/real
+#   RUNS=16 FROM=9 STEP=10% OUT=/tmp/h bash scripts/history_real.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-.venv/bin/python}
+RUNS=${RUNS:-12}
+FROM=${FROM:-7}
+STEP=${STEP:-25%}
+MODELS=${MODELS:-mlp_128_64,mlp_256_128,cnn_32_64_fc64}
+OUT=${OUT:-reports/history/real}
+STORE=$(mktemp -d /tmp/history-store-XXXX)
+
+for i in $(seq 1 "$RUNS"); do
+    slow=0%
+    [ "$i" -ge "$FROM" ] && slow=$STEP
+    echo "history_real: run $i of $RUNS, injected slowdown $slow"
+    "$PY" -m pytest benchmarks --benchmark-only -q -p no:cacheprovider -k "train_step or latency or throughput" \
+        --mnist-models "$MODELS" --mnist-slowdown "$slow" --mnist-no-report \
+        --benchmark-autosave --benchmark-storage "file://$STORE" >/dev/null
+done
+mkdir -p "$OUT"
+rm -rf "$OUT/runs" && cp -r "$STORE" "$OUT/runs"
+"$PY" -m mnist_models history --storage "$OUT/runs" --out "$OUT"
