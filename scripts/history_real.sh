@@ -5,7 +5,12 @@
 # real extra work, recorded in each run); then the history page of them all. The page must show
 # that one step, at run FROM, and no other. Run the suite once first so the weights are cached.
 #
+# With MODE=ab each run is instead one `mnist-models ab` comparison of this commit (HEAD, in a git
+# worktree) against itself, the head slowed from run FROM on: the history then holds the A/B
+# slowdown ratios, the series a CI job that gates with `mnist-models ab` keeps.
+#
 #   bash scripts/history_real.sh                      # 12 runs, +25% from run 7, into reports/history/real
+#   MODE=ab bash scripts/history_real.sh              # 12 A/B comparisons, into reports/history/real-ab
 #   RUNS=16 FROM=9 STEP=10% OUT=/tmp/h bash scripts/history_real.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,18 +18,30 @@ PY=${PYTHON:-.venv/bin/python}
 RUNS=${RUNS:-12}
 FROM=${FROM:-7}
 STEP=${STEP:-25%}
+MODE=${MODE:-pytest}
 MODELS=${MODELS:-mlp_128_64,mlp_256_128,cnn_32_64_fc64}
-OUT=${OUT:-reports/history/real}
+OUT=${OUT:-reports/history/real$([ "$MODE" = ab ] && echo -ab)}
 STORE=$(mktemp -d /tmp/history-store-XXXX)
 
 for i in $(seq 1 "$RUNS"); do
     slow=0%
     [ "$i" -ge "$FROM" ] && slow=$STEP
-    echo "history_real: run $i of $RUNS, injected slowdown $slow"
-    "$PY" -m pytest benchmarks --benchmark-only -q -p no:cacheprovider -k "train_step or latency or throughput" \
-        --mnist-models "$MODELS" --mnist-slowdown "$slow" --mnist-no-report \
-        --benchmark-autosave --benchmark-storage "file://$STORE" >/dev/null
+    echo "history_real: run $i of $RUNS ($MODE), injected slowdown $slow"
+    if [ "$MODE" = ab ]; then
+        status=0
+        "$PY" -m mnist_models ab --base HEAD --models "$MODELS" --slowdown "$slow" --seed "$i" \
+            --out "$STORE/$(printf 'ab%02d' "$i")" >/dev/null || status=$?
+        [ "$status" -le 1 ] || exit "$status"  # 1: the gate caught the slowdown, as it should
+    else
+        "$PY" -m pytest benchmarks --benchmark-only -q -p no:cacheprovider -k "train_step or latency or throughput" \
+            --mnist-models "$MODELS" --mnist-slowdown "$slow" --mnist-no-report \
+            --benchmark-autosave --benchmark-storage "file://$STORE" >/dev/null
+    fi
 done
 mkdir -p "$OUT"
 rm -rf "$OUT/runs" && cp -r "$STORE" "$OUT/runs"
-"$PY" -m mnist_models history --storage "$OUT/runs" --out "$OUT"
+if [ "$MODE" = ab ]; then
+    "$PY" -m mnist_models history "$OUT"/runs/ab*/head.json --out "$OUT"  # the heads: their times and A/B ratios
+else
+    "$PY" -m mnist_models history --storage "$OUT/runs" --out "$OUT"
+fi

@@ -208,7 +208,8 @@ def gate_power(path: str = "reports/gate-power/gate_power_groups.csv") -> str:
         }
         for r in table.itertuples()
     ]
-    return _table(rows)
+    how = (ROOT / path).with_name("gate_power.md").read_text(encoding="utf-8").splitlines()[0]  # gate and CPU
+    return how + "\n\n" + _table(rows)
 
 
 def history_power(path: str = "reports/history/power.csv") -> str:

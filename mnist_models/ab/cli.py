@@ -83,18 +83,9 @@ def run(args: argparse.Namespace) -> int:
     from .coordinator import ABError, Side, base_tree, run_ab
     from .paired import compare_pairs, failures, markdown, pairs_table
 
-    settings = SuiteSettings(
-        profile=args.profile,
-        models=args.models,
-        seeds=args.seeds,
-        device=args.device,
-        dataset=args.dataset,
-        data_dir=args.data_dir,
-        cache_dir=str(Path(args.cache_dir).expanduser() if args.cache_dir else default_cache_dir()),
-        threads=args.threads,
-        runtimes=args.runtimes,
-        slowdown=args.slowdown,
-    )
+    # both sides share one weight cache (this side's default), so that neither retrains what the other has
+    cache_dir = str(Path(args.cache_dir).expanduser() if args.cache_dir else default_cache_dir())
+    settings = SuiteSettings.from_json({**vars(args), "cache_dir": cache_dir})  # the options named as settings
     try:
         head = Path(args.head).resolve()
         if not (head / "mnist_models").is_dir():

@@ -130,6 +130,11 @@ def _write(tmp_path, name, data) -> str:
     return str(path)
 
 
+def _gate(current, baseline, out, rule, *extra) -> int:
+    """``mnist-models report CURRENT --compare BASELINE --out OUT --fail-on RULE [EXTRA...]``: its exit code."""
+    return main(["report", str(current), "--compare", str(baseline), "--out", str(out), "--fail-on", rule, *extra])
+
+
 def _degrade_accuracy(data, model, flips):
     """Make ``model`` wrong on ``flips`` more test images in every record."""
     out = copy.deepcopy(data)
@@ -181,19 +186,7 @@ def test_identical_runs_pass_every_gate(tmp_path, capsys):
 
 def test_accuracy_drop_fails_the_gate_and_names_the_model(tmp_path, smoke, capsys):
     current = _write(tmp_path, "worse", _degrade_accuracy(smoke, "mlp_64", 10))  # 1000 test images: -1.0 pp
-    code = main(
-        [
-            "report",
-            current,
-            "--compare",
-            str(SMOKE),
-            "--out",
-            str(tmp_path / "r"),
-            "--no-figures",
-            "--fail-on",
-            "accuracy:0.3pp",
-        ]
-    )
+    code = _gate(current, str(SMOKE), str(tmp_path / "r"), "accuracy:0.3pp", "--no-figures")
     err = capsys.readouterr().err
     assert code == 1
     assert "mlp_64 (seed 0): test accuracy" in err
@@ -201,39 +194,13 @@ def test_accuracy_drop_fails_the_gate_and_names_the_model(tmp_path, smoke, capsy
     assert "McNemar p=0.00195" in err  # 10 discordant pairs, all one way: 2 * 0.5**10
     assert "linear" not in err
     # a looser threshold lets it through
-    assert (
-        main(
-            [
-                "report",
-                current,
-                "--compare",
-                str(SMOKE),
-                "--out",
-                str(tmp_path / "r2"),
-                "--no-figures",
-                "--fail-on",
-                "accuracy:1.5pp",
-            ]
-        )
-        == 0
-    )
+    assert _gate(current, str(SMOKE), str(tmp_path / "r2"), "accuracy:1.5pp", "--no-figures") == 0
 
 
 def test_accuracy_drop_beyond_the_threshold_but_not_significant_passes(tmp_path, capsys):
     # 4 more wrong of 1,000 images: -0.4 pp, beyond 0.3 pp, but McNemar p = 2 * 0.5**4 = 0.125
     current = _write(tmp_path, "noise", _degrade_accuracy(json.loads(SMOKE.read_text()), "mlp_64", 4))
-    args = [
-        "report",
-        current,
-        "--compare",
-        str(SMOKE),
-        "--out",
-        str(tmp_path / "r"),
-        "--no-figures",
-        "--fail-on",
-        "accuracy:0.3pp",
-    ]
-    assert main(args) == 0
+    assert _gate(current, SMOKE, tmp_path / "r", "accuracy:0.3pp", "--no-figures") == 0
     with (tmp_path / "r" / "comparison.csv").open() as fh:
         row = next(r for r in csv.DictReader(fh) if r["model"] == "mlp_64")
     assert float(row["accuracy_change_pp"]) == pytest.approx(-0.4)
@@ -242,79 +209,20 @@ def test_accuracy_drop_beyond_the_threshold_but_not_significant_passes(tmp_path,
 
 def test_slower_run_fails_the_time_gate_only_in_the_named_groups(tmp_path, smoke, capsys):
     current = _write(tmp_path, "slower", _scale_times(smoke, 1.5, groups={"latency"}))
-    assert (
-        main(
-            [
-                "report",
-                current,
-                "--compare",
-                str(SMOKE),
-                "--out",
-                str(tmp_path / "r"),
-                "--no-figures",
-                "--fail-on",
-                "time:median:15%",
-            ]
-        )
-        == 1
-    )
+    assert _gate(current, str(SMOKE), str(tmp_path / "r"), "time:median:15%", "--no-figures") == 1
     err = capsys.readouterr().err
     assert "[latency, seed 0]: median time +50.0%" in err
     assert "throughput" not in err
-    assert (
-        main(
-            [
-                "report",
-                current,
-                "--compare",
-                str(SMOKE),
-                "--out",
-                str(tmp_path / "r2"),
-                "--fail-on",
-                "time:median:15%:train-step,throughput",
-            ]
-        )
-        == 0
-    )
+    assert _gate(current, str(SMOKE), str(tmp_path / "r2"), "time:median:15%:train-step,throughput") == 0
 
 
 def test_added_and_removed_models_are_reported_not_failed(tmp_path, smoke):
     fewer = copy.deepcopy(smoke)
     fewer["benchmarks"] = [b for b in fewer["benchmarks"] if b["extra_info"]["model"] != "lenet5"]
     path = _write(tmp_path, "fewer", fewer)
-    assert (
-        main(
-            [
-                "report",
-                path,
-                "--compare",
-                str(SMOKE),
-                "--out",
-                str(tmp_path / "r"),
-                "--no-figures",
-                "--fail-on",
-                "accuracy:0.3pp",
-            ]
-        )
-        == 0
-    )
+    assert _gate(path, str(SMOKE), str(tmp_path / "r"), "accuracy:0.3pp", "--no-figures") == 0
     assert "Removed since the baseline (not gated): lenet5." in (tmp_path / "r" / "summary.md").read_text()
-    assert (
-        main(
-            [
-                "report",
-                str(SMOKE),
-                "--compare",
-                path,
-                "--out",
-                str(tmp_path / "r2"),
-                "--no-figures",
-                "--fail-on",
-                "accuracy:0.3pp",
-            ]
-        )
-        == 0
-    )
+    assert _gate(str(SMOKE), path, str(tmp_path / "r2"), "accuracy:0.3pp", "--no-figures") == 0
     assert "Added since the baseline (not gated): lenet5." in (tmp_path / "r2" / "summary.md").read_text()
 
 
