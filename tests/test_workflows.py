@@ -50,6 +50,7 @@ def test_sharded_workflow_merges_every_shard_it_runs_even_when_one_fails():
 
 def test_main_keeps_a_history_branch_and_publishes_its_page():
     text = (WORKFLOWS[0].parent / "benchmarks.yml").read_text()
-    assert "mnist-models history --storage history/runs --out reports/history" in text
+    assert "mnist-models history --storage history --out reports/history" in text
+    assert 'cp reports/ab/head.json reports/ab/ab.csv "history/ab/${GITHUB_SHA}/"' in text  # the A/B ratios' series
     assert "git push origin benchmark-history" in text
     assert "contents: write" in text

@@ -18,7 +18,7 @@ from ..report.content import Figure, ReportContent, Section, Table
 from ..report.inputs import png
 from ..results.runs import Run
 from .detect import THRESHOLD, Change, accuracy_changes, newest_regression, time_changes
-from .series import Series, build_series, to_rows
+from .series import Series, build_series, run_label, to_rows
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,22 @@ class History:
 
 def _short(commit: str) -> str:
     return commit[:8]
+
+
+def _between(series: Series, change: Change) -> str:
+    """Where a step is: the commits on either side, or the runs (numbered from 1) when both are one commit."""
+    if change.before != change.after:
+        return f"{_short(change.before)}→{_short(change.after)}"
+    return f"run {change.index}→{change.index + 1}"
+
+
+def _ticks(series: Series) -> list[str]:
+    """The runs' numbers, with the commit under each run that starts a new one."""
+    labels, previous = [], None
+    for k, point in enumerate(series.points, start=1):
+        labels.append(f"{k}\n{_short(point.commit)}" if point.commit != previous else str(k))
+        previous = point.commit
+    return labels
 
 
 def _step(series: Series, change: Change) -> str:
@@ -46,7 +62,7 @@ def _changes_table(found: list[tuple[Series, Change]]) -> pd.DataFrame:
         rows.append(
             {
                 "when": point.when[:19],
-                "commits": f"{_short(change.before)} → {_short(change.after)}",
+                "between": _between(series, change).replace("→", " → "),
                 "run": point.run,
                 "machine": series.machine,
                 "model": f"{series.model} (seed {series.seed})",
@@ -79,11 +95,12 @@ def _panels(series: list[Series], found: dict[str, list[Change]], title: str) ->
         for change in found.get(s.key, []):
             colour = "#c0392b" if change.regression else "#27ae60"
             ax.axvline(change.index - 0.5, color=colour, lw=1.2, ls="--")
-            ax.annotate(f"{_short(change.before)}→{_short(change.after)}\n{_step(s, change).split(' (')[0]}",
+            ax.annotate(f"{_between(s, change)}\n{_step(s, change).split(' (')[0]}",
                         (change.index - 0.5, ax.get_ylim()[1]), fontsize=6.5, color=colour, ha="center", va="top")  # fmt: skip
         ax.set_title(f"{s.model} · {s.benchmark}", fontsize=8.5)
         ax.set_ylabel(f"{s.metric} ({unit})" if unit else s.metric, fontsize=8)
-        ax.set_xticks(x, [_short(p.commit) for p in s.points], rotation=70, fontsize=6)
+        ax.set_xticks(x, _ticks(s), fontsize=6)
+        ax.set_xlabel("run (commit under the first run of each)", fontsize=7)
         ax.grid(alpha=0.3)
     for ax in axes[len(series) :]:
         ax.set_visible(False)
@@ -159,7 +176,7 @@ def build_history(
                     )
                 )
     sections.append(Section("series", "Series", figures=tuple(drawn)))
-    content = ReportContent("mnist-models history", f"{len(runs)} runs, oldest {runs[0].name}, newest {runs[-1].name}",
+    content = ReportContent("mnist-models history", f"{len(runs)} runs, oldest {run_label(runs[0])}, newest {run_label(runs[-1])}",
                             tuple(sections), gate=tuple(f"{s.model} · {s.benchmark}: {_step(s, c)}" for s, c in newest))  # fmt: skip
     files = {
         "history.csv": pd.DataFrame(to_rows(series)).to_csv(index=False).encode(),

@@ -74,9 +74,21 @@ def _every_run(storage: Path) -> list[Path]:
     return paths
 
 
+def run_label(run: Run) -> str:
+    """What a run is called on the page: its file's stem, or for an A/B output (every one a ``head.json``)
+    its folder and side."""
+    if _ab_side(run) and run.path is not None:
+        return f"{run.path.parent.name}/{run.name}"
+    return run.name
+
+
+def _ab_side(run: Run) -> str | None:
+    return (run.machine.get("mnist_models", {}).get("ab") or {}).get("side")
+
+
 def _ab_result(run: Run) -> dict[str, dict]:
     """An A/B head run's verdicts, benchmark by benchmark (``ab.csv`` beside it), if it is one."""
-    if run.path is None or (run.machine.get("mnist_models", {}).get("ab") or {}).get("side") != "head":
+    if run.path is None or _ab_side(run) != "head":
         return {}
     table = run.path.with_name("ab.csv")
     if not table.is_file():
@@ -105,13 +117,13 @@ def build_series(runs: list[Run]) -> list[Series]:
         for bench in run.benches:
             record = bench.record
             benchmark = f"{record.group} ({record.variant})" if record.variant else record.group
-            base = {"commit": commit, "when": when, "run": run.name}
+            base = {"commit": commit, "when": when, "run": run_label(run)}
             median = bench.stats.get("median")
-            if median:
+            if median:  # an A/B side's blocks are timed otherwise than a suite's rounds: a series of their own
                 add(
                     identity,
                     record,
-                    benchmark,
+                    f"{benchmark} · A/B blocks" if _ab_side(run) else benchmark,
                     "time",
                     Point(**base, value=float(median), samples=tuple(record.round_times_s)),
                 )

@@ -52,7 +52,7 @@ def test_a_slowdown_from_one_run_on_is_one_step_at_that_run_in_every_time_series
     benchmarks = {(c["model"], c["benchmark"]) for c in timed}
     assert len(benchmarks) == 5 * 6  # every time series: 5 models x 6 benchmarks (engine has two loops)...
     assert all(
-        c["commits"] == "05ababab → 06ababab" and c["verdict"] == "REGRESSION" for c in timed
+        c["between"] == "05ababab → 06ababab" and c["verdict"] == "REGRESSION" for c in timed
     )  # ...one step each
     assert not [c for c in changes if c["metric"] == "accuracy"]  # the weights did not change
     page = (tmp_path / "h" / "index.html").read_text()
@@ -76,6 +76,38 @@ def test_series_never_mix_machine_identities(tmp_path, smoke):
         assert len(runs_of) == 6
     with (tmp_path / "h" / "changes.csv").open() as fh:
         assert [c for c in csv.DictReader(fh) if c["metric"] == "time"] == []
+
+
+def test_ab_ratios_kept_beside_suite_runs_are_series_of_their_own_with_the_step_at_its_run(tmp_path, smoke):
+    """The example workflow's history branch: suite runs in runs/, A/B heads (+ ab.csv) in ab/<commit>/."""
+    rng = np.random.default_rng(2)
+    store = _storage(tmp_path, [_run(smoke, k, 1.0, rng) for k in range(12)], folder="runs")
+    for k in range(12):
+        head = _run(smoke, k, 1.0, rng)
+        head["machine_info"]["mnist_models"]["ab"] = {"side": "head"}
+        folder = store / "ab" / f"{k:02d}"
+        folder.mkdir(parents=True)
+        (folder / "head.json").write_text(json.dumps(head))
+        ratio = (1.25 if k >= 6 else 1.0) * float(np.exp(rng.normal(0, 0.02)))
+        rows = [f"{b['group']}/{b['name'].split('[', 1)[-1].rstrip(']')},16,{ratio},{ratio * 0.97},{ratio * 1.03},8,0.5,0.5,False"
+                for b in head["benchmarks"]]  # fmt: skip
+        (folder / "ab.csv").write_text("benchmark,pairs,ratio,ratio_low,ratio_high,head_faster_pairs,p_value,holm_p,failed\n"
+                                       + "\n".join(rows) + "\n")  # fmt: skip
+    assert main(["history", "--storage", str(store), "--out", str(tmp_path / "h"), "--no-figures"]) == 0
+    with (tmp_path / "h" / "history.csv").open() as fh:
+        points = list(csv.DictReader(fh))
+    suite = {p["run"] for p in points if p["metric"] == "time" and "A/B" not in p["benchmark"]}
+    blocks = {p["run"] for p in points if p["metric"] == "time" and p["benchmark"].endswith("· A/B blocks")}
+    assert len(suite) == 12
+    assert len(blocks) == 12
+    assert not suite & blocks
+    assert {p["run"] for p in points if p["metric"] == "ab_ratio"} == {f"{k:02d}/head" for k in range(12)}
+    with (tmp_path / "h" / "changes.csv").open() as fh:
+        changes = list(csv.DictReader(fh))
+    ratios = [c for c in changes if c["metric"] == "ab_ratio"]
+    assert ratios
+    assert all(c["between"] == "05ababab → 06ababab" and c["run"] == "06/head" for c in ratios)
+    assert not [c for c in changes if c["metric"] == "time"]  # the raw times did not move
 
 
 def test_fail_on_change_exits_1_when_the_newest_point_regresses(tmp_path, smoke, capsys):
