@@ -42,6 +42,8 @@ mkdir -p "$OUT"
 rm -rf "$OUT/runs" && cp -r "$STORE" "$OUT/runs"
 if [ "$MODE" = ab ]; then
     "$PY" -m mnist_models history "$OUT"/runs/ab*/head.json --out "$OUT"  # the heads: their times and A/B ratios
+    rm -f "$OUT"/runs/ab*/base.json "$OUT"/runs/ab*/head.json  # 3.5 MB a comparison: the tables stay (and $STORE)
+    echo "history_real: the comparisons' base.json and head.json stay in $STORE"
 else
     "$PY" -m mnist_models history --storage "$OUT/runs" --out "$OUT"
 fi
