@@ -136,6 +136,20 @@ def runtimes(pattern: str = "reports/sample/[0-9]*.json") -> str:
     return _machine(runs) + table.to_markdown(index=False, disable_numparse=True) + "\n"
 
 
+def runtime_ratios(pattern: str = "reports/sample/[0-9]*.json") -> str:
+    """One row per model: eager's batch-1 p50 and batch-512 throughput, and each other runtime's ratio to them."""
+    runs = _runs(pattern)
+    table = displays.display_runtimes(group_tables.runtime_table(compute.variants(runs)))
+    eager = table[table["runtime"] == "eager"].set_index("model")
+    wide = pd.DataFrame({"model": [f"`{m}`" for m in eager.index], "eager p50 ms": eager["p50 / p99 ms"].str.split(" / ").str[0],
+                         "eager img/s": eager["img/s"]})  # fmt: skip
+    for runtime in [r for r in dict.fromkeys(table["runtime"]) if r != "eager"]:
+        rows = table[table["runtime"] == runtime].set_index("model").reindex(eager.index)
+        wide[f"{runtime}: latency"] = rows["latency vs eager"].fillna("–").to_numpy()
+        wide[f"{runtime}: throughput"] = rows["throughput vs eager"].fillna("–").to_numpy()
+    return _machine(runs) + wide.to_markdown(index=False, disable_numparse=True) + "\n"
+
+
 def full(pattern: str = "reports/full/full-*.json") -> str:
     """The notebook's protocol: seed 0's restored best weights and last epoch, and the three seeds' medians."""
     runs = _runs(pattern)
@@ -217,17 +231,19 @@ def history_power(path: str = "reports/history/power.csv") -> str:
     table = pd.read_csv(ROOT / path)
     rows = [
         {
+            "noise": r.noise,
             "step": f"+{r.step:.0%}",
             "series (20 points, step after the 10th)": r.series,
             "with any change point": f"{r.with_change} ({r.with_change / r.series:.1%})",
             "with a regression step": f"{r.with_regression} ({r.with_regression / r.series:.1%})",
             "of those, within one commit": f"{r.within_one_commit / r.with_regression:.0%}"
-            if r.with_regression
-            else "–",
+            if r.with_regression and r.step
+            else "–",  # a step-free series has no true change point to be near
         }
         for r in table.itertuples()
     ]
-    return _table(rows)
+    how = (ROOT / path).with_name("power.md").read_text(encoding="utf-8").splitlines()[0]  # the noise measured
+    return how + "\n\n" + _table(rows)
 
 
 BLOCKS: dict[str, Callable[[], str]] = {
@@ -238,6 +254,7 @@ BLOCKS: dict[str, Callable[[], str]] = {
     "seeds": seeds,
     "gate-power": gate_power,
     "runtimes": runtimes,
+    "runtime-ratios": runtime_ratios,
     "history-power": history_power,
 }
 
