@@ -24,19 +24,22 @@ def test_generated_tables_match_the_committed_runs():
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def _targets(page: Path) -> list[str]:
+def _targets(page: Path) -> list[tuple[Path, str]]:
+    """(base, target) pairs: a link is relative to its page, a path in backticks to the repository's root
+    (it is what a reader types in a shell there)."""
     text = re.sub(r"```.*?```", "", page.read_text(encoding="utf-8"), flags=re.S)  # code blocks hold commands
     links = re.findall(r"\]\(([^)\s]+)\)", text)
     paths = re.findall(r"`((?:docs|reports|scripts|tests|mnist_models|benchmarks|ci|\.github|\.ci)/[^`\s*<>]+)`", text)
-    return [t for t in links + paths if not t.startswith(("http://", "https://", "mailto:"))]
+    web = ("http://", "https://", "mailto:")
+    return [(page.parent, t) for t in links if not t.startswith(web)] + [(ROOT, t) for t in paths]
 
 
 @pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
 def test_every_link_and_path_resolves(page):
     missing = []
-    for target in _targets(page):
+    for base, target in _targets(page):
         path, _, anchor = target.partition("#")
-        where = (page.parent / path) if path else page
+        where = (base / path) if path else page
         if path and not where.exists():
             missing.append(target)
         elif anchor and where.suffix == ".md":
