@@ -107,7 +107,7 @@ def _in_use(config: pytest.Config) -> bool:
 
 def _progress(config: pytest.Config):
     """A function printing one line to the terminal, through pytest's output capture (rank 0's only)."""
-    if hasattr(config, "workerinput") or config.get_verbosity() < 0 or not launched_world().is_main:
+    if hasattr(config, "workerinput") or config.getoption("verbose") < 0 or not launched_world().is_main:
         return None
     capture = config.pluginmanager.getplugin("capturemanager")
     reporter = config.pluginmanager.getplugin("terminalreporter")
