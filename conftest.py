@@ -35,4 +35,8 @@ def pytest_report_header(config: pytest.Config) -> str:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if TESTS in Path(item.path).parents:
-            item.add_marker(pytest.mark.filterwarnings("error"))
+            # warnings are errors, but for one that only older releases raise inside torch's own imports
+            # (torch 2.5's dynamo importing onnxscript 0.2: tox -e lowest)
+            item.add_marker(
+                pytest.mark.filterwarnings("error", "ignore:'onnxscript.values.*param_schemas':FutureWarning")
+            )

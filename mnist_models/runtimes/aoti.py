@@ -11,7 +11,7 @@ import torch
 
 from ..training.device import synchronize
 from .base import Prepared
-from .compiled import inductor_cache
+from .compiled import fresh_cache_folder, inductor_cache
 
 
 def prepare(model, x: torch.Tensor, device: torch.device, threads: int, precision: str):
@@ -27,7 +27,7 @@ def prepare(model, x: torch.Tensor, device: torch.device, threads: int, precisio
             aoti_compile_and_package(program, package_path=str(package), inductor_configs={"freezing": True})
         return time.perf_counter() - start
 
-    with inductor_cache(str(Path(folder.name) / "cache")):
+    with inductor_cache(fresh_cache_folder()):  # kept to the process's end, as torch.compile's
         cold, warm = build(), build()
     runner = aoti_load_package(str(package))
 

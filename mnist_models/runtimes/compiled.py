@@ -12,8 +12,10 @@ dynamo's reset) from the cache the first filled.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -38,6 +40,18 @@ def inductor_cache(folder: str):
             os.environ["TORCHINDUCTOR_CACHE_DIR"] = before
 
 
+_CACHES: list[str] = []
+
+
+def fresh_cache_folder() -> str:
+    """An empty folder for one model's inductor cache, removed when the process ends, not before: some torch
+    releases (2.5) remember a header written into the first cache folder and include it in later builds."""
+    if not _CACHES:
+        _CACHES.append(tempfile.mkdtemp(prefix="mnist-inductor-"))
+        atexit.register(shutil.rmtree, _CACHES[0], ignore_errors=True)
+    return tempfile.mkdtemp(dir=_CACHES[0])
+
+
 def folder_bytes(folder: str | Path) -> int:
     return sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file())
 
@@ -57,7 +71,8 @@ def prepare(model, x: torch.Tensor, device: torch.device, threads: int, precisio
         synchronize(device)
         return forward, time.perf_counter() - start
 
-    with tempfile.TemporaryDirectory(prefix="mnist-inductor-") as cache, inductor_cache(cache):
+    cache = fresh_cache_folder()
+    with inductor_cache(cache):
         with inductor.patch(freezing=True):
             _, cold = compiled()
             forward, warm = compiled()
