@@ -163,13 +163,15 @@ def test_compare_fail_against_a_faster_and_an_identical_baseline(suite):
         for key in ("min", "max", "mean", "median", "q1", "q3", "ld15iqr", "hd15iqr"):
             bench["stats"][key] /= 10
     (base.parent / "0002_fast.json").write_text(json.dumps(run))
+    # Against a 10x faster baseline the step is ~+900%; against itself, rerun on a machine that drifts by
+    # up to ~140%, it must pass: a threshold between the two (this checks the wiring, not the noise).
 
     slower = suite(
         "-k",
         "train_step",
         "--benchmark-storage=file://store",
         "--benchmark-compare=0002",
-        "--benchmark-compare-fail=median:50%",
+        "--benchmark-compare-fail=median:300%",
         models="linear",
     )
     assert slower.ret == 1
@@ -179,7 +181,7 @@ def test_compare_fail_against_a_faster_and_an_identical_baseline(suite):
         "train_step",
         "--benchmark-storage=file://store",
         "--benchmark-compare=0001",
-        "--benchmark-compare-fail=median:50%",
+        "--benchmark-compare-fail=median:300%",
         models="linear",
     )
     assert same.ret == 0
