@@ -153,38 +153,32 @@ def test_corrupt_cache_entry_is_retrained_with_a_warning(suite):
 
 
 @pytest.mark.slow
-def test_compare_fail_against_a_faster_and_an_identical_baseline(suite):
+def test_compare_fail_against_a_faster_and_a_slower_baseline(suite):
+    """pytest-benchmark's --benchmark-compare-fail through our cases: it fails against a baseline 10x faster
+    (a step of ~+900%) and passes against one 4x slower (the rerun may drift by up to ~140% on a shared
+    machine, so an identical baseline would test the noise, not the wiring; 99% parses in pytest-benchmark 4
+    and 5)."""
     suite(
         "-k", "train_step", "--benchmark-storage=file://store", "--benchmark-save=base", models="linear"
     ).assert_outcomes(passed=1)
     [base] = (suite.path / "store").rglob("0001_base.json")
-    run = json.loads(base.read_text())
-    for bench in run["benchmarks"]:
-        for key in ("min", "max", "mean", "median", "q1", "q3", "ld15iqr", "hd15iqr"):
-            bench["stats"][key] /= 10
-    (base.parent / "0002_fast.json").write_text(json.dumps(run))
-    # Against a 10x faster baseline the step is ~+900%; against itself, rerun on a machine that drifts by
-    # up to ~140%, it must pass: a threshold between the two (this checks the wiring, not the noise).
+    for factor, name in ((0.1, "0002_fast.json"), (4.0, "0003_slow.json")):
+        run = json.loads(base.read_text())
+        for bench in run["benchmarks"]:
+            for key in ("min", "max", "mean", "median", "q1", "q3", "ld15iqr", "hd15iqr"):
+                bench["stats"][key] *= factor
+        (base.parent / name).write_text(json.dumps(run))
 
-    slower = suite(
-        "-k",
-        "train_step",
-        "--benchmark-storage=file://store",
-        "--benchmark-compare=0002",
-        "--benchmark-compare-fail=median:300%",
-        models="linear",
-    )
+    def against(baseline: str):
+        return suite(
+            "-k", "train_step", "--benchmark-storage=file://store", f"--benchmark-compare={baseline}",
+            "--benchmark-compare-fail=median:99%", models="linear",
+        )  # fmt: skip
+
+    slower = against("0002")
     assert slower.ret == 1
     assert "Performance has regressed" in slower.stdout.str() + slower.stderr.str()
-    same = suite(
-        "-k",
-        "train_step",
-        "--benchmark-storage=file://store",
-        "--benchmark-compare=0001",
-        "--benchmark-compare-fail=median:300%",
-        models="linear",
-    )
-    assert same.ret == 0
+    assert against("0003").ret == 0
 
 
 @pytest.mark.slow
