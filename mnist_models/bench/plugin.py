@@ -180,9 +180,14 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
 
 
 def _machine_facts(config: pytest.Config) -> dict:
+    import shlex
+
     from .run_json import machine_facts
 
-    return machine_facts(config.stash[_OPTIONS_KEY].resolve())
+    facts = machine_facts(config.stash[_OPTIONS_KEY].resolve())
+    # how the run was made, so that a committed run can be made again (scripts/reproduce.py)
+    facts["command"] = shlex.join(["pytest", *map(str, config.invocation_params.args)])
+    return facts
 
 
 # --- Report and accuracy gate after the run ----------------------------------------------------------
@@ -209,6 +214,7 @@ MEASURED_MACHINE_INFO = (
     "peak_flops_in_use",
     "peak_underestimated",
     "nominal_peak_flops",
+    "command",  # how the run was made: not a fact of the machine
 )
 
 
