@@ -18,7 +18,7 @@ _PUBLIC = {
     "fetch_dataset": ".data.dataset",
     "load_dataset": ".data.dataset",
     "resolve_device": ".training.device",
-    "Evaluation": ".training.result",
+    "Evaluation": ".results.outcome",
     "evaluate": ".training.evaluation",
     "wilson_interval": ".training.evaluation",
     "count_parameters": ".models.facts",
@@ -30,13 +30,13 @@ _PUBLIC = {
     "list_models": ".models.registry",
     "register_model": ".models.registry",
     "resolve_models": ".models.registry",
-    "TrainConfig": ".training.config",
+    "TrainConfig": ".results.protocol",
     "GroupSpec": ".results.groups",
     "SummaryColumn": ".results.groups",
     "register_group": ".results.groups",
     "BenchmarkRecord": ".results.record",
     "TimedCall": ".bench.timing",
-    "TrainResult": ".training.result",
+    "TrainResult": ".results.outcome",
     "train": ".training.loop",
 }
 
@@ -74,12 +74,12 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .models.facts import count_parameters, inference_flops, training_flops
     from .models.registry import ModelSpec, create_model, get_spec, list_models, register_model, resolve_models
     from .results.groups import GroupSpec, SummaryColumn, register_group
+    from .results.outcome import Evaluation, TrainResult
+    from .results.protocol import TrainConfig
     from .results.record import BenchmarkRecord
-    from .training.config import TrainConfig
     from .training.device import resolve_device
     from .training.evaluation import evaluate, wilson_interval
     from .training.loop import train
-    from .training.result import Evaluation, TrainResult
 
 
 def __getattr__(name: str) -> object:

@@ -20,8 +20,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from mnist_models.report import compute, displays, group_tables, render, stats, verdicts
+from mnist_models.report import compute, displays, group_tables, render, verdicts
 from mnist_models.results.runs import Run, load_run
+from mnist_models.stats.paired import mcnemar_p
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -164,7 +165,7 @@ def full(pattern: str = "reports/full/full-*.json") -> str:
             continue
         first = records[0].outcome
         last = first.last_epoch_scores
-        p = stats.mcnemar_p(first.test.predictions, last.predictions, first.test.labels)
+        p = mcnemar_p(first.test.predictions, last.predictions, first.test.labels)
         bests = [r.outcome.test.accuracy for r in records]
         lasts = [r.outcome.last_epoch_scores.accuracy for r in records]
         rows.append(

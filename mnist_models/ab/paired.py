@@ -19,25 +19,9 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from scipy.stats import mstats
 
-from ..report.stats import holm
-
-TRIM = 0.2  # the share of pairs left out at each tail of the log ratios
-
-
-def trimmed_test(logs: np.ndarray, trim: float = TRIM) -> tuple[float, float, float]:
-    """(trimmed mean of ``logs``, half-width of its 95% t interval, one-sided p of H0: no increase)."""
-    n = len(logs)
-    if n < 2:
-        return float(logs.mean()) if n else 0.0, math.inf, 1.0
-    center = float(stats.trim_mean(logs, trim))
-    se = float(mstats.trimmed_stde(logs, limits=(trim, trim)))
-    df = n - 2 * math.floor(trim * n) - 1
-    if not se > 0:  # every pair identical (or the kept ones are)
-        return center, 0.0, 0.0 if center > 0 else 1.0
-    return center, float(stats.t.ppf(0.975, df) * se), float(stats.t.sf(center / se, df))
+from ..stats.multiple import holm
+from ..stats.paired import trimmed_test
 
 
 def compare_pairs(base: dict[str, list[float]], head: dict[str, list[float]], threshold: float, alpha: float = 0.05):

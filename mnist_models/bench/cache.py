@@ -14,7 +14,7 @@ from typing import Any
 import torch
 
 from ..files import atomic_write_bytes
-from ..training.result import TrainResult
+from ..results.outcome import TrainResult
 
 
 class CacheWarning(UserWarning):

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from torch import nn
 
     from ..models.registry import ModelSpec
-    from ..training.config import TrainConfig
+    from ..results.protocol import TrainConfig
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def resolve_training(
     options (``--mnist-precision``, ``--mnist-compile``), the group's (``group``: its name and
     overrides; the train-step work runs a constant learning rate) and a lever's (``lever.train``).
     """
-    from ..training.config import TrainConfig
+    from ..results.protocol import TrainConfig
 
     layers: list[tuple[str, Mapping[str, Any]]] = [("architecture", spec.train)]
     epochs = profile.max_epochs or spec.profile(profile.name).get("epochs")

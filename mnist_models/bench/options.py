@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from ..data.sources import DATASETS
-from ..training.config import PRECISIONS
+from ..results.protocol import PRECISIONS
 from ..training.distributed import launched_world
 from .profiles import PROFILES
 from .settings import (

@@ -11,10 +11,10 @@ from torch import nn
 
 from ..data.dataset import MNISTData
 from ..models.registry import ModelSpec
-from ..training.config import TrainConfig
+from ..results.outcome import EpochRecord, TrainResult
+from ..results.protocol import TrainConfig
 from ..training.evaluation import evaluate
 from ..training.loop import Progress, train
-from ..training.result import EpochRecord, TrainResult
 from ..training.stepper import Stepper, make_stepper
 from .cache import WeightCache
 from .config import SuiteConfig

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..bench.settings import parse_percent
+from ..parse import parse_percent
 
 
 def add_history_parser(sub) -> None:

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from ..report.stats import holm, mcnemar_p
+from ..stats.multiple import holm
+from ..stats.paired import mcnemar_p
 from .series import Series
 
 PENALTY = 4.0  # x noise variance x log(n): measured with scripts/history_power.py (reports/history/power.md)

@@ -12,9 +12,9 @@ import pandas as pd
 from scipy import stats
 
 from ..results.groups import GROUPS, summary_columns
+from ..results.protocol import ACCURACY_TARGETS, target_key
 from ..results.record import BenchmarkRecord
 from ..results.runs import Run
-from ..training.config import ACCURACY_TARGETS, target_key
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,8 @@ from ..results import machine
 from ..results.groups import GROUPS
 from ..results.record import RunError, benchmark_key
 from ..results.runs import Run
-from .stats import holm, mcnemar_p
+from ..stats.multiple import holm
+from ..stats.paired import mcnemar_p
 
 TIME_STATS = ("min", "max", "mean", "median")
 ALPHA = 0.05  # a drop gates only when its test (McNemar for accuracy, Holm-corrected Mann-Whitney for time) agrees

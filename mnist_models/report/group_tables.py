@@ -11,8 +11,8 @@ import math
 import pandas as pd
 
 from ..results.groups import ENGINE, LATENCY, LEVERS, THROUGHPUT
+from ..stats.paired import mcnemar_p
 from .compute import Variant, _median
-from .stats import mcnemar_p
 
 RUNTIME_FIELDS = ("agreement", "disagreements", "max_logit_diff", "runtime_accuracy", "conversion_time_s",
                   "conversion_warm_time_s", "artifact_bytes", "peak_rss_bytes")  # fmt: skip

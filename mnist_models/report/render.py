@@ -7,7 +7,7 @@ import math
 import pandas as pd
 
 from ..results.groups import summary_columns
-from ..training.config import ACCURACY_TARGETS, target_key
+from ..results.protocol import ACCURACY_TARGETS, target_key
 
 TIME_TO_ACCURACY = "train s to " + "/".join(f"{t:.0%}".rstrip("%") for t in ACCURACY_TARGETS) + "% val"
 # the summary's own columns (display name -> the raw column it sorts by), before and after the groups'

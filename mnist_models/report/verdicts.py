@@ -18,10 +18,13 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from ..training.config import ACCURACY_TARGETS, target_key
-from ..training.result import EpochRecord
+from ..results.outcome import EpochRecord
+from ..results.protocol import ACCURACY_TARGETS, target_key
+from ..stats.multiple import holm
+from ..stats.paired import mcnemar_p
+from ..stats.pareto import pareto_front
+from ..stats.seeds import architecture_test, prob_outperform, seeds_needed
 from .compute import Variant
-from .stats import architecture_test, holm, mcnemar_p, pareto_front, prob_outperform, seeds_needed
 
 ALPHA = 0.05
 # Seed-to-seed spread of test accuracy (points), pooled over the models, where a run has one seed per

@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ..training.result import TrainResult
+from .outcome import TrainResult
 
 SCHEMA = "mnist-models/3"
 READABLE = ("mnist-models/1", "mnist-models/2", SCHEMA)

@@ -7,7 +7,7 @@ import time
 
 import torch
 
-from .config import PRECISIONS
+from ..results.protocol import PRECISIONS
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 

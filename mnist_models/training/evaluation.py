@@ -9,7 +9,7 @@ from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 from torch import nn
 from torch.nn import functional as F
 
-from .result import Evaluation
+from ..results.outcome import Evaluation
 
 EVAL_BATCH = 1000
 

@@ -18,12 +18,12 @@ import torch
 from torch import nn
 
 from ..data.dataset import MNISTData, shuffled_batches
+from ..results.outcome import EpochRecord, TrainResult
+from ..results.protocol import TrainConfig, target_key
 from . import distributed
-from .config import TrainConfig, target_key
 from .device import SyncTimer
 from .distributed import World
 from .evaluation import loss_and_accuracy
-from .result import EpochRecord, TrainResult
 from .stepper import Stepper, make_stepper
 
 

@@ -12,8 +12,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..data.dataset import MNISTData
+from ..results.protocol import TrainConfig
 from . import distributed
-from .config import TrainConfig
 from .device import autocast, check_precision, synchronize
 from .distributed import World
 

@@ -13,10 +13,10 @@ import pytest
 from PIL import Image
 
 from mnist_models.cli import main
-from mnist_models.report import stats
+from mnist_models.results.outcome import decode_classes
 from mnist_models.results.record import RunError
 from mnist_models.results.runs import load_run
-from mnist_models.training.result import decode_classes
+from mnist_models.stats import paired, pareto
 
 SMOKE = Path(__file__).parents[1] / "fixtures" / "smoke_run_schema1.json"  # saved by the suite in schema 1
 FIGURES = [
@@ -111,14 +111,14 @@ def test_mcnemar_by_hand():
     a = np.array([0] * 90 + [1] * 10)  # 90 right
     b = np.array([0] * 80 + [1] * 20)  # 80 right; a right where b wrong on 10, never the reverse
     # exact binomial, 10 discordant pairs all one way: p = 2 * 0.5**10
-    assert stats.mcnemar_p(a, b, labels) == pytest.approx(2 * 0.5**10)
-    assert stats.mcnemar_p(a, a, labels) == 1.0
+    assert paired.mcnemar_p(a, b, labels) == pytest.approx(2 * 0.5**10)
+    assert paired.mcnemar_p(a, a, labels) == 1.0
 
 
 def test_pareto_front():
     cost = np.array([1, 2, 3, 4])
     score = np.array([0.90, 0.95, 0.94, 0.99])
-    assert stats.pareto_front(cost, score).tolist() == [True, True, False, True]
+    assert pareto.pareto_front(cost, score).tolist() == [True, True, False, True]
 
 
 # --- Comparing and gating --------------------------------------------------------------------------

@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 
 from mnist_models.cli import main
-from mnist_models.report import stats, verdicts
-from mnist_models.training.result import decode_classes
+from mnist_models.report import verdicts
+from mnist_models.results.outcome import decode_classes
+from mnist_models.stats import multiple, seeds
 
 SMOKE = Path(__file__).parents[1] / "fixtures" / "smoke_run_schema1.json"  # 5 models, one seed, 1,000 test images
 
@@ -41,7 +42,7 @@ def test_pairwise_comparisons_are_holm_corrected_ordered_by_accuracy_and_named(t
         pairs = list(csv.DictReader(fh))
     assert len(pairs) == 10  # 5 models: every pair once
     raw, adjusted = np.array([float(p["p_value"]) for p in pairs]), np.array([float(p["holm_p"]) for p in pairs])
-    assert np.allclose(adjusted, stats.holm(raw))
+    assert np.allclose(adjusted, multiple.holm(raw))
     assert (adjusted >= raw - 1e-12).all()
     found = json.loads((out / "insights.json").read_text())
     assert found["comparisons_of"] == "weights"
@@ -50,7 +51,7 @@ def test_pairwise_comparisons_are_holm_corrected_ordered_by_accuracy_and_named(t
     best = order[0]
     assert found["best_model"] == best
     with_best = [p for p in pairs if best in (p["a"], p["b"])]  # the verdict's own family: one per other model
-    holm_vs_best = stats.holm([float(p["p_value"]) for p in with_best])
+    holm_vs_best = multiple.holm([float(p["p_value"]) for p in with_best])
     others = [p["b"] if p["a"] == best else p["a"] for p in with_best]
     assert found["tied_with_best"] == pytest.approx(
         {m: p for m, p in zip(others, holm_vs_best, strict=True) if p >= 0.05}
@@ -128,15 +129,15 @@ def test_architecture_test_by_hand():
     rng = np.random.default_rng(0)
     same = rng.random((3, 2000)) < 0.97  # three seeds of one architecture...
     other = rng.random((3, 2000)) < 0.97  # ...and of another as good
-    diff, se, _df, p = stats.architecture_test(same.mean(1), other.mean(1), same, other)
+    diff, se, _df, p = seeds.architecture_test(same.mean(1), other.mean(1), same, other)
     assert abs(diff) < 3 * se
     assert p > 0.01
     better = rng.random((3, 2000)) < 0.99
-    diff, se, _df, p = stats.architecture_test(better.mean(1), other.mean(1), better, other)
+    diff, se, _df, p = seeds.architecture_test(better.mean(1), other.mean(1), better, other)
     assert diff > 0.015
     assert p < 0.001
-    assert stats.prob_outperform(np.array([0.99, 0.98]), np.array([0.97, 0.98])) == pytest.approx(0.875)
-    assert stats.seeds_needed(0.5, 0.18) < stats.seeds_needed(0.2, 0.18) < stats.seeds_needed(0.1, 0.18)
+    assert seeds.prob_outperform(np.array([0.99, 0.98]), np.array([0.97, 0.98])) == pytest.approx(0.875)
+    assert seeds.seeds_needed(0.5, 0.18) < seeds.seeds_needed(0.2, 0.18) < seeds.seeds_needed(0.1, 0.18)
 
 
 def test_no_efficiency_above_the_peak_is_shown(tmp_path, smoke):
@@ -206,4 +207,4 @@ def test_holm_is_statsmodels_holm():
     for size in (1, 2, 7, 40):
         p = rng.uniform(0, 0.2, size)
         p[rng.random(size) < 0.2] = 1.0
-        assert np.allclose(stats.holm(p), multipletests(p, method="holm")[1])
+        assert np.allclose(multiple.holm(p), multipletests(p, method="holm")[1])

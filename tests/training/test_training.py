@@ -11,8 +11,8 @@ from statsmodels.stats.proportion import proportion_confint
 from torch import nn
 
 from mnist_models import TrainConfig, create_model, evaluate, inference_flops, train, training_flops, wilson_interval
+from mnist_models.results.outcome import EpochRecord
 from mnist_models.training.device import check_precision
-from mnist_models.training.result import EpochRecord
 from mnist_models.training.stepper import make_optimizer, make_stepper
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .config import TrainConfig
+from .protocol import TrainConfig
 
 if TYPE_CHECKING:
     import torch
