@@ -6,17 +6,45 @@ from __future__ import annotations
 import argparse
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 
-def parse_seeds(text: str) -> tuple[int, ...]:
-    """``"0"``, ``"0,1,2"`` or ``"0-4"`` (inclusive) into a tuple of distinct seeds."""
+@dataclass(frozen=True)
+class SeedPlan:
+    """``--mnist-seeds auto:N[,T]``: seeds added in rounds to the models whose verdicts are still open, at most
+    ``cap`` per model and, with a budget, ``budget_s`` seconds of training in all."""
+
+    cap: int
+    budget_s: float | None = None
+    text: str = ""
+
+
+def parse_duration(text: str) -> float:
+    """``"90s"``, ``"20m"``, ``"1.5h"`` or a number of seconds -> seconds."""
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([smh]?)", str(text).strip())
+    if not match or float(match[1]) <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration; use e.g. 90s, 20m or 1.5h")
+    return float(match[1]) * {"": 1, "s": 1, "m": 60, "h": 3600}[match[2]]
+
+
+def parse_seeds(text: str) -> tuple[int, ...] | SeedPlan:
+    """``"0"``, ``"0,1,2"`` or ``"0-4"`` (inclusive) into a tuple of distinct seeds; ``"auto:N"`` or
+    ``"auto:N,T"`` (a cap of N seeds per model, T of training in all) into a ``SeedPlan``."""
+    text = str(text).strip()
+    if text.startswith("auto"):
+        match = re.fullmatch(r"auto:(\d+)(?:,(.+))?", text)
+        if not match or int(match[1]) < 2:
+            raise argparse.ArgumentTypeError(
+                f"{text!r}: use auto:N with N >= 2 seeds per model at most, optionally with a time budget: auto:8,20m"
+            )
+        return SeedPlan(int(match[1]), parse_duration(match[2]) if match[2] else None, text)
     seeds: list[int] = []
-    for part in str(text).split(","):
+    for part in text.split(","):
         part = part.strip()
         match = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
         if not match:
-            raise argparse.ArgumentTypeError(f"{part!r} is not a seed; use e.g. 0 or 0,1,2 or 0-4")
+            raise argparse.ArgumentTypeError(f"{part!r} is not a seed; use e.g. 0 or 0,1,2 or 0-4, or auto:8")
         low, high = int(match[1]), int(match[2] or match[1])
         if high < low:
             raise argparse.ArgumentTypeError(f"empty range {part!r}")
@@ -72,7 +100,6 @@ def one_of(kind: str, choices: Iterable[str]) -> Callable[[str], str]:
 
     convert.__name__ = f"parse_{kind}"
     return convert
-
 
 
 def _positive(kind: type) -> Callable[[str], Any]:

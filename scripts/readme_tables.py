@@ -20,7 +20,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from mnist_models.report import compute, displays, group_tables, render, verdicts
+from mnist_models.report.sections import tables as displays
+from mnist_models.report.sections import text as render
+from mnist_models.report.tables import compute, verdicts
+from mnist_models.report.tables import groups as group_tables
 from mnist_models.results.runs import Run, load_run
 from mnist_models.stats.paired import mcnemar_p
 

@@ -6,16 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..bench.settings import (
-    SuiteSettings,
-    parse_dataset,
-    parse_percent,
-    parse_profile,
-    parse_seeds,
-    positive_int,
-    split_names,
-    split_patterns,
-)
+from ..bench.options import add_ab_flags, read_ab_flags
+from ..bench.settings import SuiteSettings
+from ..parse import parse_percent, positive_int, split_names
 from ..results.groups import GROUPS
 
 
@@ -49,21 +42,11 @@ def add_ab_parser(sub) -> None:
     parser.add_argument("--base", required=True, help="the baseline: a git ref of this repository, or a source tree")
     parser.add_argument("--base-python", default=sys.executable, help="the base side's Python (default: this one)")
     parser.add_argument("--head", default=".", help="the candidate's source tree (default: the current folder)")
-    parser.add_argument("--profile", type=parse_profile, default="quick", help="as --mnist-profile (default: quick)")
-    parser.add_argument("--models", type=split_patterns, default=(), metavar="PATTERNS", help="as --mnist-models")
-    parser.add_argument("--seeds", type=parse_seeds, default=(0,), help="as --mnist-seeds (default: 0)")
+    add_ab_flags(parser, SuiteSettings)  # --profile, --models, --seeds, ...: the suite's own settings
     parser.add_argument(
         "--groups", type=_timed_groups, default=tuple(GROUPS.names(timed=True)),
         help=f"timed groups to compare (default: {default_groups})",
     )  # fmt: skip
-    parser.add_argument("--runtimes", type=split_names, default=("eager",), help="as --mnist-runtimes (default: eager)")
-    parser.add_argument("--dataset", type=parse_dataset, default="mnist")
-    parser.add_argument("--data-dir", help="data root (default: $MNIST_MODELS_DATA or ~/.cache/mnist-models)")
-    parser.add_argument(
-        "--cache-dir", help="weight cache (default: $MNIST_MODELS_CACHE or ~/.cache/mnist-models/weights)"
-    )
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--threads", type=positive_int, help="torch threads on both sides (default: torch's choice)")
     parser.add_argument("--pairs", type=_pairs, default=16, help="pairs of blocks per benchmark (default: 16)")
     parser.add_argument("--threshold", type=parse_percent, default=0.10, help="a slowdown that matters (default: 10%%)")
     parser.add_argument(
@@ -85,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
 
     # both sides share one weight cache (this side's default), so that neither retrains what the other has
     cache_dir = str(Path(args.cache_dir).expanduser() if args.cache_dir else default_cache_dir())
-    settings = SuiteSettings.from_json({**vars(args), "cache_dir": cache_dir})  # the options named as settings
+    settings = read_ab_flags(args, SuiteSettings, cache_dir=cache_dir, slowdown=args.slowdown)
     try:
         head = Path(args.head).resolve()
         if not (head / "mnist_models").is_dir():

@@ -33,16 +33,14 @@ def _build(message: dict):
     """The session and every benchmark it times: id -> (group, case, variant, times)."""
     from ..bench.session import open_session
     from ..results.groups import GROUPS
-    from ..results.record import case_id
 
     session = open_session(_settings(message), fresh_copies=True)
     benchmarks = {}
-    for spec, seed in session.config.cases:
-        session.weights.get(spec, seed)  # trained now if neither this session nor the cache has them
+    for case in session.plan.cases:
+        session.weights.get(case)  # trained now if neither this session nor the cache has them
         for group in map(GROUPS.get, message["groups"]):
-            for variant in group.variant_values(session.config):
-                name = f"{group.name}/{group.param(case_id(spec.display_name, seed), variant)}"
-                benchmarks[name] = (group, (spec, seed), variant, [])
+            for variant in group.variant_values(session.plan):
+                benchmarks[f"{group.name}/{group.param(case.id, variant)}"] = (group, case, variant, [])
     return session, benchmarks
 
 
@@ -56,8 +54,8 @@ def _facts(session, benchmarks) -> dict:
         "dataset": data.name,
         "checksum": data.checksum,
         "sizes": [len(data.y_train), len(data.y_val), len(data.y_test)],
-        "profile": session.config.profile.name,
-        "profile_settings": {k: v for k, v in vars(session.config.profile).items() if k != "description"},
+        "profile": session.plan.profile.name,
+        "profile_settings": {k: v for k, v in vars(session.plan.profile).items() if k != "description"},
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
         "python": sys.executable,
@@ -88,12 +86,11 @@ def _block(session, group, case, variant, rounds: int):
 
 def _run_json(session, benchmarks, last, side: str) -> dict:
     from ..bench.run_json import run_document
-    from ..results.record import case_id
 
     timed = []
     for name, (group, case, variant, times) in benchmarks.items():
         record = session.record(group, case, last[name], times)
-        case_name = case_id(case[0].display_name, case[1])
+        case_name = case.id
         timed.append(
             {
                 "name": group.benchmark_name(case_name, variant),

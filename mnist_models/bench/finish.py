@@ -27,16 +27,17 @@ def report_and_gate(session: pytest.Session, options, output: dict) -> list[str]
     )
     try:
         run = parse_run(output, name)
-        baseline = load_run(_baseline_path(config, saved)) if options.fail_on else None
-        directory = Path(options.report_dir) if options.report_dir else Path("reports") / name
+        baseline = load_run(_baseline_path(config, saved)) if options.rules else None
+        directory = Path(options.after.report) if options.after.report else Path("reports") / name
         if options.no_report:  # gate only: compute into a scratch folder
             import tempfile
 
             directory = Path(tempfile.mkdtemp(prefix="mnist-gate-"))
-        report = build_report([run], directory, baseline, options.fail_on, self_contained=options.self_contained)
+        report = build_report([run], directory, baseline, options.rules,
+                              self_contained=options.after.self_contained_report)  # fmt: skip
     except RunError as exc:
         lines.append(f"no report: {exc}")
-        if options.fail_on:
+        if options.rules:
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
         return lines
     if not options.no_report:

@@ -1,180 +1,156 @@
-"""The ``--mnist-*`` options and ini keys: declared with their converters, read into ``SuiteSettings``, no torch.
+"""The settings' one table (``bench.settings``) as pytest options and ini keys, and as ``mnist-models ab``'s flags.
 
 Each value is converted where it is declared (``type=``), so a bad one is pytest's usage error
-(exit code 4) naming the option; an ini key (``[tool.pytest.ini_options]`` of a project) gives
-the default for its option, and the command line wins over it.
+(exit code 4) naming the option, or argparse's (exit code 2) for ``mnist-models ab``; an ini key
+(``[tool.pytest.ini_options]`` of a project) gives the default for its option, and the command
+line wins over it. Imports no torch, nothing of the suite beyond its settings: pytest loads this
+in every project that installs mnist-models.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+import os
+from dataclasses import MISSING, Field
+from typing import Any, TypeVar
 
 import pytest
 
-from ..data.sources import DATASETS
-from ..results.protocol import PRECISIONS
-from ..training.distributed import launched_world
-from .profiles import PROFILES
-from .settings import (
-    SuiteSettings,
-    parse_dataset,
-    parse_percent,
-    parse_precision,
-    parse_profile,
-    parse_seeds,
-    parse_shard,
-    positive_float,
-    positive_int,
-    split_names,
-    split_patterns,
-)
+from .settings import MAINTAINERS, USERS, Option, declared
+
+Settings = TypeVar("Settings")
+
+PREFIX = "mnist"  # --mnist-<name> on pytest's command line, mnist_<name> as an ini key
+HELP_GROUPS = {
+    USERS: ("mnist-models", "mnist-models benchmark suite"),
+    MAINTAINERS: ("mnist-models-maintainers", "mnist-models, for measuring the suite itself"),
+}
 
 
-@dataclass(frozen=True)
-class _Option:
-    flag: str
-    help: str
-    convert: Callable[[str], Any] | None = None
-    metavar: str | None = None
-    ini: bool = False  # also an ini key (mnist_<name>), read when the option is not given
-    flag_only: bool = False  # store_true
-    append: bool = False
+def pytest_flag(item: Field) -> str:
+    return f"--{PREFIX}-{item.name.replace('_', '-')}"
 
 
-def _profiles_help() -> str:
-    return "; ".join(f"{name}: {profile.description}" for name, profile in PROFILES.items())
+def ini_key(item: Field) -> str:
+    return f"{PREFIX}_{item.name}"
 
 
-USER_OPTIONS = (
-    _Option("--mnist-profile", f"the suite's profile (default: quick). {_profiles_help()}", parse_profile, "NAME",
-            ini=True),
-    _Option("--mnist-models", "comma-separated fnmatch patterns or parametric names, e.g. "
-            "'mlp_*,cnn(channels=(16,32))' (default: every built-in model); repeatable", split_patterns, "PATTERNS",
-            ini=True, append=True),
-    _Option("--mnist-seeds", "seeds to train with: 0, 0,1,2 or 0-4 (default: 0)", parse_seeds, "SEEDS", ini=True),
-    _Option("--mnist-device", "auto (default: CUDA, then MPS, then the CPU), cpu, cuda, cuda:N or mps", None,
-            "DEVICE", ini=True),
-    _Option("--mnist-dataset", f"one of {', '.join(DATASETS)} (default: mnist)", parse_dataset, "NAME", ini=True),
-    _Option("--mnist-data-dir", "data root (default: $MNIST_MODELS_DATA or ~/.cache/mnist-models)", None, "DIR",
-            ini=True),
-    _Option("--mnist-cache-dir", "trained-weight cache (default: $MNIST_MODELS_CACHE or ~/.cache/mnist-models/weights)",
-            None, "DIR", ini=True),
-    _Option("--mnist-threads", "CPU threads for torch (default: torch's choice)", positive_int, "N", ini=True),
-    _Option("--mnist-runtimes", "what runs the latency and throughput groups, comma-separated (default: eager)",
-            split_names, "NAMES", ini=True),
-    _Option("--mnist-precision", f"autocast precision for every model's training and timed inference: "
-            f"{', '.join(PRECISIONS)} (default: each model's own, fp32 for all built-ins; fp16 needs CUDA or MPS)",
-            parse_precision, "NAME"),
-    _Option("--mnist-compile", "torch.compile the models for training and timed eager inference; compile time "
-            "is recorded apart", flag_only=True),
-    _Option("--mnist-rounds", "scale the profile's timed rounds, e.g. 2 for twice as many (default: 1); "
-            "pytest-benchmark's --benchmark-min-rounds/--benchmark-max-time do not apply to the suite",
-            positive_float, "SCALE"),
-    _Option("--mnist-skip-mirrors", "do not try the dataset mirrors; take MNIST from the package index route",
-            flag_only=True),
-    _Option("--mnist-shard", "run shard K of N: a share of the (model, seed) cases balanced by estimated cost, every "
-            "group of one case in the same shard; merge the shards' runs with `mnist-models merge`", parse_shard,
-            "K/N"),
-    _Option("--mnist-report", "where to write the report after a run that saves results (default: reports/<run>)",
-            None, "DIR", ini=True),
-    _Option("--mnist-no-report", "do not write a report after the run", flag_only=True),
-    _Option("--mnist-self-contained-report", "write the report's index.html with its figures inside (one file "
-            "a CI artifact or an e-mail can carry)", flag_only=True),
-    _Option("--mnist-fail-on", "with --benchmark-compare: fail on accuracy:0.3pp (a significant drop beyond the "
-            "threshold); repeatable. Gate time with `mnist-models ab`", None, "RULE", append=True),
-)  # fmt: skip
-
-MAINTAINER_OPTIONS = (
-    _Option("--mnist-levers", "also run the 'levers' group: each engine setting (fused optimiser, channels-last, "
-            "threads, ...) switched on and off, measured side by side", flag_only=True),
-    _Option("--mnist-shard-times", "with --mnist-shard: balance the shards by each model's measured seconds in "
-            "this earlier run (models it lacks: by estimated FLOPs)", None, "RUN.json"),
-    _Option("--mnist-slowdown", "inject extra real work into every timed call, e.g. 25%% (a known slowdown, to "
-            "measure a gate's power); recorded in every record and the machine info", parse_percent, "PCT"),
-)  # fmt: skip
-
-
-def _dest(flag: str) -> str:
-    return flag.lstrip("-").replace("-", "_")
-
-
-def add_options(parser: pytest.Parser) -> None:
-    """The options in two groups of ``pytest --help`` (users', maintainers'), and the ini keys."""
-    for name, description, options in (
-        ("mnist-models", "mnist-models benchmark suite", USER_OPTIONS),
-        ("mnist-models-maintainers", "mnist-models, for measuring the suite itself", MAINTAINER_OPTIONS),
-    ):
-        group = parser.getgroup(name, description)
-        for option in options:
-            kwargs: dict[str, Any] = {"help": option.help, "dest": _dest(option.flag)}
-            if option.flag_only:
-                kwargs.update(action="store_true", default=False)
-            else:
-                kwargs.update(metavar=option.metavar, default=None, action="append" if option.append else "store")
-                if option.convert is not None:
-                    kwargs["type"] = option.convert
-            group.addoption(option.flag, **kwargs)
+def add_pytest_options(parser: pytest.Parser, *settings_classes: type) -> None:
+    """Every declared field of ``settings_classes`` as a pytest option in its help group, and its ini key."""
+    for settings_class in settings_classes:
+        for item, option in declared(settings_class):
+            group = parser.getgroup(*HELP_GROUPS[option.audience])
+            group.addoption(pytest_flag(item), dest=ini_key(item), help=option.help, **_argparse_kwargs(option))
             if option.ini:
-                parser.addini(_dest(option.flag), f"default for {option.flag}: {option.help}", default="")
+                parser.addini(ini_key(item), f"default for {pytest_flag(item)}: {option.help}", default="")
+
+
+def _argparse_kwargs(option: Option) -> dict[str, Any]:
+    if option.is_flag:
+        return {"action": "store_true", "default": False}
+    kwargs: dict[str, Any] = {"metavar": option.metavar, "default": None}
+    kwargs["action"] = "append" if option.repeat else "store"
+    if option.convert is not None:
+        kwargs["type"] = option.convert
+    return kwargs
+
+
+def read_pytest_options(config: pytest.Config, settings_class: type[Settings]) -> Settings:
+    """The settings as given: each field from the command line, else its ini key, else its declared default."""
+    values = {}
+    for item, option in declared(settings_class):
+        value = _given(config, item, option)
+        values[item.name] = _default(item) if value in (None, [], False) else _joined(value, option)
+    return settings_class(**values)
+
+
+def _given(config: pytest.Config, item: Field, option: Option) -> Any:
+    value = config.getoption(ini_key(item))
+    if value not in (None, [], False) or not option.ini:
+        return value
+    text = str(config.getini(ini_key(item)) or "").strip()
+    if not text:
+        return None
+    try:
+        converted = option.convert(text) if option.convert is not None else text
+    except argparse.ArgumentTypeError as exc:
+        raise pytest.UsageError(f"ini key {ini_key(item)} = {text!r}: {exc}") from None
+    return [converted] if option.repeat else converted
+
+
+def _joined(value: Any, option: Option) -> Any:
+    """A repeated option's values as one tuple (each may itself be a tuple: comma-separated patterns)."""
+    if not option.repeat:
+        return value
+    return tuple(part for given in value for part in (given if isinstance(given, tuple) else (given,)))
+
+
+def _default(item: Field) -> Any:
+    return item.default if item.default is not MISSING else item.default_factory()
+
+
+def add_ab_flags(parser: argparse.ArgumentParser, settings_class: type) -> None:
+    """The fields of ``settings_class`` marked ``ab`` as flags of an argparse parser (``--<name>``)."""
+    for item, option in declared(settings_class):
+        if not option.ab:
+            continue
+        kwargs = _argparse_kwargs(option)
+        kwargs["help"] = f"as {pytest_flag(item)}: {option.help}"
+        parser.add_argument(f"--{item.name.replace('_', '-')}", dest=item.name, **kwargs)
+
+
+def read_ab_flags(args: argparse.Namespace, settings_class: type[Settings], **fixed: Any) -> Settings:
+    """The settings from parsed ab flags (``fixed``: values the command sets itself)."""
+    values = {}
+    for item, option in declared(settings_class):
+        value = getattr(args, item.name, None)
+        values[item.name] = _default(item) if value in (None, [], False) else _joined(value, option)
+    return settings_class(**{**values, **fixed})
 
 
 # pytest-benchmark's defaults (it keeps its times as validated strings): a value that differs was set by
 # the user, and the suite times with its own rounds (pedantic), so it would be silently ignored.
 _CALIBRATION = {"benchmark_min_rounds": 5, "benchmark_max_time": 1.0, "benchmark_min_time": 0.000005}
+_EXPLICIT = ("models", "device", "precision", "runtimes")  # given, they are checked before anything trains
 
 
 class SuiteOptions:
-    """The command line and ini keys as given: ``settings``, plus what only the plugin uses."""
+    """A pytest session's request: what to measure (``settings``), what to do after (``after``), the gate's rules.
+
+    Made in every project that installs mnist-models, so it resolves nothing: ``resolve`` does, when the
+    session collects a case of the suite or an option names something to check.
+    """
 
     def __init__(self, config: pytest.Config) -> None:
-        values = {}
-        for option in (*USER_OPTIONS, *MAINTAINER_OPTIONS):
-            values[_dest(option.flag)] = _value(config, option)
-        self.settings = SuiteSettings(
-            profile=values["mnist_profile"] or "quick",
-            models=tuple(p for group in values["mnist_models"] or () for p in group),
-            seeds=values["mnist_seeds"] or (0,),
-            device=values["mnist_device"] or "auto",
-            dataset=values["mnist_dataset"] or "mnist",
-            data_dir=values["mnist_data_dir"],
-            cache_dir=values["mnist_cache_dir"],
-            threads=values["mnist_threads"],
-            skip_mirrors=values["mnist_skip_mirrors"],
-            precision=values["mnist_precision"],
-            compile=values["mnist_compile"],
-            runtimes=values["mnist_runtimes"] or ("eager",),
-            rounds=values["mnist_rounds"] or 1.0,
-            levers=values["mnist_levers"],
-            shard=values["mnist_shard"],
-            shard_times=values["mnist_shard_times"],
-            slowdown=values["mnist_slowdown"] or 0.0,
-        )
-        self.explicit = any(values[k] for k in ("mnist_models", "mnist_device", "mnist_precision", "mnist_runtimes"))
-        self.report_dir = values["mnist_report"]
-        self.no_report = values["mnist_no_report"]
-        self.self_contained = values["mnist_self_contained_report"]
-        self._check()
-        self.fail_on = _parse_rules(values["mnist_fail_on"] or [])
-        if self.fail_on and not config.getoption("benchmark_compare"):
-            raise pytest.UsageError("--mnist-fail-on needs --benchmark-compare (the baseline run to gate against)")
-        self.world = launched_world()
-        if self.world.parallel and not self.world.is_main:
-            # torchrun: every process trains; rank 0 alone saves the run, reports and gates
-            config.option.benchmark_autosave = False
-            config.option.benchmark_save = None
-            config.option.benchmark_json = None
-            self.no_report, self.fail_on = True, []
-        self._resolved = None
+        from .settings import AfterRun, SuiteSettings
 
-    def _check(self) -> None:
-        settings = self.settings
-        if settings.shard_times and not settings.shard:
+        self.settings = read_pytest_options(config, SuiteSettings)
+        self.after = read_pytest_options(config, AfterRun)
+        defaults = SuiteSettings()
+        self.explicit = any(getattr(self.settings, k) != getattr(defaults, k) for k in _EXPLICIT)
+        if self.settings.shard_times and not self.settings.shard:
             raise pytest.UsageError("--mnist-shard-times needs --mnist-shard K/N (it balances the shards)")
-        if self.report_dir and self.no_report:
+        if self.after.report and self.after.no_report:
             raise pytest.UsageError("--mnist-report and --mnist-no-report contradict each other; give one")
+        self.rules = _parse_rules(self.after.fail_on)
+        if self.rules and not config.getoption("benchmark_compare"):
+            raise pytest.UsageError("--mnist-fail-on needs --benchmark-compare (the baseline run to gate against)")
+        self.no_report, self.is_main = self.after.no_report, True
+        if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+            self._leave_saving_to_rank_zero(config)
+        self._plan = None
+
+    def _leave_saving_to_rank_zero(self, config: pytest.Config) -> None:
+        """torchrun: every process trains; rank 0 alone saves the run, reports and gates."""
+        from ..training.distributed import launched_world
+
+        if launched_world().is_main:
+            return
+        self.is_main = False
+        config.option.benchmark_autosave = False
+        config.option.benchmark_save = None
+        config.option.benchmark_json = None
+        self.no_report, self.rules = True, []
 
     def check_calibration(self, config: pytest.Config) -> None:
         """pytest-benchmark's calibration options do not apply to the suite's cases: refuse them, saying so."""
@@ -188,35 +164,18 @@ class SuiteOptions:
             )
 
     def resolve(self):
-        """The resolved ``SuiteConfig`` (imports torch); ``pytest.UsageError`` on bad values."""
-        if self._resolved is None:
-            try:  # importing the session loads installed packages' models, which may clash or fail
+        """The session's ``SuitePlan`` (imports torch); ``pytest.UsageError`` on settings it cannot resolve."""
+        if self._plan is None:
+            try:  # importing the session loads installed packages' models, which may clash or fail to import
                 from .session import resolve
 
-                self._resolved = resolve(self.settings)
+                self._plan = resolve(self.settings)
             except ValueError as exc:  # SettingsError, or such a package's error naming it
                 raise pytest.UsageError(str(exc)) from None
-        return self._resolved
+        return self._plan
 
 
-def _value(config: pytest.Config, option: _Option) -> Any:
-    """The option's value: the command line's, else its ini key's (converted), else ``None``."""
-    value = config.getoption(_dest(option.flag))
-    if value not in (None, [], False) or not option.ini:
-        return value
-    text = str(config.getini(_dest(option.flag)) or "").strip()
-    if not text:
-        return value
-    if option.convert is None:
-        return [text] if option.append else text
-    try:
-        converted = option.convert(text)
-    except argparse.ArgumentTypeError as exc:
-        raise pytest.UsageError(f"ini key {_dest(option.flag)} = {text!r}: {exc}") from None
-    return [converted] if option.append else converted
-
-
-def _parse_rules(texts: list[str]) -> list:
+def _parse_rules(texts: tuple[str, ...]) -> list:
     if not texts:
         return []
     from ..report.gate import GateRule

@@ -1,10 +1,10 @@
 """The pytest plugin: ``--mnist-*`` options, session fixtures, parametrization and machine info.
 
-Registered through the ``pytest11`` entry point, so it works from any project that
-installs mnist-models. It costs nothing where unused: loading it imports no torch, and
-nothing heavy happens (torch, the device, the models, machine facts, the report) until
-the session collects a test that asks for ``mnist_case``, or an ``--mnist-*`` option
-names models, a device, a precision or runtimes to check.
+Registered through the ``pytest11`` entry point, so it works from any project that installs
+mnist-models. It costs nothing where unused: loading it imports its option table and nothing
+else of ours (no numpy, no torch); the rest (torch, the device, the models, machine facts, the
+report) is imported when the session collects a test that asks for ``mnist_case``, or when an
+``--mnist-*`` option names models, a device, a precision or runtimes to check.
 """
 
 from __future__ import annotations
@@ -14,13 +14,10 @@ import sys
 
 import pytest
 
-from ..results.groups import GROUPS
-from ..results.record import case_id
-from ..training.distributed import launched_world, leave
-from .finish import unsaved_json
-from .options import SuiteOptions, add_options
+from .options import SuiteOptions, add_pytest_options
+from .settings import AfterRun, SuiteSettings
 
-_OPTIONS_KEY = pytest.StashKey["SuiteOptions"]()
+_OPTIONS_KEY = pytest.StashKey[SuiteOptions]()
 _JSON_KEY = pytest.StashKey[dict]()
 _SUMMARY_KEY = pytest.StashKey[list]()
 _SESSION_KEY = pytest.StashKey[object]()
@@ -28,7 +25,7 @@ _USED_KEY = pytest.StashKey[bool]()  # set once the session collects a case of t
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    add_options(parser)
+    add_pytest_options(parser, SuiteSettings, AfterRun)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -39,47 +36,53 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _group_of(item_or_function) -> str | None:
+    """The suite's benchmark group a test belongs to (its function's ``mnist_group``), else ``None``."""
     function = getattr(item_or_function, "function", item_or_function)
     return getattr(function, "mnist_group", None)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Each group's function runs once per (model, seed) case and, for groups that have one, per variant."""
+    """Each group's function runs once per case (a ``plan.Case``) and, for groups that have one, per variant."""
     group_name = _group_of(metafunc.function)
     if group_name is None or "mnist_case" not in metafunc.fixturenames:
         return
+    from ..results.groups import GROUPS
+
     config = metafunc.config
     config.stash[_USED_KEY] = True
     options = config.stash[_OPTIONS_KEY]
     options.check_calibration(config)
-    suite_config = options.resolve()
+    plan = options.resolve()
     group = GROUPS.get(group_name)
-    params = [
-        (case_id(spec.display_name, seed), variant)
-        for spec, seed in suite_config.cases
-        for variant in group.variant_values(suite_config)
-    ]
+    # the case travels as its id (pytest-benchmark saves parameters as JSON), the fixture hands over the value
+    params = [(case.id, variant) for case in plan.cases for variant in group.variant_values(plan)]
     ids = [group.param(case, variant) for case, variant in params]
     metafunc.parametrize(["mnist_case", "mnist_variant"], params, ids=ids, indirect=["mnist_case"])
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Run the suite's cases in the order that trains before it measures trained weights; leave a group out
-    unless the option it needs was given (``--mnist-levers``); under torchrun, every process but rank 0
+    unless the setting it needs was given (``--mnist-levers``); under torchrun, every process but rank 0
     keeps only the cases of the group that trains (which train together, under DDP)."""
-    options = config.stash.get(_OPTIONS_KEY, None)
-    if options is None:
+    ours = [item for item in items if _group_of(item) is not None]
+    if not ours:  # not one of ours: the registry is not even imported
         return
-    _train_first(items)
+    from ..results.groups import GROUPS
+
+    options = config.stash[_OPTIONS_KEY]
+    slots = [i for i, item in enumerate(items) if _group_of(item) in GROUPS]
+    ordered = sorted((items[i] for i in slots), key=lambda item: GROUPS.get(_group_of(item)).order)
+    for slot, item in zip(slots, ordered, strict=True):  # each case trains before any other asks for its weights
+        items[slot] = item
 
     def dropped_here(item: pytest.Item) -> bool:
         name = _group_of(item)
-        if name is None or name not in GROUPS:  # not one of ours: the registry is not even asked
+        if name not in GROUPS:
             return False
         group = GROUPS.get(name)
-        if options.world.parallel and not options.world.is_main:
+        if not options.is_main:
             return not group.trains
-        return group.option is not None and not config.getoption(group.option.lstrip("-").replace("-", "_"))
+        return group.option is not None and not getattr(options.settings, group.option)
 
     dropped = [item for item in items if dropped_here(item)]
     if dropped:
@@ -87,27 +90,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         config.hook.pytest_deselected(items=dropped)
 
 
-def _train_first(items: list[pytest.Item]) -> None:
-    """Reorder the suite's items in place, by their group's order, in the slots they already hold.
-
-    However a test module imports the cases (a star import binds them alphabetically), each
-    (model, seed) trains in its ``train`` case before any other case asks for its weights;
-    other tests keep their places, and each case its parameter order.
-    """
-    slots = [i for i, item in enumerate(items) if _group_of(item) is not None and _group_of(item) in GROUPS]
-    ordered = sorted((items[i] for i in slots), key=lambda item: GROUPS.get(_group_of(item)).order)
-    for slot, item in zip(slots, ordered, strict=True):
-        items[slot] = item
-
-
 def _in_use(config: pytest.Config) -> bool:
     """Whether this session collected a case of the suite: the plugin stays silent otherwise."""
     return config.stash.get(_USED_KEY, False)
 
 
-def _progress(config: pytest.Config):
+def _say(config: pytest.Config):
     """A function printing one line to the terminal, through pytest's output capture (rank 0's only)."""
-    if hasattr(config, "workerinput") or config.getoption("verbose") < 0 or not launched_world().is_main:
+    options = config.stash[_OPTIONS_KEY]
+    if hasattr(config, "workerinput") or config.getoption("verbose") < 0 or not options.is_main:
         return None
     capture = config.pluginmanager.getplugin("capturemanager")
     reporter = config.pluginmanager.getplugin("terminalreporter")
@@ -122,55 +113,49 @@ def _progress(config: pytest.Config):
 
 
 @pytest.fixture(scope="session")
-def mnist_config(pytestconfig: pytest.Config):
-    """The resolved suite configuration (profile, models, seeds, device, paths)."""
+def mnist_plan(pytestconfig: pytest.Config):
+    """The session's resolved ``SuitePlan`` (profile, models, seeds, device, paths, cases)."""
     return pytestconfig.stash[_OPTIONS_KEY].resolve()
 
 
 @pytest.fixture(scope="session")
-def mnist(pytestconfig: pytest.Config, mnist_config):
+def mnist(pytestconfig: pytest.Config, mnist_plan):
     """The dataset, loaded once, split and preprocessed, on the suite's device (a subset in ``smoke``)."""
     from ..data.dataset import DataError
     from .session import load_data
 
     try:
-        data = load_data(mnist_config)
+        data = load_data(mnist_plan)
     except DataError as exc:
         pytest.exit(f"mnist-models: cannot load the dataset:\n{exc}", returncode=pytest.ExitCode.USAGE_ERROR)
-    say = _progress(pytestconfig)
+    say = _say(pytestconfig)
     if say is not None:
         say(f"data: {data.name} from {data.source}, in {data.location}")
     return data
 
 
 @pytest.fixture(scope="session")
-def mnist_suite(pytestconfig: pytest.Config, mnist_config, mnist):
+def mnist_suite(pytestconfig: pytest.Config, mnist_plan, mnist):
     """The session's :class:`~mnist_models.bench.session.Session`: weights, timed calls, records."""
     from .session import open_session
 
     # on a terminal a line every few seconds inside long epochs; in a CI log, one every half minute
-    interval = 5.0 if sys.stdout.isatty() else 30.0
-    session = open_session(mnist_config, mnist, on_progress=_progress(pytestconfig), progress_interval_s=interval)
+    every = 5.0 if sys.stdout.isatty() else 30.0
+    session = open_session(mnist_plan, mnist, say=_say(pytestconfig), say_every_s=every)
     pytestconfig.stash[_SESSION_KEY] = session
     return session
 
 
 @pytest.fixture
-def mnist_case(request: pytest.FixtureRequest, mnist_config):
-    """This benchmark's (model spec, seed), from its name in the test id (``mlp_64-seed0``)."""
-    return mnist_config.case(request.param)
+def mnist_case(request: pytest.FixtureRequest, mnist_plan):
+    """This benchmark's case (a ``plan.Case``: model spec, seed, training settings), by its id."""
+    return mnist_plan.case(request.param)
 
 
 @pytest.fixture
 def mnist_variant() -> None:
     """The group's own parameter (a loop, a lever, a runtime); ``None`` for groups without one."""
     return None
-
-
-@pytest.fixture
-def trained_model(mnist_case, mnist_suite):
-    """Trained weights for this case's (architecture, seed): this session's, the disk cache's, or trained now."""
-    return mnist_suite.weights.get(*mnist_case)
 
 
 def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict) -> None:
@@ -233,14 +218,18 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     options = config.stash.get(_OPTIONS_KEY, None)
     if options is None or hasattr(config, "workerinput") or not _in_use(config):
         return
-    leave()  # torchrun: this process's part of the process group is done
-    output = config.stash.get(_JSON_KEY, None)
-    if output is None and options.fail_on:
-        output = unsaved_json(config)  # a gate needs no saved run
-    if output is None or (options.no_report and not options.fail_on):
-        return
-    from .finish import report_and_gate
+    from ..training.distributed import leave
 
+    leave()  # torchrun: this process's part of the process group is done
+    from .finish import report_and_gate, unsaved_json
+
+    output = config.stash.get(_JSON_KEY, None)
+    if output is None and (options.rules or options.after.report):
+        output = unsaved_json(config)  # a gate needs no saved run, nor does a report that was asked for by name
+    if output is None or (options.no_report and not options.rules):
+        if output is None and options.after.report and options.is_main:
+            config.stash[_SUMMARY_KEY] = ["no report: this session measured nothing to report"]
+        return
     config.stash[_SUMMARY_KEY] = report_and_gate(session, options, output)
 
 

@@ -32,6 +32,8 @@ class Profile:
         return spec.floor(self.name, dataset)
 
 
+DEFAULT_PROFILE = "quick"  # what a session runs unless told otherwise
+
 PROFILES = {
     "smoke": Profile(
         "smoke",

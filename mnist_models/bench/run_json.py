@@ -14,7 +14,7 @@ import torch
 
 from ..results.record import pack_outcomes
 from ..training.device import nominal_peak_flops
-from .config import SuiteConfig
+from .plan import SuitePlan
 from .session import Session
 
 
@@ -29,7 +29,7 @@ def versions() -> dict[str, str]:
     return {"torch": torch.__version__, "torchvision": vision}
 
 
-def machine_facts(config: SuiteConfig, shard: tuple[int, int] | None = None) -> dict[str, Any]:
+def machine_facts(plan: SuitePlan) -> dict[str, Any]:
     """Our part of a run's ``machine_info``: versions, threads, device, and how the run was made."""
     from ..results.record import SCHEMA
     from ..training.device import device_name
@@ -42,15 +42,15 @@ def machine_facts(config: SuiteConfig, shard: tuple[int, int] | None = None) -> 
         "threads": torch.get_num_threads(),
         "cuda": torch.version.cuda,
         "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,
-        "device": str(config.device),
-        "device_name": device_name(config.device),
+        "device": str(plan.device),
+        "device_name": device_name(plan.device),
     }
-    if config.shard is not None:
-        info["shard"] = "{}/{}".format(*config.shard)
-    if config.slowdown:
-        info["injected_slowdown"] = config.slowdown
-    if config.world.parallel:
-        info["world_size"], info["backend"] = config.world.size, config.world.backend
+    if plan.shard is not None:
+        info["shard"] = "{}/{}".format(*plan.shard)
+    if plan.slowdown:
+        info["injected_slowdown"] = plan.slowdown
+    if plan.world.parallel:
+        info["world_size"], info["backend"] = plan.world.size, plan.world.backend
     return info
 
 
@@ -74,7 +74,7 @@ def finish_run_json(output_json: dict[str, Any], session: Session | None) -> Non
         in_use = max([max(peaks), *(rate for rate, _ in achieved)])
         info["matmul_peak_flops"] = max(peaks)
         info["matmul_peak_measurements"] = peaks
-        info["nominal_peak_flops"] = nominal_peak_flops(session.config.device, session.config.threads)
+        info["nominal_peak_flops"] = nominal_peak_flops(session.plan.device, session.plan.threads)
         info["peak_flops_in_use"] = in_use
         if in_use > max(peaks):
             rate, name = max(achieved)
@@ -113,7 +113,7 @@ def run_document(session: Session, benchmarks: list[dict[str, Any]], label: str)
             meta.update(duration)
         metas.append(meta)
     machine = pytest_benchmark_generate_machine_info()
-    machine["mnist_models"] = {**machine_facts(session.config), "threads": session.config.threads}
+    machine["mnist_models"] = {**machine_facts(session.plan), "threads": session.plan.threads}
     output = pytest_benchmark_generate_json(
         config=None, benchmarks=metas, include_data=True, machine_info=machine, commit_info=get_commit_info()
     )

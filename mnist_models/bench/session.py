@@ -1,5 +1,5 @@
-"""One session builder for the pytest plugin and the A/B worker: settings resolved, data loaded once,
-weights, and the records benchmarks make.
+"""One session builder for the pytest plugin and the A/B worker: settings resolved into a plan, the data loaded
+once, the weights, and the records benchmarks make.
 
 ``open_session(settings)`` is the one way a session starts (the plugin hands it the data its
 session fixture loaded); the run's JSON is ``run_json``'s.
@@ -8,6 +8,7 @@ session fixture loaded); the run's JSON is ``run_json``'s.
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable
 from dataclasses import fields, replace
 from pathlib import Path
@@ -15,35 +16,34 @@ from typing import Any
 
 from ..data.dataset import MNISTData, load_dataset
 from ..models.facts import ModelFacts
-from ..models.registry import ModelSpec
+from ..models.registry import resolve_models
+from ..parse import SeedPlan
 from ..results.groups import GroupSpec
 from ..results.record import BenchmarkRecord
-from ..training.device import matmul_peak_flops
-from .config import SuiteConfig
+from ..runtimes.base import Prepared, get_runtime
+from ..training.device import check_precision, matmul_peak_flops, resolve_device, set_threads
+from ..training.distributed import join
+from .cache import default_cache_dir
+from .plan import Case, SuitePlan
+from .profiles import PROFILES
+from .runners import runner_for
 from .settings import SuiteSettings
+from .shards import seconds_per_case
 from .timing import TimedCall
 from .weights import Trained, Weights
 
 _RECORD_FIELDS = {f.name for f in fields(BenchmarkRecord)}
+# record fields a timed call may fill whatever its group: its rates, the training settings it ran, its slowdown
+_EVERY_GROUP = frozenset({"images_per_s", "achieved_flops", "round_times_s", "settings", "precision", "compiled",
+                          "threads", "slowdown"})  # fmt: skip
 
 
 class SettingsError(ValueError):
     """Settings that cannot be resolved (unknown model, unavailable device...): the message says which."""
 
 
-def resolve(settings: SuiteSettings) -> SuiteConfig:
-    """Resolve models, device, threads and the shard plan; ``SettingsError`` on anything unusable."""
-    try:
-        from .. import models  # noqa: F401  (registers the built-ins, then installed packages' models)
-    except ValueError as exc:  # an installed package that clashes or fails to import
-        raise SettingsError(str(exc)) from None
-    from ..models.registry import resolve_models
-    from ..runtimes.base import get_runtime
-    from ..training.device import check_precision, resolve_device, set_threads
-    from ..training.distributed import join
-    from .cache import default_cache_dir
-    from .profiles import PROFILES
-
+def resolve(settings: SuiteSettings) -> SuitePlan:
+    """Resolve models, device, threads, seeds and the shard plan; ``SettingsError`` on anything unusable."""
     try:
         device = resolve_device(settings.device)
         specs = resolve_models(list(settings.models) or ["*"])
@@ -53,12 +53,13 @@ def resolve(settings: SuiteSettings) -> SuiteConfig:
             check_precision(settings.precision, device)
         threads = set_threads(settings.threads)
     except (KeyError, ValueError) as exc:  # KeyError: UnknownModelError, whose message lists the models
-        raise SettingsError(str(exc)) from None
+        raise SettingsError(str(exc).strip("'\"")) from None
     world, device = join(device)  # torchrun: one process group, this rank's device
-    return SuiteConfig(
+    auto = settings.seeds if isinstance(settings.seeds, SeedPlan) else None
+    return SuitePlan(
         profile=PROFILES[settings.profile],
         specs=tuple(specs),
-        seeds=settings.seeds,
+        seeds=tuple(range(auto.cap)) if auto else tuple(settings.seeds),
         device=device,
         dataset=settings.dataset,
         data_dir=Path(settings.data_dir).expanduser() if settings.data_dir else None,
@@ -67,22 +68,19 @@ def resolve(settings: SuiteSettings) -> SuiteConfig:
         skip_mirrors=settings.skip_mirrors,
         precision=settings.precision,
         compile=settings.compile,
-        runtimes=settings.runtimes,
+        runtimes=tuple(sorted(settings.runtimes or ("eager",), key=lambda n: n != "eager")),
         rounds=settings.rounds,
         levers=settings.levers,
         shard=settings.shard,
         world=world,
         measured_seconds=_measured_seconds(settings.shard_times) if settings.shard_times else {},
         slowdown=settings.slowdown,
+        seed_plan=auto,
     )
 
 
 def _measured_seconds(path: str) -> dict[str, float]:
     """Each model's timed seconds per seed in a previous run, to balance shards by."""
-    import json
-
-    from .config import seconds_per_case
-
     try:
         return seconds_per_case(json.loads(Path(path).read_text(encoding="utf-8")))
     except (OSError, ValueError, AttributeError) as exc:
@@ -91,33 +89,33 @@ def _measured_seconds(path: str) -> dict[str, float]:
         ) from None
 
 
-def load_data(config: SuiteConfig) -> MNISTData:
+def load_data(plan: SuitePlan) -> MNISTData:
     """The session's dataset, loaded once onto its device (the profile's subset of it); ``DataError`` if not."""
-    data = load_dataset(config.dataset, config.data_dir, device=config.device, skip_mirrors=config.skip_mirrors)
-    subset = config.profile.subset
+    data = load_dataset(plan.dataset, plan.data_dir, device=plan.device, skip_mirrors=plan.skip_mirrors)
+    subset = plan.profile.subset
     return data.subset(*subset) if subset else data
 
 
 class Session:
-    """What one session holds: config, data, weights, model facts, the peak; knows nothing of pytest."""
+    """What one session holds: plan, data, weights, model facts, the peak; knows nothing of pytest."""
 
     def __init__(
         self,
-        config: SuiteConfig,
+        plan: SuitePlan,
         data: MNISTData,
-        on_progress: Callable[[str], None] | None = None,
-        progress_interval_s: float = 30.0,
+        say: Callable[[str], None] | None = None,
+        say_every_s: float = 30.0,
         fresh_copies: bool = False,
     ) -> None:
-        self.config, self.data = config, data
-        self.weights = Weights(config, data, on_progress=on_progress, progress_interval_s=progress_interval_s)
+        self.plan, self.data = plan, data
+        self.weights = Weights(plan, data, say=say, say_every_s=say_every_s)
         # A/B: every eager timed call measures its own copy of the weights; a runtime's conversion is made once
         # per side (converting for each block would cost more than the blocks) and the agreement is not redone
         self.fresh_copies = fresh_copies
-        self.converted: dict[tuple, Any] = {}
+        self._converted: dict[tuple, Prepared] = {}
         self._facts: dict[str, ModelFacts] = {}
-        self._reference: dict[tuple[str, int], Any] = {}  # eager fp32 test logits per (model, seed)
-        self.peaks = [matmul_peak_flops(config.device)]  # at the start, and again at the end (``final_peaks``)
+        self._reference: dict[str, Any] = {}  # eager fp32 test logits per case
+        self.peaks = [matmul_peak_flops(plan.device)]  # at the start, and again at the end (``final_peaks``)
 
     @property
     def peak_flops(self) -> float:
@@ -127,28 +125,38 @@ class Session:
     def final_peaks(self) -> list[float]:
         """Every peak measurement of the session, the one at its end taken now (once)."""
         if len(self.peaks) == 1:
-            self.peaks.append(matmul_peak_flops(self.config.device))
+            self.peaks.append(matmul_peak_flops(self.plan.device))
         return list(self.peaks)
 
-    def facts(self, spec: ModelSpec) -> ModelFacts:
-        """Parameters and FLOPs per image of ``spec``, computed once per session."""
-        if spec.display_name not in self._facts:
-            batch = self.config.train_config(spec, 0).batch_size
-            self._facts[spec.display_name] = ModelFacts.of(spec.build(), batch)
-        return self._facts[spec.display_name]
+    def facts(self, case: Case) -> ModelFacts:
+        """Parameters and FLOPs per image of the case's model, computed once per session."""
+        if case.model not in self._facts:
+            self._facts[case.model] = ModelFacts.of(case.spec.build(), case.training.config.batch_size)
+        return self._facts[case.model]
 
-    def agreement(self, case: tuple[ModelSpec, int], runtime: str, forward, batch: int) -> dict[str, Any]:
+    def prepared(self, case: Case, runtime: str, model, x) -> Prepared:
+        """``model`` made ready by ``runtime`` for inputs shaped like ``x`` (in A/B, once per side)."""
+        key = (case.id, runtime, len(x))
+        if key in self._converted:
+            return self._converted[key]
+        config, plan = case.training.config, self.plan
+        options = {"compile": config.compile} if runtime == "eager" else {}
+        prepared = get_runtime(runtime).build(case.model, model, x, plan.device, plan.threads, config.precision,
+                                              **options)  # fmt: skip
+        if self.fresh_copies and runtime != "eager":  # A/B: one conversion per side, timed block after block
+            self._converted[key] = prepared
+        return prepared
+
+    def agreement(self, case: Case, runtime: str, forward, batch: int) -> dict[str, Any]:
         """A runtime's agreement with eager PyTorch on the whole test set (eager is the reference itself);
         nothing in an A/B worker, which times what the suite's runs have checked."""
         from ..runtimes.agreement import compare, reference_logits
 
         if self.fresh_copies:
             return {}
-        spec, seed = case
-        key = (spec.display_name, seed)
-        if key not in self._reference:
-            self._reference[key] = reference_logits(self.weights.get(*case).model, self.data.x_test)
-        reference, labels = self._reference[key], self.data.y_test
+        if case.id not in self._reference:
+            self._reference[case.id] = reference_logits(self.weights.get(case).model, self.data.x_test)
+        reference, labels = self._reference[case.id], self.data.y_test
         if runtime == "eager":
             accuracy = float((reference.argmax(1) == labels.cpu()).float().mean())
             return {"agreement": 1.0, "disagreements": 0, "max_logit_diff": 0.0, "runtime_accuracy": accuracy}
@@ -156,19 +164,19 @@ class Session:
 
     def rounds(self, group: GroupSpec) -> int:
         """Timed rounds of one benchmark of ``group`` in this session (the profile's, scaled by --mnist-rounds)."""
-        return group.rounds_for(self.config.profile, self.config.rounds)
+        return group.rounds_for(self.plan.profile, self.plan.rounds)
 
-    def trained(self, case: tuple[ModelSpec, int]) -> Trained:
+    def trained(self, case: Case) -> Trained:
         """The case's trained weights (a fresh copy of them where every call must have its own)."""
-        trained = self.weights.get(*case)
+        trained = self.weights.get(case)
         return replace(trained, model=copy.deepcopy(trained.model)) if self.fresh_copies else trained
 
-    def timed_call(self, group: GroupSpec, case: tuple[ModelSpec, int], variant: str | None) -> TimedCall:
+    def timed_call(self, group: GroupSpec, case: Case, variant: str | None) -> TimedCall:
         """The group's call for ``case``, from its runner; timed groups with the injected slowdown, if any."""
-        call = group.build(self, case, variant)
-        return call if group.trains else call.slowed(self.config.slowdown)
+        call = runner_for(group.name)(self, case, variant)
+        return call if group.trains else call.slowed(self.plan.slowdown)
 
-    def measure(self, benchmark, group: GroupSpec, case: tuple[ModelSpec, int], variant: str | None) -> BenchmarkRecord:
+    def measure(self, benchmark, group: GroupSpec, case: Case, variant: str | None) -> BenchmarkRecord:
         """Time the group's call under pytest-benchmark (``benchmark.pedantic``), summarise its rounds and
         save the record in ``extra_info``: the one path from a timed call to a record in a pytest run.
 
@@ -181,37 +189,45 @@ class Session:
         benchmark.extra_info.update(record.to_json())  # saved even when the case then fails its floor
         return record
 
-    def record(
-        self, group: GroupSpec, case: tuple[ModelSpec, int], call: TimedCall, times: list[float], result: Any = None
-    ) -> BenchmarkRecord:
+    def record(self, group: GroupSpec, case: Case, call: TimedCall, times: list[float], result: Any = None):
         """What one benchmark measured, with the model's facts, floor, settings and training outcome."""
-        spec, seed = case
-        trained, measured = call.finish(result) if call.finish else (call.trained or self.weights.get(*case), {})
+        trained, measured = call.finish(result) if call.finish else (call.trained or self.weights.get(case), {})
         measured = {**call.fields, **call.summary(times), **measured}
-        training = self.config.training(spec, seed)
-        measured.setdefault("settings", training.record())
-        measured.setdefault("precision", training.config.precision)
-        measured.setdefault("compiled", training.config.compile)
-        measured.setdefault("threads", self.config.threads)
+        undeclared = sorted(
+            k for k in measured if k in _RECORD_FIELDS and k not in _EVERY_GROUP and k not in group.fields
+        )
+        if undeclared:
+            raise ValueError(
+                f"the runner of group {group.name!r} filled record field(s) {', '.join(undeclared)} that its spec does "
+                "not declare: add them to the GroupSpec's fields"
+            )
+        config = case.training.config
+        measured.setdefault("settings", case.training.record())
+        measured.setdefault("precision", config.precision)
+        measured.setdefault("compiled", config.compile)
+        measured.setdefault("threads", self.plan.threads)
         if measured.get("achieved_flops") and measured["precision"] == "fp32":  # the peak is fp32's
             measured["peak_flops"] = self.peak_flops
             measured["peak_fraction"] = measured["achieved_flops"] / self.peak_flops
         metrics = {k: measured.pop(k) for k in list(measured) if k not in _RECORD_FIELDS}
-        facts = self.facts(spec)
-        floor = self.config.profile.floor(spec, self.data.name)
+        return self._record(group, case, trained, measured, metrics)
+
+    def _record(self, group: GroupSpec, case: Case, trained: Trained, measured: dict, metrics: dict):
+        facts, spec = self.facts(case), case.spec
+        floor = self.plan.profile.floor(spec, self.data.name)
         return BenchmarkRecord(
             group=group.name,
-            model=spec.display_name,
+            model=case.model,
             family=spec.family,
             description=spec.description,
             params=facts.params,
             flops_inference=facts.flops_inference,
             flops_train_step=facts.flops_train_step,
-            profile=self.config.profile.name,
+            profile=self.plan.profile.name,
             dataset=self.data.name,
             classes=list(self.data.classes),
-            seed=seed,
-            device=str(self.config.device),
+            seed=case.seed,
+            device=str(self.plan.device),
             outcome=trained.outcome,
             floor=floor,
             floor_passed=floor is None or trained.outcome.test.accuracy >= floor,
@@ -222,15 +238,13 @@ class Session:
 
 
 def open_session(
-    settings: SuiteSettings | SuiteConfig,
+    settings: SuiteSettings | SuitePlan,
     data: MNISTData | None = None,
-    on_progress: Callable[[str], None] | None = None,
-    progress_interval_s: float = 30.0,
+    say: Callable[[str], None] | None = None,
+    say_every_s: float = 30.0,
     fresh_copies: bool = False,
 ) -> Session:
-    """Resolve ``settings`` (unless already resolved), load the data (unless given: the plugin's
+    """Resolve ``settings`` (unless already a plan), load the data (unless given: the plugin's
     session fixture loads it, to stop with a usage error if it cannot) and start a session."""
-    config = settings if isinstance(settings, SuiteConfig) else resolve(settings)
-    return Session(
-        config, data if data is not None else load_data(config), on_progress, progress_interval_s, fresh_copies
-    )
+    plan = settings if isinstance(settings, SuitePlan) else resolve(settings)
+    return Session(plan, data if data is not None else load_data(plan), say, say_every_s, fresh_copies)

@@ -10,14 +10,13 @@ import torch
 from torch import nn
 
 from ..data.dataset import MNISTData
-from ..models.registry import ModelSpec
 from ..results.outcome import EpochRecord, TrainResult
 from ..results.protocol import TrainConfig
 from ..training.evaluation import evaluate
-from ..training.loop import Progress, train
+from ..training.loop import EpochProgress, train
 from ..training.stepper import Stepper, make_stepper
 from .cache import WeightCache
-from .config import SuiteConfig
+from .plan import Case, SuitePlan
 
 
 @dataclass(frozen=True)
@@ -33,51 +32,43 @@ class Weights:
     """Trains, remembers and caches the weights of each (model, seed); knows nothing of pytest."""
 
     def __init__(
-        self,
-        config: SuiteConfig,
-        data: MNISTData,
-        on_progress: Callable[[str], None] | None = None,
-        progress_interval_s: float = 30.0,
+        self, plan: SuitePlan, data: MNISTData, say: Callable[[str], None] | None = None, say_every_s: float = 30.0
     ) -> None:
-        self.config = config
+        self.plan = plan
         self.data = data
-        self.cache = WeightCache(config.cache_dir)
-        self._say = on_progress or (lambda message: None)
-        self._quiet = on_progress is None
-        self._progress_interval_s = progress_interval_s
-        self._trained: dict[tuple[str, int], Trained] = {}
+        self.cache = WeightCache(plan.cache_dir)
+        self._say = say or (lambda message: None)
+        self._quiet = say is None
+        self._say_every_s = say_every_s
+        self._trained: dict[str, Trained] = {}
 
-    def cache_inputs(self, spec: ModelSpec, seed: int) -> dict:
+    def cache_inputs(self, case: Case) -> dict:
         return {
-            "model": spec.display_name,
-            "architecture": repr(spec.build()),
-            "train_config": self.config.train_config(spec, seed).to_dict(),
-            "profile": self.config.profile.name,
-            "seed": seed,
+            "model": case.model,
+            "architecture": repr(case.spec.build()),
+            "train_config": case.training.config.to_dict(),
+            "profile": self.plan.profile.name,
+            "seed": case.seed,
             "dataset": self.data.name,
             "dataset_checksum": self.data.checksum,
             "torch": torch.__version__,
-            "device_type": self.config.device.type,
+            "device_type": self.plan.device.type,
         }
 
-    def prepare_training(
-        self, spec: ModelSpec, seed: int, parallel: bool = True
-    ) -> tuple[nn.Module, TrainConfig, Stepper]:
+    def prepare_training(self, case: Case, parallel: bool = True) -> tuple[nn.Module, TrainConfig, Stepper]:
         """A fresh seeded model, its config and its stepper, warmed up (and compiled) before any clock.
 
         ``parallel``: train under DDP with the other processes of a torchrun launch (the
         ``train`` case, which every process runs); weights needed by rank 0 alone train alone.
         """
-        config = self.config.train_config(spec, seed)
-        model = self.config.fresh_model(spec, seed)
-        world = self.config.world if parallel else None
+        config = case.training.config
+        model = self.plan.fresh_model(case)
+        world = self.plan.world if parallel else None
         return model, config, make_stepper(model, self.data, config, world=world)
 
-    def run_training(
-        self, spec: ModelSpec, seed: int, model: nn.Module, config: TrainConfig, stepper: Stepper
-    ) -> TrainResult:
+    def run_training(self, case: Case, model: nn.Module, config: TrainConfig, stepper: Stepper) -> TrainResult:
         """The timed part of a ``train`` case: the whole training run, validation included."""
-        label = f"{spec.display_name} seed {seed}"
+        label = f"{case.model} seed {case.seed}"
         self._say(f"training {label}: up to {config.max_epochs} epoch(s) on {self.data.describe()}")
 
         def report(record: EpochRecord) -> None:
@@ -86,7 +77,7 @@ class Weights:
                 f"val_acc {record.val_acc:.4f}  ({record.train_time_s:.1f} s)"
             )
 
-        def inside(state: Progress) -> None:
+        def inside(state: EpochProgress) -> None:
             self._say(
                 f"  {label}: epoch {state.epoch}/{state.max_epochs}  {state.images:,}/{state.images_per_epoch:,} images"
                 f"  {state.images_per_s:,.0f} img/s  epoch ETA {state.eta_s:.0f} s"
@@ -96,15 +87,15 @@ class Weights:
             model,
             self.data,
             config,
-            progress=False,
+            bar=False,
             on_epoch=report,
             on_progress=None if self._quiet else inside,
-            progress_interval_s=self._progress_interval_s,
+            progress_every_s=self._say_every_s,
             description=label,
             stepper=stepper,
         )
 
-    def finish_training(self, spec: ModelSpec, seed: int, result: TrainResult) -> Trained:
+    def finish_training(self, case: Case, result: TrainResult) -> Trained:
         """Score on the test set, remember the weights for this session and write them to the cache."""
         x, y, classes = self.data.x_test, self.data.y_test, len(self.data.classes)
         last_epoch = None
@@ -114,32 +105,31 @@ class Weights:
             last_epoch = evaluate(last_model, x, y, classes=classes)
         outcome = result.with_test(evaluate(result.model, x, y, classes=classes), last_epoch)
         trained = Trained(result.model.eval(), outcome, "trained")
-        self._trained[(spec.display_name, seed)] = trained
-        if not self.config.world.is_main:  # the other processes hold the same weights; rank 0 writes them
+        self._trained[case.id] = trained
+        if not self.plan.world.is_main:  # the other processes hold the same weights; rank 0 writes them
             return trained
-        path = self.cache.save(self.cache_inputs(spec, seed), result.model.state_dict(), outcome)
+        path = self.cache.save(self.cache_inputs(case), result.model.state_dict(), outcome)
         restored = f" (best epoch {result.best_epoch} of {result.epochs_run}"
         restored += f"; last epoch {last_epoch.accuracy:.4f})" if last_epoch else ")"
         self._say(
-            f"  {spec.display_name} seed {seed}: test accuracy {outcome.test.accuracy:.4f}{restored}; "
+            f"  {case.model} seed {case.seed}: test accuracy {outcome.test.accuracy:.4f}{restored}; "
             f"weights cached in {path}"
         )
         return trained
 
-    def get(self, spec: ModelSpec, seed: int) -> Trained:
-        """Weights for (spec, seed): from this session, else from the disk cache, else trained now."""
-        key = (spec.display_name, seed)
-        if key in self._trained:
-            hit = self._trained[key]
+    def get(self, case: Case) -> Trained:
+        """Weights for the case: from this session, else from the disk cache, else trained now."""
+        if case.id in self._trained:
+            hit = self._trained[case.id]
             return Trained(hit.model, hit.outcome, "memory" if hit.source != "disk" else "disk")
-        entry = self.cache.load(self.cache_inputs(spec, seed))
+        entry = self.cache.load(self.cache_inputs(case))
         if entry is not None:
-            model = self.config.fresh_model(spec, seed)
+            model = self.plan.fresh_model(case)
             model.load_state_dict(entry.state_dict)
             # the memory format training leaves behind, so inference is timed alike whatever the weights' origin
-            model.to(memory_format=self.config.train_config(spec, seed).memory_format)
+            model.to(memory_format=case.training.config.memory_format)
             trained = Trained(model.eval(), entry.outcome, "disk")
-            self._trained[key] = trained
+            self._trained[case.id] = trained
             return trained
-        model, config, stepper = self.prepare_training(spec, seed, parallel=False)
-        return self.finish_training(spec, seed, self.run_training(spec, seed, model, config, stepper))
+        model, config, stepper = self.prepare_training(case, parallel=False)
+        return self.finish_training(case, self.run_training(case, model, config, stepper))

@@ -12,8 +12,6 @@ from ..results import machine
 from ..results.record import RunError
 from ..results.runs import Run, find_runs, load_run
 
-METRICS = ("time", "accuracy", "params", "flops", "ab_ratio")
-
 
 @dataclass(frozen=True)
 class Point:

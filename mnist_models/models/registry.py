@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import fnmatch
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
@@ -30,13 +31,54 @@ class UnknownModelError(KeyError):
 
 
 @dataclass(frozen=True)
+class ProfileSettings:
+    """An architecture's settings under one profile: its epochs and accuracy floors, and why a floor is what it is.
+
+    Given to ``register_model(profiles={"quick": {"epochs": 2, "floor": 0.95}})`` as a mapping whose keys are
+    checked: ``epochs``, ``floor`` (MNIST), ``floor[<dataset>]`` (another dataset) and ``floor_reason``; any
+    other key is an error naming the valid ones, so a typo cannot silently train the protocol's 100 epochs.
+    """
+
+    epochs: int | None = None
+    floor: float | None = None  # on MNIST
+    dataset_floors: Mapping[str, float] = field(default_factory=dict)  # other datasets' floors, by name
+    floor_reason: str = ""  # why the floor is not the rule's figure, where it was changed for a measured reason
+
+    @classmethod
+    def of(cls, model: str, profile: str, values: Mapping[str, Any]) -> ProfileSettings:
+        unknown = [key for key in values if key not in _PROFILE_KEYS and not _DATASET_FLOOR.fullmatch(key)]
+        if unknown:
+            raise ValueError(
+                f"model {model!r}, profile {profile!r}: unknown setting(s) {', '.join(map(repr, unknown))}; "
+                "valid: epochs, floor, floor[<dataset>] (e.g. floor[fashion-mnist]), floor_reason"
+            )
+        epochs = values.get("epochs")
+        if epochs is not None and (not isinstance(epochs, int) or epochs < 1):
+            raise ValueError(
+                f"model {model!r}, profile {profile!r}: epochs must be a whole number >= 1, got {epochs!r}"
+            )
+        floors = {match[1]: float(v) for k, v in values.items() if (match := _DATASET_FLOOR.fullmatch(k))}
+        floor = values.get("floor")
+        return cls(epochs, None if floor is None else float(floor), MappingProxyType(floors),
+                   str(values.get("floor_reason", "")))  # fmt: skip
+
+    def floor_on(self, dataset: str) -> float | None:
+        return self.floor if dataset == "mnist" else self.dataset_floors.get(dataset)
+
+
+_PROFILE_KEYS = ("epochs", "floor", "floor_reason")
+_DATASET_FLOOR = re.compile(r"floor\[([\w-]+)\]")
+_NO_SETTINGS = ProfileSettings()
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     """One registered architecture.
 
     ``train`` holds the training settings that differ from the default protocol
-    (``TrainConfig`` field names); ``profiles`` holds per-profile settings such as
-    ``{"quick": {"epochs": 3, "floor": 0.975}}``: the suite reads epochs and
-    accuracy floors from here, so they live next to the architecture they describe.
+    (``TrainConfig`` field names); ``profiles`` holds each profile's ``ProfileSettings``
+    (epochs, accuracy floors): the suite reads them from here, so they live next to the
+    architecture they describe.
     ``params`` are the keyword arguments the factory was called with (parametric
     families); ``parametric`` says the factory accepts keyword overrides.
     """
@@ -46,7 +88,7 @@ class ModelSpec:
     family: str
     description: str
     train: Mapping[str, Any] = field(default_factory=dict)
-    profiles: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    profiles: Mapping[str, ProfileSettings] = field(default_factory=dict)
     parametric: bool = False
     params: Mapping[str, Any] = field(default_factory=dict)
     source: str = ""  # where it was registered: the built-ins, a module, or an installed package's entry point
@@ -55,18 +97,17 @@ class ModelSpec:
         """Build a fresh model (random weights from the current torch seed)."""
         return self.factory(**self.params)
 
-    def profile(self, name: str) -> Mapping[str, Any]:
-        """Settings for one profile (empty when the spec has none)."""
-        return self.profiles.get(name, {})
+    def profile(self, name: str) -> ProfileSettings:
+        """Settings for one profile (none set when the spec has none for it)."""
+        return self.profiles.get(name, _NO_SETTINGS)
 
     def floor(self, profile: str, dataset: str = "mnist") -> float | None:
-        """The accuracy floor under ``profile``: ``floor`` for MNIST, ``floor[<dataset>]`` for another dataset."""
-        value = self.profile(profile).get("floor" if dataset == "mnist" else f"floor[{dataset}]")
-        return None if value is None else float(value)
+        """The accuracy floor under ``profile`` on ``dataset``."""
+        return self.profile(profile).floor_on(dataset)
 
     def floor_reason(self, profile: str) -> str:
         """Why the floor is what it is, where it was changed for a measured reason (else ``""``)."""
-        return str(self.profile(profile).get("floor_reason", ""))
+        return self.profile(profile).floor_reason
 
     @property
     def display_name(self) -> str:
@@ -187,7 +228,9 @@ def register_model(
                 family=family,
                 description=description,
                 train=MappingProxyType(dict(train or {})),
-                profiles=MappingProxyType({k: MappingProxyType(dict(v)) for k, v in (profiles or {}).items()}),
+                profiles=MappingProxyType(
+                    {k: ProfileSettings.of(name or factory.__name__, k, v) for k, v in (profiles or {}).items()}
+                ),
                 parametric=parametric,
                 params=MappingProxyType(dict(defaults or {})),
                 source=_source(factory),

@@ -1,14 +1,20 @@
-"""Building a report: its content from the sections, rendered, and every file written (the one place that writes)."""
+"""Building a report: its content from the sections, rendered, and every file written (the one place that writes).
+
+``write_content`` writes any ``ReportContent`` (the history's page too): its data files, ``summary.md``,
+``index.html`` and its figures' PNG files, each atomically.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..files import atomic_write_bytes
 from ..results.runs import Run
-from . import page
-from .sections import build_content
+from .page import render
+from .page.content import ReportContent
+from .sections.compose import build_content
 
 
 @dataclass(frozen=True)
@@ -20,6 +26,22 @@ class Report:
     gate_failures: list[str] | None = None  # None: no gate was asked for
 
 
+def write_content(
+    content: ReportContent, directory: str | Path, self_contained: bool = False, extra: Mapping[str, bytes] = {}
+) -> list[Path]:
+    """Write ``content`` into ``directory``: its data files and ``extra``, ``summary.md``, ``index.html`` (with its
+    figures inside when ``self_contained``) and the figures' PNG files; return the paths written."""
+    directory = Path(directory)
+    files = {**content.data_files, **extra}
+    files["summary.md"] = render.markdown(content).encode()
+    files["index.html"] = render.html_page(content, self_contained).encode()
+    for figure in content.figures:
+        files[figure.name] = figure.png
+    for name, data in files.items():
+        atomic_write_bytes(directory / name, data)
+    return [directory / name for name in files]
+
+
 def build_report(
     runs: list[Run],
     directory: str | Path,
@@ -29,18 +51,8 @@ def build_report(
     figures: bool = True,
 ) -> Report:
     """Write the report of ``runs`` (and of the last run against ``baseline``, gated by ``rules``) into
-    ``directory``: the data files, ``summary.md``, ``index.html`` (with its figures inside when
-    ``self_contained``) and the figures' PNG files (none without ``figures``: tables and text only)."""
-    directory = Path(directory)
+    ``directory`` (no PNG files without ``figures``: tables and text only)."""
     content = build_content(runs, baseline, rules, draw=figures)
-    files = dict(content.data_files)
-    files["summary.md"] = page.markdown(content).encode()
-    files["index.html"] = page.html_page(content, self_contained).encode()
-    for figure in content.figures:
-        files[figure.name] = figure.png
-    written = []
-    for name, data in files.items():
-        atomic_write_bytes(directory / name, data)
-        written.append(directory / name)
+    written = write_content(content, directory, self_contained)
     gate = None if content.gate is None else list(content.gate)
-    return Report(directory, written, list(content.notes), content.insights, gate)
+    return Report(Path(directory), written, list(content.notes), content.insights, gate)

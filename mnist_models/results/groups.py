@@ -1,20 +1,20 @@
-"""The suite's benchmark groups as specs: one entry per group, read by every part that handles groups.
+"""The suite's benchmark groups as specs: one entry per group, the whole truth about it, read by every part.
 
 A group is what a benchmark measures (training, optimiser steps, batch-1 inference...). Its
-spec says how the plugin makes its cases, how A/B times it, which record fields its runner
-fills and which summary columns and report sections it feeds; the plugin's test functions,
-the A/B worker's benchmarks, the report's tables and the command lines' choices are all
-derived from ``GROUPS``. Adding a group is one ``register_group(GroupSpec(...))`` and its
-runner; an installed package adds its groups through the entry point group
-``mnist_models.groups`` (a module whose import registers them), loaded on the registry's first
-use, so that the plugin, the A/B workers and the report all see them. Nothing here imports
-torch: the runner is named as ``"module:function"`` and imported only when a case runs.
+spec says how the plugin makes its cases (its variants), how A/B times it, which record fields
+its runner fills (a runner filling another is an error), which key tells its variants apart,
+which summary columns and report sections it feeds; the plugin's test functions, the A/B
+worker's benchmarks, the record's variant, the report's tables and sections and the command
+lines' choices are all derived from ``GROUPS``. Adding a group is one ``register_group(GroupSpec(...))``
+here and its runner where runners live (``mnist_models.bench.runners.register_runner``); an installed
+package adds both through the entry point group ``mnist_models.groups`` (a module whose import
+registers them), loaded on the registry's first use. Pure data: nothing here imports torch, nor
+anything above this package.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,18 +43,17 @@ class SummaryColumn:
 class Variants:
     """A group's own parameter: each value is a benchmark of its own (``test_engine[mlp_64-seed0-ours]``).
 
-    ``values`` is a tuple, or ``"module:function"`` of the resolved session config that returns
-    them (the runtimes a session was asked for). A value equal to ``default`` is left out of the
+    ``values`` is a tuple, or the name of the session plan's attribute that lists them (``"runtimes"``:
+    the runtimes a session was asked for). A value equal to ``default`` is left out of the
     benchmark's name, so that adding an axis keeps the names of what existed before it.
     """
 
-    name: str  # the test function's argument
-    field: str  # the record field that holds the value
+    field: str  # the record field that holds the value: the key that tells the group's benchmarks apart
     values: tuple[str, ...] | str
     default: str | None = None
 
-    def resolve(self, config: Any) -> tuple[str, ...]:
-        return tuple(self.values) if isinstance(self.values, tuple) else tuple(load(self.values)(config))
+    def resolve(self, plan: Any) -> tuple[str, ...]:
+        return tuple(self.values) if isinstance(self.values, tuple) else tuple(getattr(plan, self.values))
 
 
 @dataclass(frozen=True)
@@ -63,7 +62,6 @@ class GroupSpec:
 
     name: str  # the pytest-benchmark group in saved runs, e.g. "train-step"
     description: str  # what is timed, one line
-    runner: str | Callable[..., Any]  # "module:function" or a callable building the group's TimedCall
     rounds: str | int = 1  # a Profile field naming the rounds ("latency_rounds"), or a count
     warmup_rounds: int = 1
     timed: bool = False  # rounds of one call: A/B can time it and time rules gate it
@@ -71,11 +69,11 @@ class GroupSpec:
         1  # blocks per side in each A/B pair, their median the pair's figure: more where blocks are noisier
     )
     trains: bool = False  # the group trains the weights (the others read them)
-    option: str | None = None  # the option that adds the group to a session; None: always in it
+    option: str | None = None  # the session setting (a flag, e.g. "levers") that adds the group; None: always in it
     variants: Variants | None = None
-    fields: tuple[str, ...] = ()  # record fields its runner fills, beyond images_per_s
+    fields: tuple[str, ...] = ()  # record fields its runner fills, beyond the rates every timed call gives
     summary: tuple[SummaryColumn, ...] = ()
-    sections: tuple[str, ...] = ()  # report sections it feeds (besides the summary)
+    sections: tuple[str, ...] = ()  # report sections it feeds: run only when the runs hold its benchmarks
     order: int = 100  # sessions run groups in this order: training first
 
     @property
@@ -92,9 +90,9 @@ class GroupSpec:
         """The benchmark's name in saved runs, as pytest names it: ``test_latency[mlp_64-seed0]``."""
         return f"{self.test_name}[{self.param(case, variant)}]"
 
-    def variant_values(self, config: Any) -> tuple[str | None, ...]:
+    def variant_values(self, plan: Any) -> tuple[str | None, ...]:
         """The variants a session runs (``(None,)`` for a group without any)."""
-        return self.variants.resolve(config) if self.variants else (None,)
+        return self.variants.resolve(plan) if self.variants else (None,)
 
     def rounds_for(self, profile: Any, scale: float = 1.0) -> int:
         """Rounds of one benchmark under ``profile``: the profile's count times ``scale`` (``--mnist-rounds``),
@@ -102,17 +100,6 @@ class GroupSpec:
         if isinstance(self.rounds, int):
             return self.rounds
         return max(1, round(getattr(profile, self.rounds) * scale))
-
-    def build(self, *args: Any, **kwargs: Any) -> Any:
-        """Call the runner (imported on first use)."""
-        runner = load(self.runner) if isinstance(self.runner, str) else self.runner
-        return runner(*args, **kwargs)
-
-
-def load(path: str) -> Callable[..., Any]:
-    """``"package.module:name"`` -> the object."""
-    module, _, name = path.partition(":")
-    return getattr(importlib.import_module(module), name)
 
 
 ENTRY_POINT_GROUP = "mnist_models.groups"  # installed packages contribute benchmark groups here
@@ -179,44 +166,50 @@ def register_group(spec: GroupSpec) -> GroupSpec:
     return GROUPS.add(spec)
 
 
+def variant_fields() -> tuple[str, ...]:
+    """Every record field that holds a group's variant, in the groups' order."""
+    return tuple(dict.fromkeys(s.variants.field for s in GROUPS.specs() if s.variants))
+
+
 def summary_columns(specs: Sequence[GroupSpec] | None = None) -> list[tuple[GroupSpec, SummaryColumn]]:
     """Every group's summary columns, in their order in summary.csv."""
     columns = [(spec, column) for spec in (specs or GROUPS.specs()) for column in spec.summary]
     return sorted(columns, key=lambda pair: pair[1].order)
 
 
-_RUNNERS = "mnist_models.bench.runners"
-_RUNTIMES = Variants("runtime", "runtime", "mnist_models.runtimes.base:session_runtimes", default="eager")
+_RUNTIMES = Variants("runtime", "runtimes", default="eager")  # the runtimes the session was asked for
 _STEP_FIELDS = ("batch_size", "steps_per_round", "compile_time_s")
 _INFERENCE_FIELDS = ("batch_size", "compile_time_s", "runtime", "agreement", "disagreements", "max_logit_diff",
                      "runtime_accuracy", "conversion_time_s", "conversion_warm_time_s", "artifact_bytes",
                      "peak_rss_bytes")  # fmt: skip
 
 for _spec in (
-    GroupSpec(TRAIN, "the profile's whole training run, validation included, once", f"{_RUNNERS}:train",
-              trains=True, order=0, fields=("batch_size", "world_size", "backend", "images_per_s_per_process")),
+    GroupSpec(TRAIN, "the profile's whole training run, validation included, once",
+              trains=True, order=0,
+              fields=("batch_size", "world_size", "backend", "images_per_s_per_process", "compile_time_s")),
     GroupSpec(TRAIN_STEP, "a fixed number of optimiser steps on a fresh model: training images/s",
-              f"{_RUNNERS}:train_step", rounds="step_rounds", timed=True, order=10, fields=_STEP_FIELDS,
+              rounds="step_rounds", timed=True, order=10, fields=_STEP_FIELDS,
               summary=(SummaryColumn("train_step_img_s", "images_per_s", "train img/s", order=30),
                        SummaryColumn("train_step_peak_fraction", "peak_fraction", "% peak train", "percent",
                                      order=31))),
-    GroupSpec(LATENCY, "batch-1 inference on the trained weights; p50 and p99", f"{_RUNNERS}:latency",
+    GroupSpec(LATENCY, "batch-1 inference on the trained weights; p50 and p99",
               rounds="latency_rounds", warmup_rounds=10, timed=True, ab_blocks=5, order=20, variants=_RUNTIMES,
               sections=("runtimes",),
               fields=(*_INFERENCE_FIELDS, "latency_p50_ms", "latency_p99_ms"),
               summary=(SummaryColumn("latency_p50_ms", "latency_p50_ms", "p50 ms", ".3f", key=True, order=10),
                        SummaryColumn("latency_p99_ms", "latency_p99_ms", "p99 ms", ".3f", order=11))),
-    GroupSpec(THROUGHPUT, "batched inference on the trained weights: images/s", f"{_RUNNERS}:throughput",
+    GroupSpec(THROUGHPUT, "batched inference on the trained weights: images/s",
               rounds="throughput_rounds", warmup_rounds=2, timed=True, order=30, fields=_INFERENCE_FIELDS,
               variants=_RUNTIMES, sections=("runtimes",),
               summary=(SummaryColumn("throughput_img_s", "images_per_s", "img/s", ",.0f", key=True, order=20),
                        SummaryColumn("throughput_peak_fraction", "peak_fraction", "% peak infer", "percent",
                                      order=32))),
-    GroupSpec(ENGINE, "the train-step work by our loop and by a notebook-style loop", f"{_RUNNERS}:engine",
+    GroupSpec(ENGINE, "the train-step work by our loop and by a notebook-style loop",
               rounds="step_rounds", order=40, fields=(*_STEP_FIELDS, "engine_loop"),
-              variants=Variants("loop", "engine_loop", ("notebook", "ours")), sections=("engine",)),
-    GroupSpec(LEVERS, "the train-step or throughput work with one engine setting changed", f"{_RUNNERS}:lever",
-              rounds="step_rounds", order=50, option="--mnist-levers", fields=(*_STEP_FIELDS, "lever", "lever_baseline"),
-              variants=Variants("lever_name", "lever", "mnist_models.bench.levers:lever_names"), sections=("levers",)),
+              variants=Variants("engine_loop", ("notebook", "ours")), sections=("engine",)),
+    GroupSpec(LEVERS, "the train-step or throughput work with one engine setting changed",
+              rounds="step_rounds", order=50, option="levers",
+              fields=tuple(dict.fromkeys((*_STEP_FIELDS, *_INFERENCE_FIELDS, "lever", "lever_baseline"))),
+              variants=Variants("lever", "lever_names"), sections=("levers",)),
 ):  # fmt: skip
     register_group(_spec)

@@ -14,11 +14,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from .groups import GROUPS, variant_fields
 from .outcome import TrainResult
 
 SCHEMA = "mnist-models/3"
 READABLE = ("mnist-models/1", "mnist-models/2", SCHEMA)
-VARIANT_FIELDS = ("engine_loop", "lever", "runtime")  # the fields a group's own parameter lives in
 # A runtime passes when its top-1 class agrees with eager PyTorch's on at least this share of the test
 # images (10 of 10,000 may differ: float reassociation flips near-ties, a wrong conversion flips many).
 AGREEMENT_TOLERANCE = 0.999
@@ -93,8 +93,11 @@ class BenchmarkRecord:
 
     @property
     def variant(self) -> str:
-        """The group's own parameter for this benchmark (a loop, a lever, a runtime), or ``""``."""
-        return next((getattr(self, f) for f in VARIANT_FIELDS if getattr(self, f)), "")
+        """The group's own parameter for this benchmark (a loop, a lever, a runtime), or ``""``: the field its
+        group's spec names (a group this installation does not know: any group's variant field that is set)."""
+        spec = GROUPS.get(self.group) if self.group in GROUPS else None
+        names = (spec.variants.field,) if spec is not None and spec.variants else () if spec else variant_fields()
+        return next((getattr(self, f) for f in names if getattr(self, f)), "")
 
     def value(self, name: str) -> Any:
         """A record field, or one of the group's own ``metrics``."""

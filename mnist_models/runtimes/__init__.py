@@ -2,7 +2,8 @@
 
 - ``base``: ``Runtime`` (a spec: name, what it needs installed, how to prepare a model) and
   ``Prepared`` (a warmed-up callable on a fixed input, with its conversion costs); the registry
-  ``RUNTIMES`` and ``get_runtime``.
+  ``RUNTIMES`` (the built-ins, then installed packages' through the entry point group
+  ``mnist_models.runtimes``, loaded on first use), ``register_runtime`` and ``get_runtime``.
 - ``eager``, ``compiled``, ``onnx``, ``aoti``: one module per runtime, each a ``prepare`` function.
 - ``agreement``: a prepared runtime's predictions against eager PyTorch's on the whole test set.
 

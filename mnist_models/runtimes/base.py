@@ -26,7 +26,6 @@ class Prepared:
     conversion_time_s: float | None = None  # export or compile from cold caches
     conversion_warm_time_s: float | None = None  # the same again, caches warm
     artifact_bytes: int | None = None
-    notes: str = ""  # the settings chosen (guards, wrappers, threads), for the record and the report
     keep: Any = None  # what must live as long as the runner (a package's temporary folder)
 
 
@@ -49,42 +48,78 @@ class Runtime:
         install = f"pip install 'mnist-models[{self.extra}]'" if self.extra else f"pip install {' '.join(absent)}"
         return f"{self.name} needs {', '.join(absent)}, which is not installed: {install}"
 
-    def build(self, *args: Any, **kwargs: Any) -> Prepared:
+    def build(self, model_name: str, *args: Any, **kwargs: Any) -> Prepared:
+        """Prepare the model (``prepare(model, x, device, threads, precision, ...)``); a conversion that fails,
+        whatever its library raised, is a ``ConversionError`` naming the model and this runtime (the cause
+        chained), so that one benchmark fails and says which."""
         module, _, function = self.prepare.partition(":")
-        return getattr(importlib.import_module(module), function)(*args, **kwargs)
+        prepare = getattr(importlib.import_module(module), function)
+        try:
+            return prepare(*args, **kwargs)
+        except Exception as exc:  # a converter's failure, of any kind: re-raised with what failed, never swallowed
+            raise ConversionError(f"{model_name} on {self.name}: {type(exc).__name__}: {exc}".strip()) from exc
 
 
 _HERE = "mnist_models.runtimes"
-RUNTIMES: dict[str, Runtime] = {
-    runtime.name: runtime
-    for runtime in (
-        Runtime("eager", "PyTorch eager mode, as trained (torch.compile with --mnist-compile)", f"{_HERE}.eager:prepare",
-                precisions=("fp32", "bf16", "fp16")),
-        Runtime("compile", "torch.compile (inductor), weights frozen into the graph, one graph per input shape",
-                f"{_HERE}.compiled:prepare"),
-        Runtime("onnxruntime", "the torch.onnx (dynamo) export, run by an ONNX Runtime InferenceSession with IO binding",
-                f"{_HERE}.onnx:prepare", requires=("onnx", "onnxscript", "onnxruntime"), extra="onnx"),
-        Runtime("aoti", "torch.export + AOTInductor: a compiled package loaded without Python in the loop",
-                f"{_HERE}.aoti:prepare"),
-    )
-}  # fmt: skip
+BUILT_IN = (
+    Runtime("eager", "PyTorch eager mode, as trained (torch.compile with --mnist-compile)", f"{_HERE}.eager:prepare",
+            precisions=("fp32", "bf16", "fp16")),
+    Runtime("compile", "torch.compile (inductor), weights frozen into the graph, one graph per input shape",
+            f"{_HERE}.compiled:prepare"),
+    Runtime("onnxruntime", "the torch.onnx (dynamo) export, run by an ONNX Runtime InferenceSession with IO binding",
+            f"{_HERE}.onnx:prepare", requires=("onnx", "onnxscript", "onnxruntime"), extra="onnx"),
+    Runtime("aoti", "torch.export + AOTInductor: a compiled package loaded without Python in the loop",
+            f"{_HERE}.aoti:prepare"),
+)  # fmt: skip
+ENTRY_POINT_GROUP = "mnist_models.runtimes"  # installed packages contribute runtimes here (a module registering them)
+
+
+class RuntimeRegistry:
+    """Runtimes by name: the built-ins, then installed packages' (entry points, loaded on first use)."""
+
+    def __init__(self, runtimes: tuple[Runtime, ...]) -> None:
+        self._runtimes = {runtime.name: runtime for runtime in runtimes}
+        self._installed = False
+
+    def add(self, runtime: Runtime) -> Runtime:
+        if runtime.name in self._runtimes and self._runtimes[runtime.name] != runtime:
+            raise ValueError(f"runtime {runtime.name!r} is registered already; give the new one another name")
+        self._runtimes[runtime.name] = runtime
+        return runtime
+
+    def get(self, name: str) -> Runtime:
+        self._load_installed()
+        if name not in self._runtimes:
+            raise KeyError(f"unknown runtime {name!r}; runtimes are {', '.join(self._runtimes)}")
+        return self._runtimes[name]
+
+    def names(self) -> list[str]:
+        self._load_installed()
+        return list(self._runtimes)
+
+    def _load_installed(self) -> None:
+        if self._installed:
+            return
+        self._installed = True
+        from importlib import metadata
+
+        for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
+            try:
+                entry.load()
+            except Exception as exc:  # an installed package's import error: name it, with the fix
+                raise ValueError(
+                    f"entry point '{entry.name} = {entry.value}' ({ENTRY_POINT_GROUP}) could not be loaded "
+                    f"({type(exc).__name__}: {exc}); fix or uninstall that package"
+                ) from exc
+
+
+RUNTIMES = RuntimeRegistry(BUILT_IN)
 
 
 def register_runtime(runtime: Runtime) -> Runtime:
     """Add a runtime (``--mnist-runtimes`` then accepts its name)."""
-    if runtime.name in RUNTIMES and RUNTIMES[runtime.name] != runtime:
-        raise ValueError(f"runtime {runtime.name!r} is registered already; give the new one another name")
-    RUNTIMES[runtime.name] = runtime
-    return runtime
+    return RUNTIMES.add(runtime)
 
 
 def get_runtime(name: str) -> Runtime:
-    if name not in RUNTIMES:
-        raise KeyError(f"unknown runtime {name!r}; runtimes are {', '.join(RUNTIMES)}")
-    return RUNTIMES[name]
-
-
-def session_runtimes(config: Any) -> tuple[str, ...]:
-    """The runtimes a session runs its inference groups with (``--mnist-runtimes``), eager first."""
-    names = tuple(config.runtimes) or ("eager",)
-    return tuple(sorted(names, key=lambda n: n != "eager"))
+    return RUNTIMES.get(name)

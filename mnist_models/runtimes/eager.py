@@ -28,4 +28,4 @@ def prepare(model, x: torch.Tensor, device: torch.device, threads: int, precisio
     start = time.perf_counter()
     run()  # lazy initialisation, compilation
     compile_time = time.perf_counter() - start if compile else None
-    return Prepared(run, call, conversion_time_s=compile_time, notes="eager" + (" + torch.compile" if compile else ""))
+    return Prepared(run, call, conversion_time_s=compile_time)

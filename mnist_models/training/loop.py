@@ -32,108 +32,116 @@ def train(
     data: MNISTData,
     config: TrainConfig | None = None,
     *,
-    progress: bool | None = None,
+    bar: bool | None = None,
     on_epoch: Callable[[EpochRecord], None] | None = None,
-    on_progress: Callable[[Progress], None] | None = None,
-    progress_interval_s: float = 10.0,
+    on_progress: Callable[[EpochProgress], None] | None = None,
+    progress_every_s: float = 10.0,
     description: str = "train",
     stepper: Stepper | None = None,
     world: World | None = None,
 ) -> TrainResult:
     """Train ``model`` on ``data.x_train`` with early stopping on validation loss.
 
-    Seeded by ``config.seed`` (batch order and dropout). ``progress`` shows a tqdm
-    bar (``None``: only when attached to a terminal); ``on_epoch`` is called with
-    each epoch's record, and ``on_progress`` inside an epoch, at most every
-    ``progress_interval_s`` seconds (display time is kept off the training clock).
-    With ``restore_best`` the model ends with a real copy of the best epoch's weights.
-    ``stepper`` is one made by ``make_stepper`` and already warmed up (the benchmark
-    suite does that before its clock starts); without one, ``train`` makes and warms up
-    its own. In a parallel ``world`` (the stepper's, when one is given; see
-    ``mnist_models.training.distributed``) this process trains under DDP on its slice of every
-    global batch; epoch losses and accuracies are summed over the processes.
+    Seeded by ``config.seed`` (batch order and dropout). ``bar`` shows a tqdm progress bar
+    (``None``: only when attached to a terminal); ``on_epoch`` is called with each epoch's
+    record, and ``on_progress`` with where an epoch stands, at most every ``progress_every_s``
+    seconds (display time is kept off the training clock). With ``restore_best`` the model
+    ends with a real copy of the best epoch's weights. ``stepper`` is one made by
+    ``make_stepper`` and already warmed up (the benchmark suite does that before its clock
+    starts); without one, ``train`` makes and warms up its own. In a parallel ``world`` (the
+    stepper's, when one is given; see ``mnist_models.training.distributed``) this process
+    trains under DDP on its slice of every global batch; epoch losses and accuracies are
+    summed over the processes.
     """
     from tqdm.auto import tqdm
 
     config = config or TrainConfig()
-    device = data.device
     if stepper is None:
         stepper = make_stepper(model, data, config, world=world)
     elif stepper.model is not model or stepper.config != config:
         raise ValueError("the stepper was made for another model or config")
-    world = stepper.world
-    memory_format = config.memory_format
-    x_train = data.x_train.contiguous(memory_format=memory_format)
     torch.manual_seed(config.seed)  # dropout
-    generator = torch.Generator().manual_seed(config.seed)  # batch order
-    n = len(data.y_train)
-    steps_per_epoch = math.ceil(n / config.batch_size)
-    optimizer = stepper.optimizer
-
-    history: list[EpochRecord] = []
-    best_loss, best_epoch, best_state = math.inf, 0, None
-    reached: dict[str, float | None] = {target_key(t): None for t in config.accuracy_targets}
-    stop_reason = "max_epochs"
-    elapsed = 0.0
-    bar = tqdm(
-        total=config.max_epochs * steps_per_epoch,
-        desc=description,
-        unit="step",
-        leave=False,
-        disable=(not progress) if progress is not None else None,
+    steps = config.max_epochs * math.ceil(len(data.y_train) / config.batch_size)
+    shown = tqdm(
+        total=steps, desc=description, unit="step", leave=False, disable=(not bar) if bar is not None else None
     )
-    ticker = _Ticker(bar, on_progress, progress_interval_s)
+    run = _Run(model, data, config, stepper, _Ticker(shown, on_progress, progress_every_s))
     try:
         for epoch in range(1, config.max_epochs + 1):
-            lr = optimizer.param_groups[0]["lr"]
-            model.train()
-            with SyncTimer(device) as clock:
-                batches = shuffled_batches(
-                    x_train, data.y_train, config.batch_size, generator, (world.rank, world.size)
-                )
-                loss_sum, correct = stepper.run(ticker.count(batches, epoch, config.max_epochs, n, world.size))
-                if world.parallel:  # epoch figures over the whole global batch
-                    distributed.sum_over_processes(loss_sum, correct)
-            with SyncTimer(device) as eval_clock:
-                val_loss, val_acc = loss_and_accuracy(model, data.x_val, data.y_val)
-            train_time = clock.elapsed - ticker.overhead_s
-            elapsed += train_time
-            record = EpochRecord(
-                epoch, float(loss_sum) / n, float(correct) / n, val_loss, val_acc, train_time, eval_clock.elapsed, lr
-            )
-            history.append(record)
-            for target in config.accuracy_targets:
-                if reached[target_key(target)] is None and val_acc >= target:
-                    reached[target_key(target)] = elapsed
-            if val_loss < best_loss:
-                best_loss, best_epoch = val_loss, epoch
-                if config.restore_best:
-                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            bar.set_postfix(epoch=epoch, val_acc=f"{val_acc:.4f}", refresh=False)
+            record = run.epoch(epoch)
+            shown.set_postfix(epoch=epoch, val_acc=f"{record.val_acc:.4f}", refresh=False)
             if on_epoch is not None:
                 on_epoch(record)
-            if config.patience is not None and epoch - best_epoch >= config.patience:
-                stop_reason = "early_stopping"
-                break
-            if config.max_time_s is not None and elapsed >= config.max_time_s:
-                stop_reason = "max_time"
+            if run.stop_reason is not None:
                 break
     finally:
-        bar.close()
-    last_state = None
-    if config.restore_best and best_state is not None:
-        if best_epoch != len(history):
-            last_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        model.load_state_dict(best_state)
-    else:
-        best_epoch = len(history)
-    return TrainResult(
-        model, config, tuple(history), best_epoch, stop_reason, reached, stepper.compile_time_s, last_state
-    )
+        shown.close()
+    return run.result()
+
+
+class _Run:
+    """One training run's state across its epochs: the clocks, the history, the best epoch and why it stopped."""
+
+    def __init__(self, model: nn.Module, data: MNISTData, config: TrainConfig, stepper: Stepper, ticker) -> None:
+        self.model, self.data, self.config, self.stepper, self.ticker = model, data, config, stepper, ticker
+        self.x_train = data.x_train.contiguous(memory_format=config.memory_format)
+        self.generator = torch.Generator().manual_seed(config.seed)  # batch order
+        self.history: list[EpochRecord] = []
+        self.best_loss, self.best_epoch, self.best_state = math.inf, 0, None
+        self.reached: dict[str, float | None] = {target_key(t): None for t in config.accuracy_targets}
+        self.elapsed, self.stop_reason = 0.0, None
+
+    def epoch(self, epoch: int) -> EpochRecord:
+        """Train one epoch on the clock, validate off it, and note the best weights and whether to stop."""
+        config, data, world = self.config, self.data, self.stepper.world
+        n = len(data.y_train)
+        lr = self.stepper.optimizer.param_groups[0]["lr"]
+        self.model.train()
+        with SyncTimer(data.device) as clock:
+            batches = shuffled_batches(self.x_train, data.y_train, config.batch_size, self.generator,
+                                       (world.rank, world.size))  # fmt: skip
+            loss_sum, correct = self.stepper.run(self.ticker.count(batches, epoch, config.max_epochs, n, world.size))
+            if world.parallel:  # epoch figures over the whole global batch
+                distributed.sum_over_processes(loss_sum, correct)
+        with SyncTimer(data.device) as eval_clock:
+            val_loss, val_acc = loss_and_accuracy(self.model, data.x_val, data.y_val)
+        train_time = clock.elapsed - self.ticker.overhead_s
+        self.elapsed += train_time
+        record = EpochRecord(epoch, float(loss_sum) / n, float(correct) / n, val_loss, val_acc, train_time,
+                             eval_clock.elapsed, lr)  # fmt: skip
+        self.history.append(record)
+        self._note(record)
+        return record
+
+    def _note(self, record: EpochRecord) -> None:
+        config = self.config
+        for target in config.accuracy_targets:
+            if self.reached[target_key(target)] is None and record.val_acc >= target:
+                self.reached[target_key(target)] = self.elapsed
+        if record.val_loss < self.best_loss:
+            self.best_loss, self.best_epoch = record.val_loss, record.epoch
+            if config.restore_best:
+                self.best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        if config.patience is not None and record.epoch - self.best_epoch >= config.patience:
+            self.stop_reason = "early_stopping"
+        elif config.max_time_s is not None and self.elapsed >= config.max_time_s:
+            self.stop_reason = "max_time"
+
+    def result(self) -> TrainResult:
+        """The outcome, the best epoch's weights restored (keeping the last epoch's beside them) when asked."""
+        last_state, best_epoch = None, self.best_epoch
+        if self.config.restore_best and self.best_state is not None:
+            if best_epoch != len(self.history):
+                last_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+            self.model.load_state_dict(self.best_state)
+        else:
+            best_epoch = len(self.history)
+        return TrainResult(self.model, self.config, tuple(self.history), best_epoch, self.stop_reason or "max_epochs",
+                           self.reached, self.stepper.compile_time_s, last_state)  # fmt: skip
 
 
 @dataclass(frozen=True)
-class Progress:
+class EpochProgress:
     """Where a training epoch stands, for a progress display."""
 
     epoch: int
@@ -160,7 +168,7 @@ class _Ticker:
     measured and taken off the epoch's training time, which keeps displays out of it.
     """
 
-    def __init__(self, bar, on_progress: Callable[[Progress], None] | None, interval_s: float) -> None:
+    def __init__(self, bar, on_progress: Callable[[EpochProgress], None] | None, interval_s: float) -> None:
         self.bar = bar
         self.on_progress = on_progress
         self.interval_s = interval_s
@@ -181,6 +189,6 @@ class _Ticker:
             self.bar.update(1)
             if self.on_progress is not None and now - last >= self.interval_s:
                 elapsed = now - start - self.overhead_s
-                self.on_progress(Progress(epoch, max_epochs, images, images_per_epoch, elapsed))
+                self.on_progress(EpochProgress(epoch, max_epochs, images, images_per_epoch, elapsed))
                 last = time.perf_counter()
             self.overhead_s += time.perf_counter() - now

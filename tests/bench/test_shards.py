@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from mnist_models.bench.config import SuiteConfig
+from mnist_models.bench.plan import SuitePlan
 from mnist_models.bench.profiles import PROFILES
-from mnist_models.bench.settings import parse_shard
-from mnist_models.bench.shards import assign_shards
+from mnist_models.bench.shards import assign_shards, seconds_per_case, shard_costs
 from mnist_models.cli import main
 from mnist_models.models.registry import resolve_models
+from mnist_models.parse import parse_shard
 
 SUITE = Path(__file__).resolve().parents[2] / "benchmarks" / "test_mnist.py"
 
@@ -46,13 +46,13 @@ def test_greedy_split_balances_by_cost():
 def test_suite_shards_keep_seeds_of_a_model_apart_from_nothing_and_balance_the_quick_suite():
     specs = tuple(resolve_models(["*"]))
 
-    def config(shard):
-        return SuiteConfig(
+    def plan(shard):
+        return SuitePlan(
             PROFILES["quick"], specs, (0, 1), torch.device("cpu"), "mnist", None, Path("."), 1, shard=shard
         )
 
-    everything = {(s.display_name, seed) for s, seed in config(None).cases}
-    halves = [{(s.display_name, seed) for s, seed in config((k, 2)).cases} for k in (1, 2)]
+    everything = {(c.model, c.seed) for c in plan(None).cases}
+    halves = [{(c.model, c.seed) for c in plan((k, 2)).cases} for k in (1, 2)]
     assert halves[0] | halves[1] == everything
     assert not halves[0] & halves[1]
     # the Very Big CNN's cases go to different shards: each shard gets one of the two costliest
@@ -108,8 +108,6 @@ def test_two_shards_merge_into_the_unsharded_set_of_cases(pytester, data_root, t
 
 
 def test_measured_times_balance_shards_and_fill_in_unmeasured_models():
-    from mnist_models.bench.config import seconds_per_case, shard_costs
-
     run = {
         "benchmarks": [
             {"extra_info": {"model": "mlp_64", "seed": 0}, "stats": {"mean": 2.0, "rounds": 1}},
@@ -119,8 +117,9 @@ def test_measured_times_balance_shards_and_fill_in_unmeasured_models():
         ]
     }
     assert seconds_per_case(run) == pytest.approx({"mlp_64": (2.0 + 1.0 + 4.0) / 2})
-    specs = resolve_models(["mlp_64", "mlp_128_64"])
-    costs = shard_costs(PROFILES["quick"], specs, {"mlp_64": 3.5})
+    specs = tuple(resolve_models(["mlp_64", "mlp_128_64"]))
+    cases = SuitePlan(PROFILES["quick"], specs, (0,), torch.device("cpu"), "mnist", None, Path("."), 1).cases
+    costs = shard_costs(PROFILES["quick"], cases, {"mlp_64": 3.5})
     assert costs["mlp_64"] == 3.5
     # the unmeasured model at the measured one's seconds per FLOP: more FLOPs, more seconds
     assert costs["mlp_128_64"] > costs["mlp_64"]

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from mnist_models.report.sections.compose import SECTIONS
+
 SUITE = Path(__file__).resolve().parents[2] / "benchmarks" / "test_mnist.py"
-LEVERS = SUITE.with_name("test_levers.py")
 RECORD_FIELDS = {
     "model",
     "family",
@@ -239,7 +240,7 @@ def test_saved_run_writes_a_report_and_prints_its_path(smoke_session):
         ["*mnist-models*", f"report: reports/{saved.stem}/index.html"]
     )
     assert (report / "index.html").is_file()
-    assert (report / "01_accuracy.png").is_file()
+    assert (report / SECTIONS.figure_files()[("summary", "accuracy")]).is_file()
     # the measured peaks, start and end, and the one in use, which no efficiency exceeds
     info = json.loads(saved.read_text())["machine_info"]["mnist_models"]
     assert len(info["matmul_peak_measurements"]) == 2
@@ -337,7 +338,6 @@ def test_gate_without_a_baseline_is_a_usage_error(suite):
 
 @pytest.mark.slow
 def test_levers_run_only_when_asked_and_reach_the_report(suite, pytester):
-    pytester.makepyfile(test_levers=LEVERS.read_text())
     store = "--benchmark-storage=file://store"
     plain = suite("-k", "levers", models="mlp_64")
     plain.stdout.fnmatch_lines(["*deselected*"])
@@ -349,7 +349,7 @@ def test_levers_run_only_when_asked_and_reach_the_report(suite, pytester):
     assert records["one-thread"]["threads"] == 1
     assert records["bf16-autocast"]["precision"] == "bf16"
     report = suite.path / "reports" / saved.stem
-    assert (report / "12_levers.png").is_file()
+    assert (report / SECTIONS.figure_files()[("levers", "levers")]).is_file()
     # ratios are computed once, in the report, from the saved rates
     with (report / "levers.csv").open() as fh:
         ratios = {row["lever"]: float(row["ratio"]) for row in csv.DictReader(fh)}

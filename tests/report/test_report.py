@@ -13,25 +13,18 @@ import pytest
 from PIL import Image
 
 from mnist_models.cli import main
+from mnist_models.report.sections.compose import SECTIONS
 from mnist_models.results.outcome import decode_classes
 from mnist_models.results.record import RunError
 from mnist_models.results.runs import load_run
 from mnist_models.stats import paired, pareto
 
 SMOKE = Path(__file__).parents[1] / "fixtures" / "smoke_run_schema1.json"  # saved by the suite in schema 1
-FIGURES = [
-    "01_accuracy.png",
-    "02_loss.png",
-    "03_per_class.png",
-    "04_complexity.png",
-    "05_learning_curves.png",
-    "06_pareto.png",
-    "07_inference.png",
-    "08_accuracy_vs_latency.png",
-    "09_confusion.png",
-    "10_significance.png",
-    "11_engine.png",
-]
+FILES = SECTIONS.figure_files()  # (section, figure) -> its numbered file name
+FIGURES = [FILES[key] for key in [("summary", "accuracy"), ("summary", "loss"), ("classes", "per_class"),
+           ("costs", "complexity"), ("learning", "learning_curves"), ("costs", "pareto"), ("costs", "inference"),
+           ("costs", "accuracy_vs_latency"), ("classes", "confusion"), ("significance", "significance"),
+           ("engine", "engine")]]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +174,7 @@ def test_identical_runs_pass_every_gate(tmp_path, capsys):
         rows = list(csv.DictReader(fh))
     assert {float(r["time_change_pct"]) for r in rows} == {0.0}
     assert {float(r["accuracy_change_pp"]) for r in rows} == {0.0}
-    assert (tmp_path / "r" / "comparison.png").is_file()
+    assert (tmp_path / "r" / FILES[("baseline", "comparison")]).is_file()
 
 
 def test_accuracy_drop_fails_the_gate_and_names_the_model(tmp_path, smoke, capsys):
@@ -314,12 +307,12 @@ def test_partial_run_draws_what_it_can_and_says_what_is_missing(tmp_path, smoke)
     train_only["benchmarks"] = [b for b in train_only["benchmarks"] if b["group"] == "train"]
     out = tmp_path / "r"
     assert main(["report", _write(tmp_path, "train_only", train_only), "--out", str(out)]) == 0
-    assert not (out / "07_inference.png").exists()
-    assert not (out / "08_accuracy_vs_latency.png").exists()
-    assert (out / "01_accuracy.png").exists()
+    assert not (out / FILES[("costs", "inference")]).exists()
+    assert not (out / FILES[("costs", "accuracy_vs_latency")]).exists()
+    assert (out / FILES[("summary", "accuracy")]).exists()
     notes = (out / "summary.md").read_text()
     assert "No train-step, latency, throughput, engine cases in these runs" in notes
-    assert "figure 8 was not drawn" in notes
+    assert "the accuracy-vs-latency figure was not drawn" in notes
 
 
 def test_python_dash_m_entry_point(tmp_path):

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from mnist_models.cli import main
-from mnist_models.report import verdicts
+from mnist_models.report.sections.compose import SECTIONS
+from mnist_models.report.tables import verdicts
 from mnist_models.results.outcome import decode_classes
 from mnist_models.stats import multiple, seeds
 
@@ -121,8 +122,13 @@ def test_with_several_seeds_the_comparisons_are_of_architectures(tmp_path, smoke
     assert 0 <= float(pair["p_a_beats_b"]) <= 1
     summary = (out / "summary.md").read_text()
     assert "Comparisons of **architectures** over 3 seeds" in summary
-    for figure in ("05_learning_curves.png", "13_time_to_target.png", "10_significance.png"):
-        assert (out / figure).is_file()
+    files = SECTIONS.figure_files()
+    for figure in (
+        ("learning", "learning_curves"),
+        ("time_to_target", "time_to_target"),
+        ("significance", "significance"),
+    ):
+        assert (out / files[figure]).is_file()
 
 
 def test_architecture_test_by_hand():

@@ -43,7 +43,7 @@ register_runtime(Runtime("noisy", "disagrees with eager", "conftest:noisy"))
 def test_a_missing_runtime_says_how_to_install_it():
     runtime = Runtime("x", "needs onnx", "m:f", requires=("no_such_package_xyz", "torch"), extra="onnx")
     assert runtime.missing() == "x needs no_such_package_xyz, which is not installed: pip install 'mnist-models[onnx]'"
-    assert RUNTIMES["eager"].missing() is None
+    assert RUNTIMES.get("eager").missing() is None
 
 
 def test_agreement_counts_every_image_at_the_timed_batch_size():
@@ -78,7 +78,7 @@ def test_each_runtime_is_timed_only_when_it_agrees_with_eager(pytester, data_roo
     result.stdout.fnmatch_lines(
         [
             "*absent needs no_such_package_xyz, which is not installed: pip install 'mnist-models[[]absent[]]'*",  # [[] is a literal [ to fnmatch
-            "*conversion failed: mlp_64 on broken: RuntimeError: this exporter does not know Flatten*",
+            "*ConversionError: mlp_64 on broken: RuntimeError: this exporter does not know Flatten*",
             "*mlp_64 on noisy: top-1 agreement with eager PyTorch *% (* of 1000 test images differ*",
         ]
     )

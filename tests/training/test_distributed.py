@@ -28,7 +28,7 @@ world, device = join(torch.device("cpu"))
 data = load_dataset("mnist", sys.argv[1]).subset(1024, 256, 256)
 torch.manual_seed(0)
 model = create_model("mlp_64")
-result = train(model, data, TrainConfig(max_epochs=1, seed=0), progress=False, world=world)
+result = train(model, data, TrainConfig(max_epochs=1, seed=0), bar=False, world=world)
 if world.rank == 0:
     torch.save({"state": model.state_dict(), "train_loss": result.history[0].train_loss,
                 "world": (world.size, world.backend)}, sys.argv[2])
@@ -71,7 +71,7 @@ def test_two_processes_end_with_the_weights_of_one_at_the_same_global_batch(data
         data = load_dataset("mnist", data_root[0]).subset(1024, 256, 256)
         torch.manual_seed(0)
         model = create_model("mlp_64")
-        single = train(model, data, TrainConfig(max_epochs=1, seed=0), progress=False)
+        single = train(model, data, TrainConfig(max_epochs=1, seed=0), bar=False)
     finally:
         torch.set_num_threads(threads)
     # the same 16 optimiser steps on the same global batches; only the order of float sums differs

@@ -32,7 +32,7 @@ def test_bad_settings_are_named():
 def _train(data, name="mlp_64", seed=0, **settings):
     torch.manual_seed(seed)
     model = create_model(name)
-    return train(model, data, TrainConfig(seed=seed, **settings), progress=False)
+    return train(model, data, TrainConfig(seed=seed, **settings), bar=False)
 
 
 def test_history_and_honest_time_accounting(tiny):
@@ -174,7 +174,7 @@ def test_warmed_up_stepper_trains_exactly_like_a_fresh_one(tiny):
         torch.manual_seed(0)
         model = create_model("mlp_64")
         config = TrainConfig(max_epochs=1)
-        return train(model, tiny, config, progress=False, stepper=make_stepper(model, tiny, config, warm_up=warm))
+        return train(model, tiny, config, bar=False, stepper=make_stepper(model, tiny, config, warm_up=warm))
 
     a, b = run(True), run(False)
     assert torch.equal(a.model[1].weight, b.model[1].weight)
@@ -207,15 +207,18 @@ def test_progress_inside_an_epoch_is_kept_off_the_training_clock(tiny):
 
     def run(**display):
         torch.manual_seed(0)
-        return train(create_model("linear"), tiny, TrainConfig(max_epochs=1), progress=False, **display)
+        return train(create_model("linear"), tiny, TrainConfig(max_epochs=1), bar=False, **display)
 
     plain = run()
-    shown = run(on_progress=slow_display, progress_interval_s=0.0)
+    start = time.perf_counter()
+    shown = run(on_progress=slow_display, progress_every_s=0.0)
+    wall = time.perf_counter() - start
     steps = -(-len(tiny.y_train) // 64)
     assert len(seen) == steps
     assert seen[-1].images == len(tiny.y_train)
     assert (seen[3].epoch, seen[3].images) == (1, 4 * 64)
     assert seen[3].images_per_s > 0
-    # 0.02 s of display per step were not counted as training
-    assert shown.history[0].train_time_s < plain.history[0].train_time_s + 0.02 * steps / 2
+    # 0.02 s of display per step were not counted as training: the epoch's clock left out at least that much of
+    # the run's wall time (an invariant however busy the machine is, unlike a comparison with another run)
+    assert shown.history[0].train_time_s <= wall - 0.02 * steps
     assert torch.equal(shown.model[1].weight, plain.model[1].weight)

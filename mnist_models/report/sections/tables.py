@@ -7,8 +7,8 @@ import math
 
 import pandas as pd
 
-from .group_tables import lever_matrix
-from .render import _num, _p, _percent
+from ..tables.groups import lever_matrix
+from .text import _num, _p, _percent
 
 
 def display_comparison(comparison: pd.DataFrame) -> pd.DataFrame:
@@ -65,7 +65,7 @@ def display_significance(sig, summary: pd.DataFrame) -> pd.DataFrame:
 
 def display_budgets(sets: dict) -> pd.DataFrame:
     """Each Pareto set as rows: the cost, the budget, the most accurate model within it."""
-    from .verdicts import COSTS
+    from ..tables.verdicts import COSTS
 
     rows = []
     for column, front in sets.items():

@@ -10,8 +10,8 @@ import math
 
 import pandas as pd
 
-from ..results.groups import ENGINE, LATENCY, LEVERS, THROUGHPUT
-from ..stats.paired import mcnemar_p
+from ...results.groups import ENGINE, LATENCY, LEVERS, THROUGHPUT
+from ...stats.paired import mcnemar_p
 from .compute import Variant, _median
 
 RUNTIME_FIELDS = ("agreement", "disagreements", "max_logit_diff", "runtime_accuracy", "conversion_time_s",
@@ -145,7 +145,7 @@ def runtime_table(items: list[Variant]) -> pd.DataFrame:
 
 def best_runtimes(runtimes: pd.DataFrame) -> pd.DataFrame:
     """Per model, the runtime with the lowest batch-1 latency p50 among those that agree with eager."""
-    from ..results.record import AGREEMENT_TOLERANCE
+    from ...results.record import AGREEMENT_TOLERANCE
 
     agreeing = runtimes[runtimes["agreement"].isna() | (runtimes["agreement"] >= AGREEMENT_TOLERANCE)]
     agreeing = agreeing.dropna(subset=["latency_p50_ms"])

@@ -1,12 +1,13 @@
 """What a report says, as data: sections of text, tables and figures, before any Markdown or HTML.
 
-The report's sections (``report.sections``) compute a ``ReportContent``; ``report.page``
+The report's sections (``report.sections``) compute a ``ReportContent``; ``report.page.render``
 renders it through templates, to Markdown (``summary.md``) and to HTML (``index.html``);
-``report.build`` writes the files. Nothing here draws or writes.
+``report.build`` writes the files. Nothing here draws or writes (``png`` turns a drawn figure into bytes).
 """
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -29,6 +30,13 @@ class Figure:
     name: str
     caption: str
     png: bytes
+
+
+def png(figure) -> bytes:
+    """A matplotlib figure as PNG bytes, at the resolution every report's figures share."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=90)
+    return buffer.getvalue()
 
 
 @dataclass(frozen=True)

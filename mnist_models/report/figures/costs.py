@@ -14,8 +14,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from ..stats.pareto import pareto_front
-from .figures import family_legend
+from ...stats.pareto import pareto_front
+from .basic import family_legend
 
 
 def _labels(ax, xs, ys, names, front: np.ndarray, front_only: bool = False) -> None:

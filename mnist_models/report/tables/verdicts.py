@@ -18,12 +18,12 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from ..results.outcome import EpochRecord
-from ..results.protocol import ACCURACY_TARGETS, target_key
-from ..stats.multiple import holm
-from ..stats.paired import mcnemar_p
-from ..stats.pareto import pareto_front
-from ..stats.seeds import architecture_test, prob_outperform, seeds_needed
+from ...results.outcome import EpochRecord
+from ...results.protocol import ACCURACY_TARGETS, target_key
+from ...stats.multiple import holm
+from ...stats.paired import mcnemar_p
+from ...stats.pareto import pareto_front
+from ...stats.seeds import architecture_test, prob_outperform, seeds_needed
 from .compute import Variant
 
 ALPHA = 0.05

@@ -13,7 +13,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
-from .group_tables import lever_matrix
+from ..tables.groups import lever_matrix
 
 
 def _p_label(p: float) -> str:

@@ -6,8 +6,8 @@ import math
 
 import pandas as pd
 
-from ..results.groups import summary_columns
-from ..results.protocol import ACCURACY_TARGETS, target_key
+from ...results.groups import summary_columns
+from ...results.protocol import ACCURACY_TARGETS, target_key
 
 TIME_TO_ACCURACY = "train s to " + "/".join(f"{t:.0%}".rstrip("%") for t in ACCURACY_TARGETS) + "% val"
 # the summary's own columns (display name -> the raw column it sorts by), before and after the groups'
@@ -129,7 +129,7 @@ def insight_lines(found: dict, classes_word: str = "class", pairs: int = 0) -> l
     """Insights as sentences, in a fixed order."""
     if not found:
         return []
-    from .verdicts import budget_lines
+    from ..tables.verdicts import budget_lines
 
     best = found["best_model"]
     lines = [

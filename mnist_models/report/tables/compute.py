@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..results.groups import GROUPS, summary_columns
-from ..results.protocol import ACCURACY_TARGETS, target_key
-from ..results.record import BenchmarkRecord
-from ..results.runs import Run
+from ...results.groups import GROUPS, summary_columns
+from ...results.protocol import ACCURACY_TARGETS, target_key
+from ...results.record import BenchmarkRecord
+from ...results.runs import Run
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,7 @@ def summary_table(items: list[Variant]) -> pd.DataFrame:
                 **{f"time_to_{key}_s": time for key, time in _time_to_targets(seeds).items()},
                 "floor": first.floor,
                 "floor_passed": all(r.floor_passed for r in seeds),
-                **_floor_today(first),
+                **floor_today(first),
             }
         )
     table = pd.DataFrame(rows)
@@ -151,14 +151,14 @@ def time_to_target(items: list[Variant]) -> pd.DataFrame:
     return pd.DataFrame.from_dict({v.label: _time_to_targets(v.seeds()) for v in items}, orient="index")
 
 
-def _floor_today(record: BenchmarkRecord) -> dict:
+def floor_today(record: BenchmarkRecord) -> dict:
     """The floor the registry has today for the record's model, profile and dataset, and why, where known.
 
     A report may read a run made under other floors (``record.floor`` is the one in force then).
     Models this installation does not know (an entry point not installed here) have none.
     """
     try:
-        from ..models.registry import get_spec  # importing the registry registers the built-ins (torch)
+        from ...models.registry import get_spec  # importing the registry registers the built-ins (torch)
 
         spec = get_spec(record.model)
     except (ImportError, KeyError, ValueError):
