@@ -36,6 +36,8 @@ _PUBLIC = {
     "register_group": ".results.groups",
     "BenchmarkRecord": ".results.record",
     "TimedCall": ".bench.timing",
+    "register_runner": ".bench.runners",
+    "register_runtime": ".runtimes.base",
     "TrainResult": ".results.outcome",
     "train": ".training.loop",
 }
@@ -61,6 +63,8 @@ __all__ = [
     "load_dataset",
     "register_group",
     "register_model",
+    "register_runner",
+    "register_runtime",
     "resolve_device",
     "resolve_models",
     "train",
@@ -69,6 +73,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from .bench.runners import register_runner
     from .bench.timing import TimedCall
     from .data.dataset import DataError, MNISTData, fetch_dataset, load_dataset
     from .models.facts import count_parameters, inference_flops, training_flops
@@ -77,6 +82,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .results.outcome import Evaluation, TrainResult
     from .results.protocol import TrainConfig
     from .results.record import BenchmarkRecord
+    from .runtimes.base import register_runtime
     from .training.device import resolve_device
     from .training.evaluation import evaluate, wilson_interval
     from .training.loop import train

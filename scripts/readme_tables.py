@@ -22,7 +22,7 @@ import pandas as pd
 
 from mnist_models.report.sections import tables as displays
 from mnist_models.report.sections import text as render
-from mnist_models.report.tables import compute, verdicts
+from mnist_models.report.tables import compute, significance
 from mnist_models.report.tables import groups as group_tables
 from mnist_models.results.runs import Run, load_run
 from mnist_models.stats.paired import mcnemar_p
@@ -191,7 +191,7 @@ def seeds(pattern: str = "reports/seeds/[0-9]*.json") -> str:
     runs = _runs(pattern)
     items = compute.variants(runs)
     summary = compute.summary_table(items)
-    sig = verdicts.significance(items, list(summary["model"]))
+    sig = significance.significance(items, list(summary["model"]))
     against = displays.display_significance(sig, summary).set_index("model") if len(summary) > 1 else pd.DataFrame()
     rows = []
     for _, r in summary.iterrows():
@@ -204,10 +204,12 @@ def seeds(pattern: str = "reports/seeds/[0-9]*.json") -> str:
         }
         if r.model in against.index:
             a = against.loc[r.model]
-            row.update({"below the best": a.iloc[1], "Holm p": a["Holm p"], "P(best > it)": a.iloc[4] if len(a) > 5 else "–",
+            row.update({"below the best": a.iloc[1], "Holm p (all pairs)": a["Holm p (all pairs)"],
+                        "detectable (80%)": a["detectable (80%)"], "ranks first": a["ranks first"],
                         "verdict": a["verdict"]})  # fmt: skip
         else:
-            row.update({"below the best": "–", "Holm p": "–", "P(best > it)": "–", "verdict": "the most accurate"})
+            row.update({"below the best": "–", "Holm p (all pairs)": "–", "detectable (80%)": "–",
+                        "ranks first": f"{sig.first.get(r.model, 0):.0%}", "verdict": "the most accurate"})  # fmt: skip
         rows.append(row)
     return _machine(runs) + _table(rows)
 

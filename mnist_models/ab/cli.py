@@ -52,9 +52,6 @@ def add_ab_parser(sub) -> None:
     parser.add_argument(
         "--alpha", type=float, default=0.05, help="the gate's false-alarm rate for the suite (default: 0.05)"
     )
-    parser.add_argument(
-        "--slowdown", type=parse_percent, default=0.0, help="inject this much extra work into the head's timed calls"
-    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the random block order (default: 0)")
     parser.add_argument("--out", default="reports/ab", help="folder for base.json, head.json, ab.csv, ab.md")
     parser.set_defaults(func=run)
@@ -68,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
 
     # both sides share one weight cache (this side's default), so that neither retrains what the other has
     cache_dir = str(Path(args.cache_dir).expanduser() if args.cache_dir else default_cache_dir())
-    settings = read_ab_flags(args, SuiteSettings, cache_dir=cache_dir, slowdown=args.slowdown)
+    settings = read_ab_flags(args, SuiteSettings, cache_dir=cache_dir)
     try:
         head = Path(args.head).resolve()
         if not (head / "mnist_models").is_dir():

@@ -17,7 +17,9 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from statistics import median
 
+from ..bench.profiles import PROFILES
 from ..bench.settings import SuiteSettings
 from ..files import atomic_write_bytes
 from ..results.groups import GROUPS
@@ -169,10 +171,6 @@ def run_ab(
     ``out`` (only once both are complete) and return each side's block medians per benchmark.
 
     ``settings.slowdown`` is injected into the head's timed calls only."""
-    from statistics import median
-
-    from ..bench.profiles import PROFILES
-
     profile = PROFILES[settings.profile]
     workers = {}
     try:

@@ -6,6 +6,9 @@ with what it measures, then times one block per request: ``{"case": benchmark id
 ``{"times": [...]}``. ``{"finish": true}`` -> the side's run, as pytest-benchmark JSON made by
 pytest-benchmark's own serialisation. Anything the code prints goes to stderr; stdout
 carries the protocol. Settings it cannot use are answered with ``{"error": message}``.
+
+The suite's modules (and torch) are imported inside the functions, after ``main`` has moved
+stdout aside: nothing an import prints can reach the protocol.
 """
 
 from __future__ import annotations

@@ -18,12 +18,11 @@ from collections.abc import Callable
 import pytest
 
 from ..results.groups import GROUPS, GroupSpec
+from .timing import NotApplicable
 
 
 def _case_function(group: GroupSpec) -> Callable[..., None]:
     def case(benchmark, mnist_case, mnist_variant, mnist_suite) -> None:
-        from .timing import NotApplicable
-
         try:
             record = mnist_suite.measure(benchmark, group, mnist_case, mnist_variant)
         except NotApplicable as exc:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
+
+from ..report.build import build_report
+from ..results.runs import RunError, find_runs, load_run, parse_run, saved_runs, storage_dir
 
 
 def report_and_gate(session: pytest.Session, options, output: dict) -> list[str]:
@@ -12,9 +16,6 @@ def report_and_gate(session: pytest.Session, options, output: dict) -> list[str]
 
     Sets the session's exit status: 1 when the gate fails, 2 when its baseline is unusable.
     """
-    from ..report.build import build_report
-    from ..results.runs import RunError, load_run, parse_run
-
     config = session.config
     lines: list[str] = []
     saved = _saved_path(config)
@@ -30,8 +31,6 @@ def report_and_gate(session: pytest.Session, options, output: dict) -> list[str]
         baseline = load_run(_baseline_path(config, saved)) if options.rules else None
         directory = Path(options.after.report) if options.after.report else Path("reports") / name
         if options.no_report:  # gate only: compute into a scratch folder
-            import tempfile
-
             directory = Path(tempfile.mkdtemp(prefix="mnist-gate-"))
         report = build_report([run], directory, baseline, options.rules,
                               self_contained=options.after.self_contained_report)  # fmt: skip
@@ -65,15 +64,11 @@ def unsaved_json(config: pytest.Config) -> dict | None:
 
 
 def _storage_dir(config: pytest.Config) -> Path:
-    from ..results.runs import storage_dir
-
     return storage_dir(config.getoption("benchmark_storage"))
 
 
 def _saved_path(config: pytest.Config) -> Path | None:
     """The file pytest-benchmark just saved (the newest numbered run), if this run saved one."""
-    from ..results.runs import saved_runs
-
     if not (config.getoption("benchmark_save") or config.getoption("benchmark_autosave")):
         return None
     runs = saved_runs(_storage_dir(config))
@@ -82,8 +77,6 @@ def _saved_path(config: pytest.Config) -> Path | None:
 
 def _baseline_path(config: pytest.Config, saved: Path | None) -> Path:
     """The run ``--benchmark-compare`` names (its default: the newest saved run before this one)."""
-    from ..results.runs import RunError, find_runs, saved_runs
-
     wanted = config.getoption("benchmark_compare")
     ids = [] if wanted is True or wanted == "" else [str(wanted)]
     paths = [

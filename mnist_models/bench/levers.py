@@ -8,12 +8,11 @@ and the report divides the rates. A variant's ratio below 1 means the suite's de
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from torch import nn
 
 from ..results.groups import THROUGHPUT, TRAIN_STEP
-
-if TYPE_CHECKING:
-    from torch import nn
 
 
 @dataclass(frozen=True)
@@ -35,8 +34,6 @@ class Lever:
 
     def applies(self, model: nn.Module, suite_threads: int, precision: str, compiled: bool) -> str | None:
         """``None`` if this variant is worth timing for this model and session, else why not."""
-        from torch import nn
-
         if self.conv_only and not any(isinstance(m, nn.Conv2d) for m in model.modules()):
             return "no convolutions: memory format changes nothing"
         if self.threads is not None and self.threads >= suite_threads:

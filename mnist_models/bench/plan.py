@@ -13,15 +13,17 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import torch
+
 from ..parse import SeedPlan
-from ..results.protocol import TrainConfig
+from ..results.protocol import PROTOCOL, TrainConfig
 from ..results.record import case_id
 from ..training.distributed import World
 from .levers import LEVER_NAMES
 from .profiles import Profile
+from .shards import shard_of
 
 if TYPE_CHECKING:
-    import torch
     from torch import nn
 
     from ..models.registry import ModelSpec
@@ -42,7 +44,7 @@ class TrainPlan:
     def with_layer(self, source: str, overrides: Mapping[str, Any]) -> TrainPlan:
         """This plan with ``overrides`` from ``source`` on top (a group's or a lever's change)."""
         config = self.config.updated(overrides)
-        defaults, values = TrainConfig().to_dict(), config.to_dict()
+        defaults, values = PROTOCOL.to_dict(), config.to_dict()
         sources = {**self.sources, **dict.fromkeys(overrides, source)}
         return TrainPlan(config, {k: s for k, s in sources.items() if values[k] != defaults[k]})
 
@@ -125,8 +127,6 @@ class SuitePlan:
         )
         if self.shard is None:
             return every
-        from .shards import shard_of
-
         return shard_of(every, self.profile, self.measured_seconds, *self.shard)
 
     @cached_property
@@ -148,8 +148,6 @@ class SuitePlan:
     def fresh_model(self, case: Case) -> nn.Module:
         """A newly built model of ``case`` with its seed's initial weights, on the session's device: the one place
         the suite seeds a model's weights (training seeds its batch order and dropout from the same seed)."""
-        import torch
-
         torch.manual_seed(case.seed)
         return case.spec.build().to(self.device)
 

@@ -71,7 +71,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
     options = config.stash[_OPTIONS_KEY]
     slots = [i for i, item in enumerate(items) if _group_of(item) in GROUPS]
-    ordered = sorted((items[i] for i in slots), key=lambda item: GROUPS.get(_group_of(item)).order)
+    ordered = sorted((items[i] for i in slots), key=lambda item: _run_order(item, options))
     for slot, item in zip(slots, ordered, strict=True):  # each case trains before any other asks for its weights
         items[slot] = item
 
@@ -88,6 +88,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         items[:] = [item for item in items if not dropped_here(item)]
         config.hook.pytest_deselected(items=dropped)
+
+
+def _run_order(item: pytest.Item, options: SuiteOptions) -> tuple[int, int]:
+    """Groups in their order (training first); with auto seeds, the training of each seed of every model before
+    the next seed's, so that each round is complete when the next one asks whether it is needed."""
+    from ..results.groups import GROUPS
+
+    group = GROUPS.get(_group_of(item))
+    plan = options.resolve()
+    if plan.seed_plan is None or not group.trains:
+        return group.order, 0
+    return group.order, plan.case(item.callspec.params["mnist_case"]).seed
 
 
 def _in_use(config: pytest.Config) -> bool:

@@ -7,21 +7,24 @@ stored once) before it is saved, by the pytest plugin and by ``run_document`` (t
 
 from __future__ import annotations
 
+from importlib import metadata
 from types import SimpleNamespace
 from typing import Any
 
 import torch
+from pytest_benchmark.plugin import pytest_benchmark_generate_json, pytest_benchmark_generate_machine_info
+from pytest_benchmark.stats import Metadata
+from pytest_benchmark.utils import get_commit_info
 
-from ..results.record import pack_outcomes
-from ..training.device import nominal_peak_flops
+from ..results.record import SCHEMA, pack_outcomes
+from ..training.device import device_name, nominal_peak_flops
+from ..version import __version__
 from .plan import SuitePlan
 from .session import Session
 
 
 def versions() -> dict[str, str]:
     """torch's and torchvision's versions (torchvision's from its metadata: importing it costs seconds)."""
-    from importlib import metadata
-
     try:
         vision = metadata.version("torchvision")
     except metadata.PackageNotFoundError:
@@ -31,10 +34,6 @@ def versions() -> dict[str, str]:
 
 def machine_facts(plan: SuitePlan) -> dict[str, Any]:
     """Our part of a run's ``machine_info``: versions, threads, device, and how the run was made."""
-    from ..results.record import SCHEMA
-    from ..training.device import device_name
-    from ..version import __version__
-
     info: dict[str, Any] = {
         **versions(),
         "mnist_models": __version__,
@@ -76,6 +75,8 @@ def finish_run_json(output_json: dict[str, Any], session: Session | None) -> Non
         info["matmul_peak_measurements"] = peaks
         info["nominal_peak_flops"] = nominal_peak_flops(session.plan.device, session.plan.threads)
         info["peak_flops_in_use"] = in_use
+        if session.seed_rounds is not None:
+            info["seed_rounds"] = session.seed_rounds.summary()
         if in_use > max(peaks):
             rate, name = max(achieved)
             info["peak_underestimated"] = {"benchmark": name, "achieved_flops": rate, "measured_flops": max(peaks)}
@@ -92,10 +93,6 @@ def run_document(session: Session, benchmarks: list[dict[str, Any]], label: str)
     ``benchmarks``: per benchmark its ``name``, ``group``, ``param`` (the test id's parameter),
     ``record`` and round ``times``; ``label`` names where they were timed (``fullname``).
     """
-    from pytest_benchmark.plugin import pytest_benchmark_generate_json, pytest_benchmark_generate_machine_info
-    from pytest_benchmark.stats import Metadata
-    from pytest_benchmark.utils import get_commit_info
-
     metas = []
     for bench in benchmarks:
         fixture = SimpleNamespace(

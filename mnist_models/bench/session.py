@@ -20,22 +20,24 @@ from ..models.registry import resolve_models
 from ..parse import SeedPlan
 from ..results.groups import GroupSpec
 from ..results.record import BenchmarkRecord
+from ..runtimes.agreement import compare, reference_logits
 from ..runtimes.base import Prepared, get_runtime
 from ..training.device import check_precision, matmul_peak_flops, resolve_device, set_threads
 from ..training.distributed import join
 from .cache import default_cache_dir
 from .plan import Case, SuitePlan
 from .profiles import PROFILES
+from .rounds import SeedRounds
 from .runners import runner_for
 from .settings import SuiteSettings
 from .shards import seconds_per_case
-from .timing import TimedCall
+from .timing import NotApplicable, TimedCall
 from .weights import Trained, Weights
 
 _RECORD_FIELDS = {f.name for f in fields(BenchmarkRecord)}
 # record fields a timed call may fill whatever its group: its rates, the training settings it ran, its slowdown
 _EVERY_GROUP = frozenset({"images_per_s", "achieved_flops", "round_times_s", "settings", "precision", "compiled",
-                          "threads", "slowdown"})  # fmt: skip
+                          "threads", "slowdown", "seed_reason"})  # fmt: skip
 
 
 class SettingsError(ValueError):
@@ -115,6 +117,7 @@ class Session:
         self._converted: dict[tuple, Prepared] = {}
         self._facts: dict[str, ModelFacts] = {}
         self._reference: dict[str, Any] = {}  # eager fp32 test logits per case
+        self.seed_rounds = SeedRounds(plan, self.weights) if plan.seed_plan else None  # --mnist-seeds auto
         self.peaks = [matmul_peak_flops(plan.device)]  # at the start, and again at the end (``final_peaks``)
 
     @property
@@ -150,8 +153,6 @@ class Session:
     def agreement(self, case: Case, runtime: str, forward, batch: int) -> dict[str, Any]:
         """A runtime's agreement with eager PyTorch on the whole test set (eager is the reference itself);
         nothing in an A/B worker, which times what the suite's runs have checked."""
-        from ..runtimes.agreement import compare, reference_logits
-
         if self.fresh_copies:
             return {}
         if case.id not in self._reference:
@@ -172,9 +173,26 @@ class Session:
         return replace(trained, model=copy.deepcopy(trained.model)) if self.fresh_copies else trained
 
     def timed_call(self, group: GroupSpec, case: Case, variant: str | None) -> TimedCall:
-        """The group's call for ``case``, from its runner; timed groups with the injected slowdown, if any."""
+        """The group's call for ``case``, from its runner; timed groups with the injected slowdown, if any.
+        ``NotApplicable`` for a seed that auto seeds do not train, and for the timed groups of a seed beyond
+        the first (they measure the first seed's weights)."""
+        reason = self._admit(group, case)
         call = runner_for(group.name)(self, case, variant)
+        if reason is not None:
+            call = replace(call, fields={**call.fields, "seed_reason": reason})
         return call if group.trains else call.slowed(self.plan.slowdown)
+
+    def _admit(self, group: GroupSpec, case: Case) -> str | None:
+        if self.seed_rounds is None:
+            return None
+        if not group.trains:
+            if case.seed != self.plan.seeds[0]:
+                raise NotApplicable("auto seeds: the timed groups measure the first seed's weights only")
+            return None
+        runs, reason = self.seed_rounds.why(case)
+        if not runs:
+            raise NotApplicable(f"auto seeds: {reason}")
+        return reason
 
     def measure(self, benchmark, group: GroupSpec, case: Case, variant: str | None) -> BenchmarkRecord:
         """Time the group's call under pytest-benchmark (``benchmark.pedantic``), summarise its rounds and

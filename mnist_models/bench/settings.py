@@ -170,10 +170,11 @@ class SuiteSettings:
     )
     slowdown: float = option(
         0.0,
-        "inject extra real work into every timed call, e.g. 25%% (a known slowdown, to "
-        "measure a gate's power); recorded in every record and the machine info",
+        "inject extra real work into every timed call, e.g. 25%% (a known slowdown, to measure a gate's power; in "
+        "mnist-models ab, into the head's calls only); recorded in every record and the machine info",
         parse_percent,
         "PCT",
+        ab=True,
         audience=MAINTAINERS,
     )
 

@@ -9,6 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
+import numpy as np
+
+from ..models.facts import training_flops
+
 Case = TypeVar("Case")
 
 
@@ -38,8 +42,6 @@ def shard_costs(profile, cases: Sequence, measured: Mapping[str, float]) -> dict
     """Each model's cost per seed in seconds: measured in a previous run where it has one, else its
     estimated FLOPs converted at the median seconds per FLOP of the measured models (FLOPs alone
     without any measurement: only the proportions matter)."""
-    import numpy as np
-
     first = {case.model: case for case in reversed(cases)}  # one case per model: its cost per seed
     flops = {model: estimated_cost(profile, case) for model, case in first.items()}
     known = [measured[name] / flops[name] for name in flops if measured.get(name) and flops[name] > 0]
@@ -67,8 +69,6 @@ def estimated_cost(profile, case) -> float:
     Training epochs of a profile with early stopping are counted as at most 20 (the
     original notebook's runs stopped after 16-24); inference cases are small beside these.
     """
-    from ..models.facts import training_flops
-
     config = case.training.config
     epochs = min(config.max_epochs, 20) if config.patience is not None else config.max_epochs
     images = profile.subset[0] if profile.subset else 48_000

@@ -6,12 +6,14 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
 
 from ..data.dataset import MNISTData
 from ..results.outcome import EpochRecord, TrainResult
 from ..results.protocol import TrainConfig
+from ..results.record import case_id
 from ..training.evaluation import evaluate
 from ..training.loop import EpochProgress, train
 from ..training.stepper import Stepper, make_stepper
@@ -116,6 +118,19 @@ class Weights:
             f"weights cached in {path}"
         )
         return trained
+
+    def has(self, model: str, seed: int) -> bool:
+        """Whether this session holds the weights of (model, seed)."""
+        return case_id(model, seed) in self._trained
+
+    def correctness(self, model: str, seed: int) -> np.ndarray:
+        """1 where the (model, seed) network got the test image right, 0 where not."""
+        test = self._trained[case_id(model, seed)].outcome.test
+        return (test.predictions == test.labels).astype(np.float64)
+
+    def training_seconds(self) -> float:
+        """Training time of every set of weights this session holds (trained now or by the cache's session)."""
+        return sum(trained.outcome.train_time_s for trained in self._trained.values())
 
     def get(self, case: Case) -> Trained:
         """Weights for the case: from this session, else from the disk cache, else trained now."""

@@ -175,36 +175,36 @@ def load_dataset(
     tv_class = getattr(datasets, info.folder)
     train_set = tv_class(root, train=True, download=False)
     test_set = tv_class(root, train=False, download=False)
-    x_all, y_all = train_set.data, train_set.targets.long()
+    y_all = train_set.targets.long()
     train_idx, val_idx = train_test_split(
         np.arange(len(y_all)), test_size=val_size, random_state=split_seed, stratify=y_all.numpy()
     )
-
     device = torch.device(device)
-
-    def prep(x: torch.Tensor) -> torch.Tensor:
-        return (x.to(device).unsqueeze(1).float() / 255.0).contiguous()
-
-    x_train, x_val, x_test = prep(x_all[train_idx]), prep(x_all[val_idx]), prep(test_set.data)
+    images = [_pixels(x, device) for x in (train_set.data[train_idx], train_set.data[val_idx], test_set.data)]
     normalization = None
     if normalize:
-        mean, std = x_train.mean().item(), x_train.std().item()
-        x_train, x_val, x_test = ((x - mean) / std for x in (x_train, x_val, x_test))
+        mean, std = images[0].mean().item(), images[0].std().item()
+        images = [(x - mean) / std for x in images]
         normalization = (mean, std)
     return MNISTData(
         name=dataset,
         classes=info.classes,
-        x_train=x_train,
+        x_train=images[0],
         y_train=y_all[train_idx].to(device),
-        x_val=x_val,
+        x_val=images[1],
         y_val=y_all[val_idx].to(device),
-        x_test=x_test,
+        x_test=images[2],
         y_test=test_set.targets.long().to(device),
         checksum=f"{checksum}:val{val_size}-seed{split_seed}{'-norm' if normalize else ''}",
         normalization=normalization,
         source=source,
         location=str(sources.raw_dir(root, info)),
     )
+
+
+def _pixels(x: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """uint8 images (N, 28, 28) as float (N, 1, 28, 28) in [0, 1] on ``device``."""
+    return (x.to(device).unsqueeze(1).float() / 255.0).contiguous()
 
 
 def iterate_batches(

@@ -24,6 +24,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import ruptures
 from scipy import stats
 
 from ..stats.multiple import holm
@@ -59,8 +60,6 @@ def noise(logs: np.ndarray) -> float:
 
 
 def _candidates(logs: np.ndarray, penalty: float) -> list[int]:
-    import ruptures
-
     sigma = noise(logs)
     if len(logs) < 2 * MIN_SEGMENT or sigma == 0:
         return [i for i in range(1, len(logs)) if logs[i] != logs[i - 1]] if sigma == 0 else []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,8 +92,6 @@ def _ab_result(run: Run) -> dict[str, dict]:
     table = run.path.with_name("ab.csv")
     if not table.is_file():
         return {}
-    import csv
-
     with table.open() as fh:
         return {row["benchmark"]: row for row in csv.DictReader(fh)}
 

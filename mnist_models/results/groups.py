@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from importlib import metadata
 from typing import Any
 
 # The built-in groups' names: the one place they are spelled.
@@ -116,8 +117,6 @@ class GroupRegistry:
         if self._installed:
             return
         self._installed = True
-        from importlib import metadata
-
         for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
             try:
                 entry.load()

@@ -134,8 +134,7 @@ class TrainResult:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> TrainResult:
         """Read ``to_json``'s output, or a schema-1 ``TrainingOutcome`` (test labels inside its scores)."""
-        known = {f.name for f in fields(TrainConfig)}
-        config = TrainConfig(**{k: v for k, v in data["config"].items() if k in known})
+        config = TrainConfig.from_dict(data["config"])
         test, last = data.get("test"), data.get("last_epoch_test")
         return cls(
             model=None,

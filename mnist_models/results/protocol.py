@@ -67,8 +67,17 @@ class TrainConfig:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> TrainConfig:
+        """Read ``to_dict``'s output (keys this version does not know, from a newer one, are left out)."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})
+
     @property
     def memory_format(self) -> torch.memory_format:
         import torch
 
         return torch.channels_last if self.channels_last else torch.contiguous_format
+
+
+PROTOCOL = TrainConfig()  # the original notebook's protocol: every setting at its default

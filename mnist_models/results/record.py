@@ -77,6 +77,7 @@ class BenchmarkRecord:
     world_size: int = 1  # processes that trained together (torchrun + DDP); inference cases run on one
     backend: str | None = None  # their torch.distributed backend: gloo or nccl
     images_per_s_per_process: float | None = None  # train case: images_per_s (all processes) / world_size
+    seed_reason: str | None = None  # --mnist-seeds auto: why this seed was trained (train group)
     settings: dict[str, dict[str, Any]] = field(default_factory=dict)  # non-default settings and their source
     metrics: dict[str, float | None] = field(default_factory=dict)  # a group's own figures beyond these fields
     schema: str = SCHEMA

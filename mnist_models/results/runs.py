@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .record import BenchmarkRecord, RunError, records_of
+from pytest_benchmark.storage.file import FileStorage
+
+from .record import BenchmarkRecord, RunError, pack_outcomes, records_of
 
 DEFAULT_STORAGE = ".benchmarks"
 
@@ -98,8 +100,6 @@ def find_runs(ids: list[str], storage: str | Path = DEFAULT_STORAGE) -> list[Pat
 
     With no ids, the newest saved run. Every id must match at least one file.
     """
-    from pytest_benchmark.storage.file import FileStorage
-
     storage_path = storage_dir(storage)
     if not ids:
         found = saved_runs(storage_path)
@@ -129,8 +129,6 @@ def storage_dir(storage: str | Path) -> Path:
 
 def saved_runs(storage: str | Path = DEFAULT_STORAGE) -> list[Path]:
     """Every numbered run pytest-benchmark saved in ``storage`` (any machine's folder), oldest first."""
-    from pytest_benchmark.storage.file import FileStorage
-
     return sorted(_query(FileStorage, storage_dir(storage), ["[0-9][0-9][0-9][0-9]_"]), key=lambda p: p.name)
 
 
@@ -161,8 +159,6 @@ def upgrade_document(data: dict[str, Any], where: str) -> int:
     Every record is read (and validated) and written back through ``BenchmarkRecord``, so the
     numbers stay the same; pytest-benchmark's own fields (stats, machine and commit info) are untouched.
     """
-    from .record import pack_outcomes
-
     benchmarks = data.get("benchmarks", [])
     records = records_of(benchmarks, where)
     for bench, record in zip(benchmarks, records, strict=True):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import metadata
 from typing import Any
 
 
@@ -101,8 +102,6 @@ class RuntimeRegistry:
         if self._installed:
             return
         self._installed = True
-        from importlib import metadata
-
         for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
             try:
                 entry.load()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import platform
 import time
 
+import cpuinfo  # py-cpuinfo, a dependency of pytest-benchmark
 import torch
 
 from ..results.protocol import PRECISIONS
@@ -53,11 +55,7 @@ def device_name(device: torch.device) -> str:
         return torch.cuda.get_device_name(device)
     if device.type == "mps":
         return "Apple MPS"
-    import platform
-
     try:
-        import cpuinfo  # py-cpuinfo, a dependency of pytest-benchmark
-
         brand = cpuinfo.get_cpu_info().get("brand_raw")
     except Exception:  # cpuinfo probes the OS in many ways; a name is not worth a crash
         brand = None
@@ -143,8 +141,6 @@ def nominal_peak_flops(device: torch.device, threads: int) -> float | None:
     if device.type != "cpu":
         return None
     try:
-        import cpuinfo
-
         info = cpuinfo.get_cpu_info()
     except Exception:  # cpuinfo probes the OS in many ways; a missing figure is not worth a crash
         return None

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+from tqdm.auto import tqdm
 
 from ..data.dataset import MNISTData, shuffled_batches
 from ..results.outcome import EpochRecord, TrainResult
-from ..results.protocol import TrainConfig, target_key
+from ..results.protocol import PROTOCOL, TrainConfig, target_key
 from . import distributed
 from .device import SyncTimer
 from .distributed import World
@@ -53,9 +54,7 @@ def train(
     trains under DDP on its slice of every global batch; epoch losses and accuracies are
     summed over the processes.
     """
-    from tqdm.auto import tqdm
-
-    config = config or TrainConfig()
+    config = config or PROTOCOL
     if stepper is None:
         stepper = make_stepper(model, data, config, world=world)
     elif stepper.model is not model or stepper.config != config:

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 from torch.utils.data import DataLoader, TensorDataset
+from tqdm.auto import tqdm
 
 from .device import synchronize
 
@@ -31,8 +32,6 @@ def notebook_step_runner(
     )
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     criterion = nn.NLLLoss()
-    from tqdm.auto import tqdm
-
     # The notebook drew its bar on screen; here it draws into a buffer, paying the same formatting cost.
     bar = tqdm(total=None, file=io.StringIO(), leave=False)
     state = {"batches": iter(loader), "loss": 0.0, "correct": 0, "seen": 0}

@@ -9,11 +9,12 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from mnist_models.cli import main
 from mnist_models.report.sections.compose import SECTIONS
-from mnist_models.report.tables import verdicts
+from mnist_models.report.tables import budgets, reference
 from mnist_models.results.outcome import decode_classes
 from mnist_models.stats import multiple, seeds
 
@@ -51,14 +52,17 @@ def test_pairwise_comparisons_are_holm_corrected_ordered_by_accuracy_and_named(t
         order = [r["model"] for r in csv.DictReader(fh)]
     best = order[0]
     assert found["best_model"] == best
-    with_best = [p for p in pairs if best in (p["a"], p["b"])]  # the verdict's own family: one per other model
-    holm_vs_best = multiple.holm([float(p["p_value"]) for p in with_best])
-    others = [p["b"] if p["a"] == best else p["a"] for p in with_best]
-    assert found["tied_with_best"] == pytest.approx(
-        {m: p for m, p in zip(others, holm_vs_best, strict=True) if p >= 0.05}
-    )
+    # the family is every pair (chosen before the data), so a verdict about the model that came out best holds
+    below = {(p["b"] if float(p["difference_pp"]) > 0 else p["a"]) for p in pairs if float(p["holm_p"]) < 0.05}
+    assert found["could_be_best"] == [m for m in order if m not in below]
+    assert best in found["could_be_best"]
+    assert found["family"] == "every pair of models, Holm-corrected (10 pairs)"
+    for model, versus in found["against_best"].items():  # each one says what it could have detected
+        assert versus["detectable_pp"] > 0, model
+    assert sum(found["rank_first"].values()) == pytest.approx(1.0)
     summary = (out / "summary.md").read_text()
-    assert "Holm-corrected over the 10 pairs" in summary
+    assert "in one family, every pair of models, Holm-corrected (10 pairs)" in summary
+    assert "detectable (80%)" in summary
     assert "these trained weights" in summary
     assert "most_parameter_efficient" not in found  # accuracy per parameter always named the linear model
 
@@ -69,8 +73,11 @@ def test_one_seed_says_how_many_seeds_an_architecture_claim_needs(tmp_path, smok
         bench["extra_info"]["profile"] = "quick"  # a profile whose seed-to-seed spread was measured
     found = json.loads((_report(tmp_path, _write(tmp_path, "quick", quick)) / "insights.json").read_text())
     claim = found["seeds_for_an_architecture_claim"]
-    assert claim["seed_sd_pp"] == verdicts.REFERENCE_SEED_SD_PP["quick"]
-    assert claim["seeds"]["0.5"] < claim["seeds"]["0.2"] < claim["seeds"]["0.1"]
+    known = reference.seed_spread("quick")  # a committed run's spread, named in the text
+    assert claim["seed_sd_pp"] == pytest.approx(known["seed_variance"] ** 0.5 * 100)
+    assert known["source"] in claim["source"]
+    needed = [claim["seeds"][size] or 10**6 for size in ("0.5", "0.2", "0.1")]  # None: no number of seeds will do
+    assert needed == sorted(needed)
     assert "telling two architectures apart by 0.5 points takes" in (tmp_path / "r" / "summary.md").read_text()
 
 
@@ -79,14 +86,14 @@ def test_budgets_name_the_pareto_set_of_each_cost(tmp_path):
     with (tmp_path / "r" / "summary.csv").open() as fh:
         rows = {r["model"]: r for r in csv.DictReader(fh)}
     for cost, front in found["pareto"].items():
-        higher = verdicts.COSTS[cost][1]
+        higher = budgets.COSTS[cost][1]
         values = [p["value"] for p in front]
         assert values == sorted(values, reverse=higher)  # cheapest (or fastest) first
         accuracies = [p["accuracy"] for p in front]
         assert accuracies == sorted(accuracies)  # each step up the front buys accuracy
         for model, row in rows.items():  # nothing off the front beats a front member on both counts
-            for point in front:
-                cheaper = float(row[cost]) > point["value"] if higher else float(row[cost]) < point["value"]
+            for point in front:  # (beyond the cost intervals, when it has them: none in this one-process run)
+                cheaper = float(row[cost]) > point["high"] if higher else float(row[cost]) < point["low"]
                 assert not (cheaper and float(row["test_accuracy"]) > point["accuracy"]), (cost, model, point)
     assert found["pareto"]["params"][-1]["model"] == found["best_model"]
 
@@ -119,7 +126,8 @@ def test_with_several_seeds_the_comparisons_are_of_architectures(tmp_path, smoke
     assert found["seeds_for_an_architecture_claim"]["source"].startswith("measured in this run")
     with (out / "significance.csv").open() as fh:
         pair = next(csv.DictReader(fh))
-    assert 0 <= float(pair["p_a_beats_b"]) <= 1
+    assert float(pair["rank_p"]) >= 0.1  # 3 x 3 seeds: the distribution-free p cannot go below 0.1
+    assert float(pair["test_set_sd_pp"]) >= 0
     summary = (out / "summary.md").read_text()
     assert "Comparisons of **architectures** over 3 seeds" in summary
     files = SECTIONS.figure_files()
@@ -131,19 +139,44 @@ def test_with_several_seeds_the_comparisons_are_of_architectures(tmp_path, smoke
         assert (out / files[figure]).is_file()
 
 
-def test_architecture_test_by_hand():
+def test_architecture_test_on_known_answers():
     rng = np.random.default_rng(0)
-    same = rng.random((3, 2000)) < 0.97  # three seeds of one architecture...
-    other = rng.random((3, 2000)) < 0.97  # ...and of another as good
-    diff, se, _df, p = seeds.architecture_test(same.mean(1), other.mean(1), same, other)
-    assert abs(diff) < 3 * se
-    assert p > 0.01
-    better = rng.random((3, 2000)) < 0.99
-    diff, se, _df, p = seeds.architecture_test(better.mean(1), other.mean(1), better, other)
-    assert diff > 0.015
-    assert p < 0.001
-    assert seeds.prob_outperform(np.array([0.99, 0.98]), np.array([0.97, 0.98])) == pytest.approx(0.875)
-    assert seeds.seeds_needed(0.5, 0.18) < seeds.seeds_needed(0.2, 0.18) < seeds.seeds_needed(0.1, 0.18)
+    same = (rng.random((3, 2000)) < 0.97).astype(float)  # three seeds of one architecture...
+    other = (rng.random((3, 2000)) < 0.97).astype(float)  # ...and of another as good
+    result = seeds.architecture_test(same, other)
+    assert abs(result.difference) < 3 * result.se
+    assert result.p_value > 0.01
+    assert seeds.architecture_test(same, same).p_value == 1.0  # identical seeds: nothing to tell apart
+    better = (rng.random((5, 10_000)) < 0.98).astype(float)  # 1 point more accurate, five seeds of each
+    result = seeds.architecture_test(better, (rng.random((5, 10_000)) < 0.97).astype(float))
+    assert result.difference == pytest.approx(0.01, abs=0.003)
+    assert result.p_value < 0.001
+    with pytest.raises(ValueError, match="two seeds of each"):
+        seeds.architecture_test(same[:1], other)
+
+
+def test_the_test_set_term_is_counted_once_and_never_lowers_the_variance():
+    rng = np.random.default_rng(1)
+    hard = rng.random(5000) < 0.05  # images that fail often
+    a = ((rng.random((4, 5000)) < 0.99) & ~(hard & (rng.random((4, 5000)) < 0.5))).astype(float)
+    b = ((rng.random((4, 5000)) < 0.99) & ~(np.roll(hard, 7) & (rng.random((4, 5000)) < 0.5))).astype(float)
+    variance = seeds.seed_variance(a, b)
+    welch = a.mean(1).var(ddof=1) / 4 + b.mean(1).var(ddof=1) / 4
+    assert variance.total >= welch  # the test-set term can only widen the interval
+    assert variance.images > 0  # the two err on different images: the term is there
+    naive = welch + (a.mean(0) - b.mean(0)).var(ddof=1) / 5000  # the interaction counted twice, as before
+    assert variance.total < naive
+
+
+def test_detectable_difference_and_seeds_needed_follow_the_same_variance():
+    variance = seeds.SeedVariance(0.0015**2 / 3, 0.0015**2 / 3, 0.0008**2, 3, 3, 10_000)
+    mdd = seeds.detectable(variance, 0.05)
+    assert seeds.detectable(variance.at(10, 10), 0.05) < mdd  # more seeds, smaller detectable difference
+    k = seeds.seeds_needed(mdd, variance, 0.05)
+    assert k is not None
+    assert k <= 3
+    assert seeds.seeds_needed(0.0005, variance, 0.05) is None  # below the test-set term's reach: no number of seeds
+    assert seeds.rank_p(np.array([0.99, 0.992, 0.991]), np.array([0.98, 0.981, 0.982])) == pytest.approx(0.1)
 
 
 def test_no_efficiency_above_the_peak_is_shown(tmp_path, smoke):
@@ -214,3 +247,26 @@ def test_holm_is_statsmodels_holm():
         p = rng.uniform(0, 0.2, size)
         p[rng.random(size) < 0.2] = 1.0
         assert np.allclose(multiple.holm(p), multipletests(p, method="holm")[1])
+
+
+def test_models_whose_latency_intervals_overlap_are_named_together(monkeypatch):
+    """Between fresh processes a latency moves (a committed study's spread): a faster model is only cheaper when it
+    is faster beyond both intervals, and the budget names the ones it cannot be told apart from."""
+    monkeypatch.setattr(budgets, "process_spread", lambda group, model: 0.2)  # ×/÷ e^(1.96·0.2) ≈ 1.48
+    summary = pd.DataFrame(
+        {
+            "model": ["big", "mid", "small"],
+            "test_accuracy": [0.99, 0.98, 0.97],
+            "latency_p50_ms": [1.0, 0.30, 0.25],  # mid and small overlap; big is slower beyond both
+        }
+    )
+    front = budgets.pareto_sets(summary, [])["latency_p50_ms"]
+    assert [p["model"] for p in front] == ["small", "mid", "big"]
+    named = {p["model"]: p["with"] for p in front}
+    assert named == {"small": ["mid"], "mid": ["small"], "big": []}
+    assert front[0]["low"] < 0.25 < front[0]["high"]
+    line = budgets.budget_lines({"latency_p50_ms": front})[0]
+    assert "**small** (97.00%), cost not told apart from mid" in line
+    # without the spread, mid would have been strictly dearer than small: still on the front (more accurate)
+    monkeypatch.setattr(budgets, "process_spread", lambda group, model: 0.0)
+    assert all(not p["with"] for p in budgets.pareto_sets(summary, [])["latency_p50_ms"])

@@ -19,14 +19,13 @@ pytestmark = pytest.mark.slow
 
 TOY_PACKAGE = {
     "toygroups/__init__.py": '''
-        """A benchmark group from outside the suite: batch-8 inference, registered on import."""
+        """A benchmark group from outside the suite: batch-8 inference; its spec and its runner, registered on import."""
         from mnist_models.results.groups import GROUPS, GroupSpec, SummaryColumn, register_group
 
         register_group(
             GroupSpec(
                 "toy",
                 "batch-8 inference on the trained weights",
-                "toygroups:runner",
                 rounds="throughput_rounds",
                 timed=True,
                 order=35,
@@ -34,7 +33,10 @@ TOY_PACKAGE = {
             )
         )
 
+        from mnist_models.bench.runners import register_runner  # the runner's code lives where runners live
 
+
+        @register_runner("toy")
         def runner(session, case, variant=None):
             import torch
 
@@ -49,7 +51,7 @@ TOY_PACKAGE = {
 
             run()
             rounds = session.rounds(GROUPS.get("toy"))
-            flops = session.facts(case[0]).flops_inference
+            flops = session.facts(case).flops_inference
             return TimedCall(run, rounds, 1, 8, flops, {"toy_batch": 8}, trained=trained)
         ''',
     "toygroups-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: toygroups\nVersion: 1.0\n",

@@ -11,7 +11,9 @@ import math
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 FAMILY_HUES = {"cnn": "Blues", "mlp": "Oranges", "linear": "Greys"}  # other families: the rest, in turn
 _SPARE_HUES = ("Greens", "Purples", "Reds", "BuGn")
@@ -35,8 +37,6 @@ def palette(summary: pd.DataFrame) -> dict[str, tuple]:
 
 def family_legend(ax, summary: pd.DataFrame, colours: dict, loc: str = "lower right") -> None:
     """A legend of the families' hues (a mid shade of each)."""
-    from matplotlib.lines import Line2D
-
     handles, names = [], []
     for family, group in summary.groupby("family"):
         models = list(group.sort_values("params")["model"])
@@ -146,8 +146,6 @@ def learning_curves(curves: pd.DataFrame, colours: dict, context: str) -> Figure
         ax.xaxis.get_major_locator().set_params(integer=True)
     for ax in axes[len(models) :]:
         ax.set_visible(False)
-    from matplotlib.lines import Line2D
-
     handles = [
         Line2D([], [], color="tab:blue", marker="o", ls="-"),
         Line2D([], [], color="tab:blue", marker="s", ls="--"),
@@ -182,8 +180,6 @@ def inference_bars(summary: pd.DataFrame, colours: dict, context: str) -> Figure
 
 def confusion_matrices(matrices: dict[str, np.ndarray], classes: list[str], context: str) -> Figure:
     """9. One confusion matrix per model (summed over its seeds), small multiples, log colour scale."""
-    from matplotlib.colors import LogNorm
-
     models = list(matrices)
     cols = min(4, len(models))
     rows = math.ceil(len(models) / cols)

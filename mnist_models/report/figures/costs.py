@@ -85,7 +85,7 @@ def pareto_panels(summary: pd.DataFrame, colours: dict, costs: dict, context: st
     rows = math.ceil(len(shown) / cols)
     fig = Figure(figsize=(5.2 * cols, 4.4 * rows + 0.9), layout="constrained")
     axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
-    for ax, (column, (what, higher, _)) in zip(axes, shown, strict=False):
+    for ax, (column, (what, higher, *_)) in zip(axes, shown, strict=False):
         table = summary.dropna(subset=[column])
         accuracy_against(ax, table, column, colours, higher_is_better=higher, front_only=True)
         ax.set_xlabel(f"{what} (log{', more is better' if higher else ''})")

@@ -9,9 +9,9 @@ from ...results.runs import Run
 from .. import gate
 from ..figures import basic
 from ..page.content import ReportContent
-from ..tables import compute, verdicts
+from ..tables import compute, significance, verdicts
 from ..tables import groups as group_tables
-from . import evidence, groups, summary  # noqa: F401  (importing them registers their sections)
+from . import evidence, groups, rounds, summary  # noqa: F401  (importing them registers their sections)
 
 __all__ = ["SECTIONS", "build_content", "inputs_of"]
 from .inputs import Inputs
@@ -26,7 +26,7 @@ def inputs_of(runs: list[Run], baseline: Run | None = None, draw: bool = True) -
     if not runtimes.empty:  # the fastest agreeing runtime's latency: a cost of its own in the decision view
         table = table.merge(group_tables.best_runtimes(runtimes), on="model", how="left")
     per_class = compute.per_class_table(items, runs[0].benches[0].record.classes)
-    sig = verdicts.significance(items, list(table["model"]))
+    sig = significance.significance(items, list(table["model"]))
     found = verdicts.insights(table, per_class, items, sig, runs[0].profile)
     comparison = gate.compare_runs(baseline, runs[-1]) if baseline is not None else None
     return Inputs(tuple(runs), tuple(items), table, per_class, sig, found, summary.context(runs),

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..figures import basic, costs, pairs
 from ..page.content import Section, Table
-from ..tables import compute, verdicts
+from ..tables import budgets, compute, verdicts
 from . import tables, text
 from .inputs import Drawing, Inputs, Part, draw
 from .registry import register_section
@@ -32,7 +32,7 @@ def significance(inputs: Inputs) -> Part | None:
 
 
 @register_section("costs", order=30, figures=("complexity", "pareto", "inference", "accuracy_vs_latency"))
-def budgets(inputs: Inputs) -> Part:
+def decision_view(inputs: Inputs) -> Part:
     """The decision view: for each cost, the Pareto set, as budgets and as figures."""
     s, colours, context = inputs.summary, inputs.colours, inputs.context
     has_latency = bool(s["latency_p50_ms"].notna().any())
@@ -42,7 +42,7 @@ def budgets(inputs: Inputs) -> Part:
         Drawing("complexity", "Complexity vs accuracy: what the extra parameters buy",
                 lambda: costs.complexity_scatter(s, colours, context)),
         Drawing("pareto", "Accuracy against each cost, with its Pareto front: what to pick for a budget",
-                lambda: costs.pareto_panels(s, colours, verdicts.COSTS, context)),
+                lambda: costs.pareto_panels(s, colours, budgets.COSTS, context)),
         Drawing("inference", "Inference: batch-1 latency (p50/p99) and batched throughput",
                 lambda: basic.inference_bars(s, colours, context), supported=has_inference,
                 missing="No latency or throughput cases in these runs: the inference figure was not drawn."),
@@ -53,7 +53,8 @@ def budgets(inputs: Inputs) -> Part:
     budget_table = tables.display_budgets(inputs.found.get("pareto", {}))
     line = (
         "On each front no other model is both cheaper (or faster) and more accurate; within each budget, the "
-        "most accurate model is the one named. Accuracy differences within the tied-with-best set are not "
+        "most accurate model is the one named, beside the models whose cost it cannot be told apart from (an "
+        "interval between processes or seeds). Accuracy differences within the could-be-the-best set are not "
         "established (see above)."
     )
     section = Section("costs", "What to pick for a budget", lines=(line,), tables=(Table(budget_table),),

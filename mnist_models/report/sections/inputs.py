@@ -15,7 +15,8 @@ import pandas as pd
 
 from ...results.runs import Run
 from ..page.content import Figure, Section, png
-from ..tables import compute, verdicts
+from ..tables import compute
+from ..tables.significance import Significance
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class Inputs:
     items: tuple[compute.Variant, ...]
     summary: pd.DataFrame
     per_class: pd.DataFrame
-    significance: verdicts.Significance
+    significance: Significance
     found: Mapping  # the findings every section may read (verdicts.insights)
     context: str
     colours: Mapping

@@ -7,7 +7,9 @@ import math
 
 import pandas as pd
 
+from ..tables.budgets import COSTS
 from ..tables.groups import lever_matrix
+from ..tables.significance import against_best, below_another
 from .text import _num, _p, _percent
 
 
@@ -35,48 +37,52 @@ def display_comparison(comparison: pd.DataFrame) -> pd.DataFrame:
 
 
 def display_significance(sig, summary: pd.DataFrame) -> pd.DataFrame:
-    """Each model against the most accurate one: difference, p, Holm p (over the comparisons with the best), verdict."""
-    pairs = sig.vs_best
+    """Each model against the most accurate one: difference, p, Holm p over the family (every pair), the difference
+    it could have detected, how often it ranks first, and the verdict."""
+    pairs = against_best(sig)
     if summary.empty or pairs.empty:
         return pd.DataFrame()
     best = summary.iloc[0]["model"]
+    below = below_another(sig)
     rows = []
-    for _, r in summary.iloc[1:].iterrows():
-        match = pairs[
-            ((pairs["a"] == best) & (pairs["b"] == r.model)) | ((pairs["b"] == best) & (pairs["a"] == r.model))
-        ]
-        if match.empty:
-            continue
-        pair = match.iloc[0]
+    for pair in pairs.itertuples():
+        accuracy = summary.loc[summary["model"] == pair.model, "test_accuracy"].iloc[0]
+        if pair.model in below:
+            verdict = "significantly below" + (f" {below[pair.model]}" if below[pair.model] != best else "")
+        else:
+            verdict = f"not established (a gap under {pair.mdd_pp:.2f} pp could hide)"
         row = {
-            "model": r.model,
-            "test acc": f"{r.test_accuracy:.2%}",
-            f"below {best}": _num(summary.iloc[0]["test_accuracy"] * 100 - r.test_accuracy * 100, ".2f", " pp"),
-            "p": _p(pair["p_value"]),
-            "Holm p": _p(pair["holm_vs_best"]),
+            "model": pair.model,
+            "test acc": f"{accuracy:.2%}",
+            f"below {best}": _num(pair.difference_pp, ".2f", " pp"),
+            "p": _p(pair.p_value),
+            "Holm p (all pairs)": _p(pair.holm_p),
+            "detectable (80%)": _num(pair.mdd_pp, ".2f", " pp"),
+            "ranks first": f"{sig.first.get(pair.model, 0):.0%}",
+            "verdict": verdict,
         }
-        if "p_a_beats_b" in pair:
-            beats = pair["p_a_beats_b"] if pair["a"] == best else 1 - pair["p_a_beats_b"]
-            row[f"P({best} > model)"] = f"{beats:.2f}"
-        row["verdict"] = "not established" if pair["holm_vs_best"] >= 0.05 else "significantly below"
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 def display_budgets(sets: dict) -> pd.DataFrame:
-    """Each Pareto set as rows: the cost, the budget, the most accurate model within it."""
-    from ..tables.verdicts import COSTS
-
+    """Each front as rows: the cost, the budget, the most accurate model within it, its cost interval and the models
+    whose cost it cannot be told apart from."""
     rows = []
     for column, front in sets.items():
-        what, higher, unit = COSTS[column]
+        what, higher, unit, _ = COSTS[column]
         for point in front:
+            interval = (
+                "" if point["low"] == point["high"] else f"{unit.format(point['low'])}–{unit.format(point['high'])}"
+            )
             rows.append(
                 {
                     "budget on": what,
                     "budget": ("at least " if higher else "up to ") + unit.format(point["value"]),
                     "most accurate within it": point["model"],
                     "test acc": f"{point['accuracy']:.2%}",
+                    "cost 95% interval": interval,
+                    "cost not told apart from": ", ".join(point.get("with", [])),
                 }
             )
     return pd.DataFrame(rows)

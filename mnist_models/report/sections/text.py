@@ -8,6 +8,7 @@ import pandas as pd
 
 from ...results.groups import summary_columns
 from ...results.protocol import ACCURACY_TARGETS, target_key
+from ..tables.budgets import budget_lines
 
 TIME_TO_ACCURACY = "train s to " + "/".join(f"{t:.0%}".rstrip("%") for t in ACCURACY_TARGETS) + "% val"
 # the summary's own columns (display name -> the raw column it sorts by), before and after the groups'
@@ -96,55 +97,79 @@ def _p(value: float) -> str:
 
 
 def comparison_line(found: dict, pairs: int) -> str:
-    """What the significance tests compare, said plainly."""
-    correction = (
-        f"Holm-corrected over the {pairs} pairs in the figure, and over the comparisons with the most accurate "
-        "model for the verdict against it"
-        if pairs
-        else "no pairs to compare"
-    )
+    """What the significance tests compare, in which family, and what a claim would need."""
+    family = f"in one family, {found.get('family', f'{pairs} pairs')}" if pairs else "no pairs to compare"
     if found.get("comparisons_of") == "architectures":
         line = (
-            f"Comparisons of **architectures** over {found['seeds_per_model']} seeds each: a Welch t-test on the "
-            f"per-seed test accuracies with the test set's own variance added (after Bouthillier et al., 2021), "
-            f"{correction}."
+            f"Comparisons of **architectures** over {found['seeds_per_model']} seeds each: a t-test on the difference "
+            "of mean test accuracies whose variance holds the seeds' spread and the test set's own term (after "
+            f"Bouthillier et al., 2021; calibrated by simulation, reports/seed-test), {family}."
         )
     else:
         line = (
             "Comparisons between **these trained weights** (one seed per model): McNemar's test on the shared test "
-            f"images, {correction}. They say which networks differ, not which architecture is better."
+            f"images, {family}. They say which networks differ, not which architecture is better."
         )
     claims = found.get("seeds_for_an_architecture_claim")
     if claims:
-        seeds = claims["seeds"]
-        line += (
-            f" At the seed-to-seed spread {claims['source']} of {claims['seed_sd_pp']:.2f} points, telling two "
-            f"architectures apart by 0.5 points takes {seeds['0.5']} seeds of each, by 0.2 points {seeds['0.2']}, by "
-            f"0.1 points {seeds['0.1']} (80% power, α 0.05)."
-        )
+        line += " " + claims_sentence(claims)
     return line
+
+
+def claims_sentence(claims: dict) -> str:
+    """How many seeds a claim of each size takes, or that no number of seeds will do on this test set."""
+    seeds = claims["seeds"]
+
+    def takes(size: str) -> str:
+        return (
+            f"{seeds[size]} seeds of each"
+            if seeds[size]
+            else "more seeds than any run (the test-set term alone is too large)"
+        )
+
+    return (
+        f"At the seed-to-seed spread {claims['source']} of {claims['seed_sd_pp']:.2f} points and a test-set term of "
+        f"{claims['test_set_sd_pp']:.2f} points, telling two architectures apart by 0.5 points takes {takes('0.5')}, "
+        f"by 0.2 points {takes('0.2')}, by 0.1 points {takes('0.1')} (80% power, α 0.05 over {claims['pairs']} pairs)."
+    )
+
+
+def verdict_lines(found: dict, pairs: int) -> list[str]:
+    """Which models could be the most accurate, and for the others whether the run could have told."""
+    if not pairs:
+        return []
+    best, possible = found["best_model"], found.get("could_be_best", [])
+    against = found.get("against_best", {})
+    tied = [m for m in possible if m != best]
+    if not tied:
+        return [f"Every other model is significantly less accurate than another (Holm p < 0.05): **{best}** alone "
+                "can be the most accurate."]  # fmt: skip
+    detail = ", ".join(
+        f"**{m}** ({against[m]['below_pp']:+.2f} pp, Holm p={_p(against[m]['holm_p'])}, detectable "
+        f"{against[m]['detectable_pp']:.2f} pp)"
+        if m in against
+        else f"**{m}**"
+        for m in tied
+    )
+    return [
+        f"Could be the most accurate (no other model significantly above it; the set holds the most accurate with "
+        f"95% confidence): **{best}** and {detail}. Below {best} by less than the detectable difference, a gap "
+        "could hide: not established is not equal."
+    ]
 
 
 def insight_lines(found: dict, classes_word: str = "class", pairs: int = 0) -> list[str]:
     """Insights as sentences, in a fixed order."""
     if not found:
         return []
-    from ..tables.verdicts import budget_lines
-
     best = found["best_model"]
     lines = [
-        f"Most accurate: **{best}** with {found['best_accuracy']:.2%} test accuracy.",
+        f"Most accurate: **{best}** with {found['best_accuracy']:.2%} test accuracy"
+        + (f" (first in {found['rank_first'][best]:.0%} of bootstrap resamples of the seeds and the test images)."
+           if found.get("rank_first") else "."),
         comparison_line(found, pairs),
-    ]
-    tied = found.get("tied_with_best")
-    if tied:
-        lines.append(
-            f"Not significantly below {best} after correction: "
-            + ", ".join(f"**{m}** (Holm p={_p(p)})" for m, p in tied.items())
-            + "; this run does not establish that they are less accurate."
-        )
-    elif pairs:
-        lines.append(f"Every other model is significantly less accurate than {best} (Holm p < 0.05).")
+    ]  # fmt: skip
+    lines += verdict_lines(found, pairs)
     lines += budget_lines(found.get("pareto", {}))
     lines.append(
         f"Hardest {classes_word} across models: **{found['hardest_class']}** ({found['hardest_class_accuracy']:.2%} mean); "

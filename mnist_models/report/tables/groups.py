@@ -11,6 +11,7 @@ import math
 import pandas as pd
 
 from ...results.groups import ENGINE, LATENCY, LEVERS, THROUGHPUT
+from ...results.record import AGREEMENT_TOLERANCE
 from ...stats.paired import mcnemar_p
 from .compute import Variant, _median
 
@@ -145,8 +146,6 @@ def runtime_table(items: list[Variant]) -> pd.DataFrame:
 
 def best_runtimes(runtimes: pd.DataFrame) -> pd.DataFrame:
     """Per model, the runtime with the lowest batch-1 latency p50 among those that agree with eager."""
-    from ...results.record import AGREEMENT_TOLERANCE
-
     agreeing = runtimes[runtimes["agreement"].isna() | (runtimes["agreement"] >= AGREEMENT_TOLERANCE)]
     agreeing = agreeing.dropna(subset=["latency_p50_ms"])
     best = agreeing.loc[agreeing.groupby("model")["latency_p50_ms"].idxmin()]
