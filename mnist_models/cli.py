@@ -100,10 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
     merge.set_defaults(func=_merge)
 
     add_report_parser(sub)
-    from .ab.cli import add_ab_parser
+    from .ab.cli import add_ab_parser, add_bisect_parser
     from .history.cli import add_history_parser
 
     add_ab_parser(sub)
+    add_bisect_parser(sub)
     add_history_parser(sub)
 
     return parser

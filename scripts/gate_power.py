@@ -1,32 +1,51 @@
-"""Measure the A/B gate itself: its false alarms on identical code and its power per injected slowdown, per group.
+"""Measure the A/B gate itself: false alarms on identical code, power against injected slowdowns, time to a verdict.
 
-    python scripts/gate_power.py [--models mlp_256_128,cnn_32_64_fc64] [--profile quick]
-        [--plan 0:20,25:10] [--out reports/gate-power] [-- more mnist-models ab options]
+    python scripts/gate_power.py measure [--plan 0:6,25:6,10:4] [--real 3] [--profile quick] [--models '*']
+        [--out reports/gate-power] [-- more mnist-models ab options]
+    python scripts/gate_power.py analyse [--out reports/gate-power]
 
-Each comparison is one `mnist-models ab` run of this tree against a copy of itself (so both
-sides import the same code), the head's timed calls slowed by the given percentage with
-`--slowdown`, each with its own random block order (`--seed`). A comparison at +0% that fails
-is a false alarm; at +N%, each benchmark the gate flags is a catch, and the share of
-benchmarks flagged, group by group, is the gate's power for that group (the suite-wide rate:
-the share of comparisons that failed). Run the suite once first so the models' weights are
-cached. Prints a line per comparison and the tables, written as CSV and Markdown to --out,
-with the CPU named.
+``measure`` runs `mnist-models ab` of this tree against a copy of itself (both sides import the same
+code), the head's timed calls slowed by each planned percentage (``--slowdown``), each comparison with
+its own random block order (``--seed``), in the fixed design (16 pairs of every benchmark) so that
+every pair is recorded; each comparison's ab.csv, pairs.csv and wall time are kept under
+``comparisons/``. With ``--real R`` it also runs R sequential comparisons of identical code, each
+right after a fixed one of identical code (F S F S ...), so that the two designs' wall times are
+measured interleaved on the same machine. ``analyse`` replays the sequential design on the recorded
+pairs of each fixed comparison, so that both designs meet the same pairs, and writes gate_power.md and
+its CSV tables: per design the comparisons failed and the benchmarks flagged, with 95% Wilson
+intervals, per group and per benchmark; the power per benchmark and the smallest slowdown each could
+have detected; the pairs and wall time to a verdict; and any side bias on identical code (a benchmark
+whose pooled log ratios differ from 0, Holm over the benchmarks).
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import math
 import platform
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from collections import defaultdict
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+from scipy import stats
+
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from mnist_models.ab.paired import Design, compare_pairs  # noqa: E402
+from mnist_models.files import atomic_write_bytes  # noqa: E402
+from mnist_models.stats.multiple import holm  # noqa: E402
+from mnist_models.stats.paired import trimmed_test  # noqa: E402
+
+THRESHOLD = 0.10
+SEQUENTIAL = Design(max_pairs=16, min_pairs=6)
+FIXED = Design(max_pairs=16, fixed=True)
 
 
 def cpu() -> str:
@@ -37,101 +56,208 @@ def cpu() -> str:
     model = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "?")
     flags = next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), [])
     isa = [f for f in ("avx2", "avx512f", "avx512_bf16", "amx_tile") if f in flags]
-    return f"{model} ({', '.join(isa)})"
+    return (
+        f"{model} ({', '.join(isa)}), {len([line for line in info.splitlines() if line.startswith('processor')])} cores"
+    )
 
 
-def compare(base: Path, args, slowdown: int, seed: int) -> list[dict]:
-    """One `mnist-models ab` comparison; its ab.csv rows (exit 2 stops the script)."""
-    out = base / "out"
+def _comparison(base: Path, args, name: str, slowdown: int, seed: int, design: str) -> dict:
+    """One `mnist-models ab` run; its tables kept under comparisons/NAME, its wall time returned."""
+    out = Path(tempfile.mkdtemp(prefix="gate-power-"))
+    pairs = ["--pairs", "16"] if design == "fixed" else ["--max-pairs", "16", "--min-pairs", "6"]
     command = [
         sys.executable, "-m", "mnist_models", "ab", "--base", str(base), "--profile", args.profile,
-        "--models", args.models, "--pairs", str(args.pairs), "--threshold", args.threshold,
-        "--slowdown", f"{slowdown}%", "--seed", str(seed), "--out", str(out), *args.ab_args,
+        "--models", args.models, *pairs, "--threshold", f"{THRESHOLD:.0%}", "--slowdown", f"{slowdown}%",
+        "--seed", str(seed), "--out", str(out), *args.ab_args,
     ]  # fmt: skip
+    start = time.perf_counter()
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    wall = time.perf_counter() - start
     if result.returncode not in (0, 1):
         print(result.stdout[-2000:], result.stderr[-2000:], file=sys.stderr)
         raise SystemExit(2)
-    with (out / "ab.csv").open() as fh:
-        rows = list(csv.DictReader(fh))
-    if args.keep:  # the comparison's verdicts and its pairs, for reading the noise afterwards
-        kept = Path(args.keep) / f"{slowdown:02d}pct-{seed:02d}"
-        kept.mkdir(parents=True, exist_ok=True)
-        for name in ("ab.csv", "pairs.csv"):
-            shutil.copy(out / name, kept / name)
-    return rows
+    kept = Path(args.out) / "comparisons" / name
+    kept.mkdir(parents=True, exist_ok=True)
+    for table in ("ab.csv", "pairs.csv", "ab.md"):
+        shutil.copy(out / table, kept / table)
+    shutil.rmtree(out, ignore_errors=True)
+    row = {"name": name, "design": design, "slowdown_pct": slowdown, "seed": seed, "wall_s": round(wall, 1),
+           "exit": result.returncode}  # fmt: skip
+    print(f"{name}: exit {result.returncode} in {wall:.0f} s", flush=True)
+    return row
+
+
+def measure(args) -> int:
+    plan = [(int(s), int(k)) for s, k in (item.split(":") for item in args.plan.split(","))]
+    base = Path(tempfile.mkdtemp(prefix="gate-power-base-"))
+    shutil.copytree(ROOT / "mnist_models", base / "mnist_models", ignore=shutil.ignore_patterns("__pycache__"))
+    index = Path(args.out) / "comparisons.csv"
+    rows = list(csv.DictReader(index.open())) if index.is_file() and args.append else []
+    try:
+        for slowdown, count in plan:
+            for k in range(count):
+                seed = 100 * slowdown + k
+                rows.append(_comparison(base, args, f"fixed-{slowdown:02d}pct-{k:02d}", slowdown, seed, "fixed"))
+                if slowdown == 0 and k < args.real:  # the same code, right after: the sequential design's wall time
+                    rows.append(_comparison(base, args, f"sequential-00pct-{k:02d}", 0, seed, "sequential"))
+                _write_index(index, rows)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    return analyse(args)
+
+
+def _write_index(index: Path, rows: list[dict]) -> None:
+    atomic_write_bytes(index, pd.DataFrame(rows).to_csv(index=False).encode())
+
+
+def _recorded(folder: Path) -> tuple[dict, dict]:
+    pairs = pd.read_csv(folder / "pairs.csv").sort_values(["benchmark", "pair"])
+    base = {b: list(g["base_s"]) for b, g in pairs.groupby("benchmark")}
+    head = {b: list(g["head_s"]) for b, g in pairs.groupby("benchmark")}
+    return base, head
+
+
+def wilson(hits: int, total: int) -> str:
+    if total == 0:
+        return "–"
+    low, high = stats.binomtest(hits, total).proportion_ci(method="wilson")
+    return f"{hits / total:.0%} ({low:.0%}–{high:.0%})"
+
+
+def analyse(args) -> int:
+    out = Path(args.out)
+    index = pd.read_csv(out / "comparisons.csv")
+    verdicts = []
+    for row in index[index["design"] == "fixed"].itertuples():
+        base, head = _recorded(out / "comparisons" / row.name)
+        for design_name, design in (("fixed", FIXED), ("sequential (replayed)", SEQUENTIAL)):
+            table = compare_pairs(base, head, THRESHOLD, design=design)
+            table = table.assign(comparison=row.name, design=design_name, slowdown_pct=row.slowdown_pct)
+            verdicts.append(table)
+    for row in index[index["design"] == "sequential"].itertuples():
+        table = pd.read_csv(out / "comparisons" / row.name / "ab.csv")
+        verdicts.append(table.assign(comparison=row.name, design="sequential (real run)", slowdown_pct=0))
+    table = pd.concat(verdicts, ignore_index=True)
+    table["group"] = table["benchmark"].str.split("/").str[0]
+    atomic_write_bytes(out / "verdicts.csv", table.to_csv(index=False).encode())
+    lines = _lines(args, index, table, out)
+    atomic_write_bytes(out / "gate_power.md", ("\n".join(lines) + "\n").encode())
+    print("\n".join(lines))
+    return 0
+
+
+def _lines(args, index: pd.DataFrame, table: pd.DataFrame, out: Path) -> list[str]:
+    lines = [
+        "# The A/B gate, measured",
+        "",
+        f"{_plan(index)}, profile {args.profile}, models '{args.models}': `mnist-models ab` of one tree against a "
+        f"copy of itself, the head slowed by each injected percentage; threshold +{THRESHOLD:.0%}, α 0.05; the fixed design (16 pairs of every "
+        "benchmark) records every pair, and the sequential design (6 to 16 pairs) is replayed on those pairs, so "
+        f"both meet the same ones. CPU: {cpu()}. Rates with 95% Wilson intervals.",
+        "",
+        "## Comparisons that failed the gate",
+        "",
+        "| injected | design | comparisons | failed |",
+        "|---:|---|---:|---|",
+    ]
+    suite = table.groupby(["slowdown_pct", "design", "comparison"])["failed"].any().reset_index()
+    for (slowdown, design), g in suite.groupby(["slowdown_pct", "design"]):
+        lines.append(f"| +{slowdown}% | {design} | {len(g)} | {wilson(int(g['failed'].sum()), len(g))} |")
+    lines += [
+        "",
+        "## Benchmarks flagged, by group",
+        "",
+        "| injected | design | group | flagged |",
+        "|---:|---|---|---|",
+    ]
+    for (slowdown, design, group), g in table.groupby(["slowdown_pct", "design", "group"]):
+        lines.append(f"| +{slowdown}% | {design} | {group} | {wilson(int(g['failed'].sum()), len(g))} |")
+    lines += _power_lines(table) + _time_lines(index, table) + _bias_lines(index, out)
+    return lines
+
+
+def _plan(index: pd.DataFrame) -> str:
+    counts = index.groupby(["design", "slowdown_pct"]).size()
+    return "Comparisons: " + ", ".join(f"{n} {d} at +{s}%" for (d, s), n in counts.items())
+
+
+def _power_lines(table: pd.DataFrame) -> list[str]:
+    lines = ["", "## Benchmarks below 95% power at +25%, and what each could detect", ""]
+    slow = table[(table["slowdown_pct"] == 25) & (table["design"] != "sequential (real run)")]
+    if slow.empty:
+        return [*lines, "No +25% comparisons were measured."]
+    per = slow.groupby(["design", "benchmark"]).agg(power=("failed", "mean"), comparisons=("failed", "size"),
+                                                     detectable=("detectable", "median")).reset_index()  # fmt: skip
+    weak = per[per["power"] < 0.95]
+    lines.append(f"Of {per['benchmark'].nunique()} benchmarks, below 95% power: " + (
+        "none." if weak.empty else ""))  # fmt: skip
+    if not weak.empty:
+        lines += ["", "| design | benchmark | power | median detectable slowdown |", "|---|---|---:|---:|"]
+        lines += [f"| {r.design} | {r.benchmark} | {r.power:.0%} of {r.comparisons} | +{r.detectable:.0%} |"
+                  for r in weak.itertuples()]  # fmt: skip
+    return lines
+
+
+def _time_lines(index: pd.DataFrame, table: pd.DataFrame) -> list[str]:
+    identical = table[table["slowdown_pct"] == 0]
+    pairs = identical.groupby("design")["pairs"].agg(["median", "mean"])
+    lines = ["", "## Pairs and wall time to a verdict, identical code", "", "| design | pairs per benchmark (median, mean) |",
+             "|---|---:|"]  # fmt: skip
+    lines += [f"| {d} | {r['median']:.0f}, {r['mean']:.1f} |" for d, r in pairs.iterrows()]
+    real = index[(index["slowdown_pct"] == 0)]
+    fixed = real[(real["design"] == "fixed") & real["name"].isin(
+        [n.replace("sequential", "fixed") for n in real[real["design"] == "sequential"]["name"]])]  # fmt: skip
+    sequential = real[real["design"] == "sequential"]
+    if len(sequential):
+        ratio = float(np.median(sequential["wall_s"])) / float(np.median(fixed["wall_s"]))
+        lines += [
+            "",
+            f"Interleaved real runs (each sequential run right after a fixed one): fixed "
+            f"{', '.join(f'{w:.0f}' for w in fixed['wall_s'])} s (median {np.median(fixed['wall_s']):.0f} s); "
+            f"sequential {', '.join(f'{w:.0f}' for w in sequential['wall_s'])} s (median "
+            f"{np.median(sequential['wall_s']):.0f} s): **{ratio:.0%}** of the fixed design's wall time.",
+        ]
+    return lines
+
+
+def _bias_lines(index: pd.DataFrame, out: Path) -> list[str]:
+    """A side bias: on identical code, a benchmark whose log ratios, pooled over the comparisons, are not 0."""
+    logs: dict[str, list[float]] = {}
+    for row in index[(index["slowdown_pct"] == 0) & (index["design"] == "fixed")].itertuples():
+        pairs = pd.read_csv(out / "comparisons" / row.name / "pairs.csv")
+        for bench, group in pairs.groupby("benchmark"):
+            logs.setdefault(bench, []).extend(group["log_ratio"])
+    if not logs:
+        return []
+    names = sorted(logs)
+    tests = [trimmed_test(np.array(logs[b])) for b in names]
+    p_two = [2 * min(p, 1 - p) for _, _, p in tests]
+    adjusted = holm(p_two)
+    biased = [(b, t, p) for b, t, p in zip(names, tests, adjusted, strict=True) if p < 0.05]
+    lines = ["", "## Side bias on identical code", "",
+             f"Every pair of the identical comparisons pooled per benchmark ({len(names)} benchmarks, two-sided, "
+             "Holm): "]  # fmt: skip
+    if not biased:
+        return [*lines[:-1], lines[-1] + "no benchmark differs between the sides."]
+    lines[-1] += f"{len(biased)} differ:"
+    lines += [f"- {b}: {math.exp(t[0]) - 1:+.1%} (Holm p={p:.2g})" for b, t, p in biased]
+    return lines
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--models", default="mlp_256_128,cnn_32_64_fc64")
+    parser.add_argument("stage", choices=("measure", "analyse"))
+    parser.add_argument("--models", default="*")
     parser.add_argument("--profile", default="quick")
-    parser.add_argument("--pairs", type=int, default=16)
-    parser.add_argument("--threshold", default="10%")
-    parser.add_argument("--plan", default="0:20,25:10", help="slowdown%%:comparisons, ...")
-    parser.add_argument("--out", default="reports/gate-power")
-    parser.add_argument("--keep", metavar="DIR", help="keep each comparison's ab.csv and pairs.csv under DIR")
-    parser.add_argument("ab_args", nargs="*", help="more `mnist-models ab` options, after --")
-    args = parser.parse_args()
-    plan = [(int(s), int(k)) for s, k in (item.split(":") for item in args.plan.split(","))]
-    base = Path(tempfile.mkdtemp(prefix="gate-power-base-"))
-    shutil.copytree(ROOT / "mnist_models", base / "mnist_models", ignore=shutil.ignore_patterns("__pycache__"))
-    suite_rows, group_rows = [], []
-    try:
-        for slowdown, comparisons in plan:
-            failed = 0
-            flagged: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # group -> flagged, benchmarks, failed runs
-            widest: dict[str, tuple[float, float]] = {}
-            for k in range(comparisons):
-                start = time.perf_counter()
-                rows = compare(base, args, slowdown, k)
-                failed += any(r["failed"] == "True" for r in rows)
-                for group in {r["benchmark"].split("/")[0] for r in rows}:
-                    mine = [r for r in rows if r["benchmark"].startswith(group + "/")]
-                    flagged[group][0] += sum(r["failed"] == "True" for r in mine)
-                    flagged[group][1] += len(mine)
-                    flagged[group][2] += any(r["failed"] == "True" for r in mine)
-                    for r in mine:
-                        interval = (float(r["ratio_low"]) - 1, float(r["ratio_high"]) - 1)
-                        widest[group] = max(widest.get(group, (0.0, 0.0)), interval, key=lambda w: w[1] - w[0])
-                worst = max(rows, key=lambda r: float(r["ratio"]))
-                print(
-                    f"+{slowdown}% #{k + 1}: {'FAILED' if any(r['failed'] == 'True' for r in rows) else 'passed'} in "
-                    f"{time.perf_counter() - start:.0f} s; slowest {worst['benchmark']} {float(worst['ratio']) - 1:+.1%}",
-                    flush=True,
-                )
-            suite_rows.append((slowdown, comparisons, failed))
-            for group, (hits, total, runs_failed) in sorted(flagged.items()):
-                low, high = widest[group]
-                group_rows.append(
-                    (slowdown, group, comparisons, runs_failed, hits, total, f"{low:+.0%} to {high:+.0%}")
-                )
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
-    lines = [
-        f"Gate: `mnist-models ab --pairs {args.pairs} --threshold {args.threshold}`, profile {args.profile}, "
-        f"models {args.models}; CPU: {cpu()}",
-        "",
-        "| injected slowdown | comparisons | gate failed | rate |",
-        "|---:|---:|---:|---:|",
-        *(f"| +{s}% | {k} | {f} | {f / k:.0%} |" for s, k, f in suite_rows),
-        "",
-        "| injected slowdown | group | comparisons failed | benchmarks flagged | widest 95% interval |",
-        "|---:|---|---:|---:|---|",
-        *(f"| +{s}% | {g} | {rf} of {k} | {h} of {t} ({h / t:.0%}) | {w} |" for s, g, k, rf, h, t, w in group_rows),
-    ]
-    print("\n".join(lines))
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "gate_power.md").write_text("\n".join(lines) + "\n")
-    (out / "gate_power.csv").write_text(
-        "slowdown_pct,comparisons,failed\n" + "".join(f"{s},{k},{f}\n" for s, k, f in suite_rows)
-    )
-    (out / "gate_power_groups.csv").write_text(
-        "slowdown_pct,group,comparisons,comparisons_failed,flagged,benchmarks,widest_interval\n"
-        + "".join(f"{s},{g},{k},{rf},{h},{t},{w}\n" for s, g, k, rf, h, t, w in group_rows)
-    )
-    return 0
+    parser.add_argument("--plan", default="0:6,25:6", help="slowdown%%:comparisons, ...")
+    parser.add_argument("--real", type=int, default=3, help="sequential runs of identical code, interleaved")
+    parser.add_argument("--append", action="store_true", help="add to the comparisons already under --out")
+    parser.add_argument("--out", default=str(ROOT / "reports" / "gate-power"))
+    argv = sys.argv[1:]
+    extra = argv[argv.index("--") + 1 :] if "--" in argv else []  # more `mnist-models ab` options, after --
+    args = parser.parse_args(argv[: argv.index("--")] if "--" in argv else argv)
+    args.ab_args = extra
+    return measure(args) if args.stage == "measure" else analyse(args)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ lands on both sides alike and cancels in each pair's ratio.
 from __future__ import annotations
 
 import contextlib
+import copy
+import fnmatch
 import json
 import os
 import random
@@ -23,6 +25,7 @@ from ..bench.profiles import PROFILES
 from ..bench.settings import SuiteSettings
 from ..files import atomic_write_bytes
 from ..results.groups import GROUPS
+from .paired import Design, decide
 
 # Both sides get glibc malloc with fixed thresholds: by default the mmap threshold moves with a
 # process's history, and one side could serve its activations from fresh (page-faulting) mmaps
@@ -164,48 +167,142 @@ def _message(settings: SuiteSettings, groups: list[str]) -> dict:
     return {**flat, "settings": settings.to_json(), "groups": groups}
 
 
-def run_ab(
-    settings: SuiteSettings, groups: list[str], base: Side, head: Side, pairs: int, out: Path, seed: int = 0, say=print
-) -> dict:
-    """Measure both sides in ``pairs`` interleaved pairs of blocks; write ``base.json`` and ``head.json`` into
-    ``out`` (only once both are complete) and return each side's block medians per benchmark.
+@dataclass
+class Comparison:
+    """What an A/B comparison measured: each side's block medians per benchmark (pair by pair), the verdicts."""
 
-    ``settings.slowdown`` is injected into the head's timed calls only."""
-    profile = PROFILES[settings.profile]
-    workers = {}
-    try:
-        for side in (base, head):  # one at a time: each measures its matmul peak alone
-            say(f"[ab] starting the {side.name} side: {side.tree}")
-            side_settings = settings if side is head else replace(settings, slowdown=0.0)
-            workers[side.name] = Worker(side, _message(side_settings, groups))
-            workers[side.name].ready()
-        _check_same(workers["base"].facts, workers["head"].facts)
-        benchmarks = workers["base"].facts["cases"]
-        medians: dict[str, dict[str, list[float]]] = {side: {b: [] for b in benchmarks} for side in ("base", "head")}
-        order = random.Random(seed)
-        for pair in range(1, pairs + 1):
-            say(f"[ab] pair {pair}/{pairs}: {len(benchmarks)} benchmarks, each side's block in a random order")
-            for bench in order.sample(benchmarks, len(benchmarks)):
-                group = GROUPS.get(bench.split("/")[0])
-                request = {"case": bench, "rounds": rounds_per_block(profile, group.name, pairs)}
-                blocks: dict[str, list[float]] = {"base": [], "head": []}
-                for _ in range(group.ab_blocks):  # each block of one side next to one of the other, in a random order
-                    for name in order.sample(["base", "head"], 2):
-                        times = workers[name].ask(request, f"timing {bench} in pair {pair}")["times"]
-                        blocks[name].append(median(times))
-                for name, block_medians in blocks.items():
-                    medians[name][bench].append(median(block_medians))
-        runs = {name: workers[name].ask({"finish": True}, "writing its run")["run"] for name in ("base", "head")}
-    finally:
-        for worker in workers.values():
+    medians: dict[str, dict[str, list[float]]]
+    rows: dict[str, dict]
+    pairs: int  # the pairs the comparison ran (the most any benchmark had)
+    processes: int  # worker processes each side started (a fresh pair of them every ``restart_every`` pairs)
+
+
+class _Sides:
+    """Both sides' workers, started one at a time (each measures its matmul peak alone), replaced on request;
+    each process's run is kept, so that the sides' runs hold every block of the comparison."""
+
+    def __init__(self, settings: SuiteSettings, groups: list[str], base: Side, head: Side, say) -> None:
+        self.settings, self.groups, self.sides, self.say = settings, groups, (base, head), say
+        self.workers: dict[str, Worker] = {}
+        self.runs: dict[str, list[dict]] = {"base": [], "head": []}
+        self.started = 0
+
+    @property
+    def offered(self) -> list[str]:
+        return self.workers["base"].facts["cases"] if self.workers else []
+
+    def start(self) -> dict:
+        for side in self.sides:
+            self.say(f"[ab] starting the {side.name} side: {side.tree}")
+            side_settings = self.settings if side.name == "head" else replace(self.settings, slowdown=0.0)
+            self.workers[side.name] = Worker(side, _message(side_settings, self.groups))
+            self.workers[side.name].ready()
+        _check_same(self.workers["base"].facts, self.workers["head"].facts)
+        self.started += 1
+        return self.workers["base"].facts
+
+    @property
+    def replaceable(self) -> bool:
+        """Whether both sides' workers can be replaced mid-way (an older tree's worker cannot: it would write a
+        run of benchmarks it never timed)."""
+        return all(w.facts.get("protocol", 1) >= 2 for w in self.workers.values())
+
+    def collect(self) -> None:
+        """Each side's run so far (its blocks since it started), then its process closed."""
+        for name, worker in self.workers.items():
+            self.runs[name].append(worker.ask({"finish": True}, "writing its run")["run"])
+        self.close()
+
+    def close(self) -> None:
+        for worker in self.workers.values():
             worker.close()
+        self.workers = {}
+
+
+def matching(benchmarks: list[str], patterns: tuple[str, ...]) -> list[str]:
+    """The benchmark ids (``latency/mlp_64-seed0``) matching any of ``patterns`` (all without any)."""
+    return [b for b in benchmarks if not patterns or any(fnmatch.fnmatchcase(b, p) for p in patterns)]
+
+
+def _pair(sides: _Sides, benchmarks: list[str], rounds: dict[str, int], order: random.Random, pair: int,
+          medians: dict) -> None:  # fmt: skip
+    """One pair of blocks of every benchmark still measured, in a random order, each side's block in a random order."""
+    for bench in order.sample(benchmarks, len(benchmarks)):
+        group = GROUPS.get(bench.split("/")[0])
+        request = {"case": bench, "rounds": rounds[group.name]}
+        blocks: dict[str, list[float]] = {"base": [], "head": []}
+        for _ in range(group.ab_blocks):  # each block of one side next to one of the other, in a random order
+            for name in order.sample(["base", "head"], 2):
+                times = sides.workers[name].ask(request, f"timing {bench} in pair {pair}")["times"]
+                blocks[name].append(median(times))
+        for name, block_medians in blocks.items():
+            medians[name][bench].append(median(block_medians))
+
+
+def run_ab(settings: SuiteSettings, groups: list[str], base: Side, head: Side, design: Design, threshold: float,
+           out: Path, seed: int = 0, restart_every: int = 4, only: tuple[str, ...] = (), say=print) -> Comparison:  # fmt: skip
+    """Measure both sides in interleaved pairs of blocks, deciding each benchmark as ``design`` allows, replacing
+    both sides' processes every ``restart_every`` pairs (each process keeps its luck: memory layout, thread
+    placement; replaced, the luck is drawn again and lands in the pair-to-pair noise the verdict covers). Writes
+    ``base.json`` and ``head.json`` into ``out`` once both are complete. ``settings.slowdown`` is injected into
+    the head's timed calls only; ``only``: fnmatch patterns of the benchmarks to measure (all without any)."""
+    profile = PROFILES[settings.profile]
+    sides = _Sides(settings, groups, base, head, say)
+    try:
+        benchmarks = matching(sides.start()["cases"], only)
+        if not benchmarks:
+            raise ABError(f"no benchmark matches {', '.join(only)}; the sides offer {', '.join(sides.offered)}")
+        rounds = {g: rounds_per_block(profile, g, design.max_pairs) for g in groups}
+        medians: dict[str, dict[str, list[float]]] = {side: {b: [] for b in benchmarks} for side in ("base", "head")}
+        order, decided, rows = random.Random(seed), {}, {}
+        for pair in range(1, design.max_pairs + 1):
+            measured = [b for b in benchmarks if b not in decided]
+            if pair > 1 and (pair - 1) % restart_every == 0 and sides.replaceable:
+                sides.collect()
+                sides.start()
+            say(f"[ab] pair {pair}/{design.max_pairs}: {len(measured)} of {len(benchmarks)} benchmarks still open")
+            _pair(sides, measured, rounds, order, pair, medians)
+            if design.looks_at(pair):
+                rows = decide(medians["base"], medians["head"], design, threshold, decided)
+                decided.update({b: r for b, r in rows.items() if r["verdict"] != "open"})
+                if len(decided) == len(benchmarks):
+                    break
+        sides.collect()
+    finally:
+        sides.close()
+    _write_runs(sides.runs, out, base, head, design, seed, sides.started)
+    return Comparison(medians, rows, max(len(v) for v in medians["base"].values()), sides.started)
+
+
+def _write_runs(runs: dict[str, list[dict]], out: Path, base: Side, head: Side, design: Design, seed: int,
+                processes: int) -> None:  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)
-    for name, run in runs.items():
+    for name, parts in runs.items():
+        run = merge_process_runs(parts)
         run["machine_info"]["mnist_models"]["ab"] = {
             "side": name,
-            "pairs": pairs,
+            "pairs": design.max_pairs,
+            "design": "fixed" if design.fixed else f"sequential, {design.min_pairs} to {design.max_pairs} pairs",
+            "processes": processes,
             "seed": seed,
             "tree": str(base.tree if name == "base" else head.tree),
         }
         atomic_write_bytes(out / f"{name}.json", json.dumps(run, indent=4).encode())
-    return medians
+
+
+def merge_process_runs(parts: list[dict]) -> dict:
+    """One side's runs, one per process, as one run: every benchmark's times from all of them (its stats
+    recomputed by pytest-benchmark's own ``Stats``), the last process's records and machine info."""
+    from pytest_benchmark.stats import Stats
+
+    run = copy.deepcopy(parts[-1])
+    times: dict[str, list[float]] = {}
+    for part in parts:
+        for bench in part["benchmarks"]:
+            times.setdefault(bench["name"], []).extend(bench["stats"].get("data", []))
+    for bench in run["benchmarks"]:
+        stats = Stats()
+        for duration in times.get(bench["name"], []):
+            stats.update(duration)
+        bench["stats"] = {**stats.as_dict(), "data": times.get(bench["name"], [])}
+    return run

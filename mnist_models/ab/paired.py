@@ -1,55 +1,174 @@
-"""Pair-by-pair comparison of two sides' block times, and a gate with its false alarms controlled.
+"""Pair-by-pair comparison of two sides' block times, decided as soon as the evidence allows, with its gate.
 
-Each pair holds one block of the base and one of the head, run back to back in a random
-order, so drift and noisy neighbours hit both alike. Per benchmark the statistic is the log
-of head/base block medians, pair by pair. Their noise is heavy-tailed: most pairs agree within
-a few percent, and now and then a noisy neighbour lands on one block of a pair only (measured,
-identical code, 256 batch-1 latency pairs: the middle half within −2% to +1%, one in six off by
-more than 20%). So the slowdown is the 20%-trimmed mean of the logs (each tail's 20% left
-out), with its Tukey-McLaughlin standard error (winsorized), a t interval and a one-sided test
-on it (Yuen's test for one sample; H0: no slowdown): a mean and a t-test would let one wild pair
-swamp fifteen calm ones. A benchmark fails only when its Holm-adjusted p-value is below alpha
-(the chance that any of the suite's benchmarks raises a false alarm is then at most alpha) and
-its slowdown is beyond the threshold. ``scripts/gate_power.py`` measures the result.
+Each pair holds one block of the base and one of the head, run back to back in a random order,
+so drift and noisy neighbours hit both alike. Per benchmark the statistic is the log of head/base
+block medians, pair by pair. Their noise is heavy-tailed: most pairs agree within a few percent,
+and now and then a noisy neighbour lands on one block of a pair only (measured, identical code,
+256 batch-1 latency pairs: the middle half within −2% to +1%, one in six off by more than 20%).
+So the slowdown is the 20%-trimmed mean of the logs with its Tukey-McLaughlin standard error and
+Yuen's one-sample t test (``stats.paired.trimmed_test``): a mean and a t-test would let one wild
+pair swamp fifteen calm ones.
+
+The design is sequential (``Design``). From ``min_pairs`` on, after every pair, each benchmark still
+measured is looked at:
+
+- *slower*: tested at a few looks only (half the cap, and the cap), one-sided (H0: no slowdown),
+  each look spending its share of ``alpha`` (20%, then 80%: by the union bound the chance of any
+  false alarm over the looks is at most ``alpha``), Holm-corrected across the benchmarks at that
+  look; a significant slowdown beyond the threshold fails the gate.
+- *within the threshold*: the upper end of its one-sided 95% interval is below ``1 + threshold``
+  (an equivalence verdict). This is a non-binding futility stop: it can only remove chances to
+  fail, so the false-alarm rate stays at ``alpha``; what it costs in power is measured by
+  ``scripts/gate_power.py``.
+- *open*: neither; measured again. At the cap an open benchmark passes and says the smallest
+  slowdown it could have detected with 80% power.
+
+A decided benchmark is not measured again; the comparison ends when all are decided or at the cap.
+``--pairs N`` gives the fixed design: every benchmark N pairs, one look at alpha.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from ..stats.multiple import holm
-from ..stats.paired import trimmed_test
+from ..stats.paired import TRIM, trimmed_test
+
+POWER = 0.8
+WITHIN_LEVEL = 0.05  # one-sided: the upper end of a 95% interval below the threshold decides "within"
 
 
-def compare_pairs(base: dict[str, list[float]], head: dict[str, list[float]], threshold: float, alpha: float = 0.05):
-    """One row per benchmark: pairs, slowdown (head/base) with its 95% interval, p, Holm p, verdict.
+@dataclass(frozen=True)
+class Design:
+    """When to look and what each look may spend: the sequential design, or the fixed one (``fixed``)."""
 
-    ``base`` and ``head`` map a benchmark to its block medians, pair by pair (same length).
-    """
-    rows = []
-    for bench in base:
-        a, b = np.asarray(base[bench], float), np.asarray(head[bench], float)
-        center, half, p_value = trimmed_test(np.log(b / a))
-        rows.append(
-            {
-                "benchmark": bench,
-                "pairs": len(a),
-                "ratio": math.exp(center),
-                "ratio_low": math.exp(center - half),
-                "ratio_high": math.exp(center + half),
-                "head_faster_pairs": int((b < a).sum()),
-                "p_value": p_value,
-            }
-        )
-    table = pd.DataFrame(rows)
-    if table.empty:
-        return table
-    table["holm_p"] = holm(table["p_value"])
-    table["failed"] = (table["holm_p"] < alpha) & (table["ratio"] > 1 + threshold)
-    return table
+    max_pairs: int = 16
+    min_pairs: int = 6
+    alpha: float = 0.05
+    fixed: bool = False
+
+    @property
+    def slower_looks(self) -> dict[int, float]:
+        """Pairs at which a slowdown is tested -> the share of alpha that look spends."""
+        if self.fixed:
+            return {self.max_pairs: self.alpha}
+        half = max(self.min_pairs, self.max_pairs // 2)
+        return {half: 0.2 * self.alpha, self.max_pairs: 0.8 * self.alpha} if half < self.max_pairs else {
+            self.max_pairs: self.alpha}  # fmt: skip
+
+    def looks_at(self, pairs: int) -> bool:
+        return (pairs >= self.min_pairs and not self.fixed) or pairs == self.max_pairs
+
+    @property
+    def final_alpha(self) -> float:
+        return self.slower_looks[self.max_pairs]
+
+
+def _row(bench: str, base: np.ndarray, head: np.ndarray) -> dict:
+    logs = np.log(head / base)
+    center, half, p_value = trimmed_test(logs)
+    n = len(logs)
+    se = half / _t(0.975, _df(n)) if n >= 2 and math.isfinite(half) else math.inf
+    return {
+        "benchmark": bench,
+        "pairs": n,
+        "ratio": math.exp(center),
+        "ratio_low": math.exp(center - half),
+        "ratio_high": math.exp(center + half),
+        "head_faster_pairs": int((head < base).sum()),
+        "p_value": p_value,
+        "log_se": se,
+    }
+
+
+def _df(n: int) -> int:
+    return max(n - 2 * math.floor(TRIM * n) - 1, 1)
+
+
+@cache
+def _t(q: float, df: int) -> float:
+    """Student's t quantile (cached: the looks ask for the same few, after every pair of every benchmark)."""
+    return float(stats.t.ppf(q, df))
+
+
+def _upper(row: dict, level: float) -> float:
+    """The upper end of the one-sided (1 - level) interval of the ratio."""
+    return math.exp(math.log(row["ratio"]) + _t(1 - level, _df(row["pairs"])) * row["log_se"])
+
+
+def detectable(row: dict, threshold: float, alpha: float, power: float = POWER) -> float:
+    """The smallest slowdown the comparison would have found with ``power``: significant at ``alpha`` (one-sided)
+    and beyond the threshold, at its pairs' noise."""
+    se, df = row["log_se"], _df(row["pairs"])
+    if not math.isfinite(se):
+        return math.inf
+    needed = max(_t(1 - alpha, df) * se, math.log1p(threshold))
+    return math.expm1(needed + _t(power, df) * se)
+
+
+def decide(base: dict[str, list[float]], head: dict[str, list[float]], design: Design, threshold: float,
+           decided: dict[str, dict]) -> dict[str, dict]:  # fmt: skip
+    """One look, after the latest pair: each benchmark's row and verdict (slower, within, open). ``decided``: the
+    rows already decided, kept as they are; a benchmark measured at this look is decided here or stays open."""
+    rows = {b: decided[b] if b in decided else _row(b, np.asarray(base[b], float), np.asarray(head[b], float))
+            for b in base}  # fmt: skip
+    pairs = max((len(base[b]) for b in base if b not in decided), default=design.max_pairs)
+    share = design.slower_looks.get(pairs)
+    if share is not None:  # a look that may call a benchmark slower: Holm over every benchmark at its share
+        names = list(rows)
+        for name, adjusted in zip(names, holm([rows[n]["p_value"] for n in names]), strict=True):
+            row = rows[name]
+            if name in decided:
+                continue
+            row["holm_p"] = float(adjusted)
+            if adjusted < share and row["ratio"] > 1 + threshold:
+                row["verdict"] = "slower"
+    for name, row in rows.items():
+        if name in decided or row.get("verdict") == "slower":
+            continue
+        if _upper(row, WITHIN_LEVEL) < 1 + threshold:
+            row["verdict"] = "within"
+        else:
+            row["verdict"] = "open"
+        row.setdefault("holm_p", math.nan)
+    return rows
+
+
+def compare_pairs(base: dict[str, list[float]], head: dict[str, list[float]], threshold: float,
+                  alpha: float = 0.05, design: Design | None = None) -> pd.DataFrame:  # fmt: skip
+    """Replay the design on recorded pairs (the pairs in the order they were measured): one row per benchmark,
+    with the pairs it used, slowdown and 95% interval, p, Holm p, verdict, the smallest slowdown it could have
+    detected. ``design`` defaults to the fixed design on all the pairs given."""
+    if not base:
+        return pd.DataFrame()
+    design = design or Design(max_pairs=max(len(v) for v in base.values()), alpha=alpha, fixed=True)
+    decided: dict[str, dict] = {}
+    rows: dict[str, dict] = {}
+    for pairs in range(2, design.max_pairs + 1):
+        if not design.looks_at(pairs):
+            continue
+        so_far = {b: (v[:pairs] if b not in decided else v) for b, v in base.items()}
+        head_so_far = {b: (v[:pairs] if b not in decided else v) for b, v in head.items()}
+        rows = decide(so_far, head_so_far, design, threshold, decided)
+        decided.update({b: r for b, r in rows.items() if r["verdict"] != "open"})
+        if len(decided) == len(base) or pairs >= min(len(v) for v in base.values()):
+            break
+    return table_of(rows, design, threshold)
+
+
+def table_of(rows: dict[str, dict], design: Design, threshold: float) -> pd.DataFrame:
+    """The rows as ``ab.csv``: a benchmark still open at the end is open, and every row says what it could detect."""
+    table = pd.DataFrame(list(rows.values()))
+    table["failed"] = table["verdict"] == "slower"
+    alpha = design.final_alpha / max(len(table), 1)  # the Bonferroni bound of the last look's Holm levels
+    table["detectable"] = [detectable(r, threshold, alpha) for r in table.to_dict("records")]
+    return table.drop(columns=["log_se"])
 
 
 def pairs_table(medians: dict[str, dict[str, list[float]]]) -> pd.DataFrame:
@@ -75,21 +194,40 @@ def failures(table: pd.DataFrame, threshold: float, alpha: float) -> list[str]:
     ]
 
 
-def markdown(table: pd.DataFrame, title: str, pairs: int, threshold: float, alpha: float, slowdown: float) -> list[str]:
-    """``ab.md``: how the comparison was made, then one row per benchmark."""
+VERDICTS = {"slower": "FAILED: slower", "within": "within the threshold", "open": "open"}
+
+
+def markdown(table: pd.DataFrame, title: str, design: Design, threshold: float, slowdown: float) -> list[str]:
+    """``ab.md``: how the comparison was made, then one row per benchmark with what it could have missed."""
     injected = f"; INJECTED slowdown on the head: +{slowdown:.0%}" if slowdown else ""
+    how = (
+        f"fixed design, {design.max_pairs} pairs per benchmark"
+        if design.fixed
+        else f"sequential design, {design.min_pairs} to {design.max_pairs} pairs per benchmark, decided benchmarks no "
+        f"longer measured; slower tested at pairs {', '.join(map(str, design.slower_looks))} "
+        f"(α shares {', '.join(f'{a:g}' for a in design.slower_looks.values())})"
+    )
     return [
         f"# A/B: {title}",
         "",
-        f"{pairs} pairs of interleaved blocks per benchmark; slowdown = head/base block medians (20%-trimmed mean of "
-        f"the pairs' logs, 95% Tukey-McLaughlin t interval); a benchmark fails when its Holm-adjusted p < {alpha} and it is more than "
-        f"{threshold:.0%} slower{injected}",
+        f"{how}; slowdown = head/base block medians (20%-trimmed mean of the pairs' logs, 95% Tukey-McLaughlin t "
+        f"interval); slower: Holm-adjusted one-sided p below the look's share of α {design.alpha} and more than "
+        f"{threshold:.0%} slower; within: the upper end of the one-sided 95% interval below +{threshold:.0%}; "
+        f"detectable: the smallest slowdown found with 80% power at the benchmark's pairs{injected}",
         "",
-        "| benchmark | slowdown | 95% interval | head faster in | Holm p | verdict |",
-        "|---|---:|---|---:|---:|---|",
+        "| benchmark | verdict | pairs | slowdown | 95% interval | head faster in | Holm p | detectable |",
+        "|---|---|---:|---:|---|---:|---:|---:|",
         *(
-            f"| {r.benchmark} | {r.ratio - 1:+.1%} | {r.ratio_low - 1:+.1%} to {r.ratio_high - 1:+.1%} | "
-            f"{r.head_faster_pairs}/{r.pairs} | {r.holm_p:.2g} | {'FAILED' if r.failed else 'ok'} |"
+            f"| {r.benchmark} | {VERDICTS[r.verdict]} | {r.pairs} | {r.ratio - 1:+.1%} | {r.ratio_low - 1:+.1%} to "
+            f"{r.ratio_high - 1:+.1%} | {r.head_faster_pairs}/{r.pairs} | {_p(r.holm_p)} | {_pct(r.detectable)} |"
             for r in table.itertuples()
         ),
     ]
+
+
+def _p(value: float) -> str:
+    return "–" if not math.isfinite(value) else f"{value:.2g}"
+
+
+def _pct(value: float) -> str:
+    return "–" if not math.isfinite(value) else f"+{value:.0%}"

@@ -20,6 +20,8 @@ import sys
 import time
 
 MIN_BLOCK_S = 0.02  # a block's timed work at least (batch-1 latency: some 60 rounds)
+# 2: a run holds only the benchmarks this process timed, so that a coordinator may replace the process mid-way
+PROTOCOL = 2
 
 
 def _settings(message: dict):
@@ -53,6 +55,7 @@ def _facts(session, benchmarks) -> dict:
     data = session.data
     return {
         "ready": True,
+        "protocol": PROTOCOL,
         "cases": sorted(benchmarks),
         "dataset": data.name,
         "checksum": data.checksum,
@@ -92,6 +95,8 @@ def _run_json(session, benchmarks, last, side: str) -> dict:
 
     timed = []
     for name, (group, case, variant, times) in benchmarks.items():
+        if not times:  # decided before this process started: its blocks are another process's
+            continue
         record = session.record(group, case, last[name], times)
         case_name = case.id
         timed.append(

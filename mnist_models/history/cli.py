@@ -54,9 +54,41 @@ def run_history(args: argparse.Namespace) -> int:
     print(f"summary: {history.directory / 'summary.md'}")
     regressions = [(s, c) for s, c in history.changes if c.regression]
     print(f"{len(history.changes)} change point(s), {len(regressions)} regression(s)")
+    for line in bisect_commands(regressions):
+        print(line)
     if args.fail_on_change is not None and history.newest:
         print("the newest point opens a regression step:", file=sys.stderr)
         for series, change in history.newest:
             print(f"  {series.key}: {change.ratio - 1:+.1%} (p={change.p_value:.2g})", file=sys.stderr)
         return 1
     return 0
+
+
+def bisect_commands(regressions: list) -> list[str]:
+    """For each regression step between two commits with others between them, the command that finds the commit."""
+    import shlex
+    import subprocess
+
+    lines = []
+    for series, change in regressions:
+        if change.before == change.after or "?" in (change.before, change.after):
+            continue
+        counted = subprocess.run(["git", "rev-list", "--count", f"{change.before}..{change.after}"],
+                                 capture_output=True, text=True)  # fmt: skip
+        if counted.returncode == 0 and int(counted.stdout.strip() or 0) <= 1:
+            continue  # the step is one commit: that commit is the answer
+        group = series.benchmark.split(" ")[0]
+        if series.metric == "accuracy":
+            what = ["--accuracy", f"{abs(change.ratio):.2g}", "--models", series.model]
+        else:
+            what = [
+                "--models",
+                series.model,
+                "--groups",
+                group,
+                "--benchmarks",
+                f"{group}/{series.model}-seed{series.seed}*",
+            ]
+        command = ["mnist-models", "bisect", "--good", change.before[:12], "--bad", change.after[:12], *what]
+        lines.append(f"  {series.model} · {series.benchmark}: to find the commit, {shlex.join(command)}")
+    return lines

@@ -7,7 +7,6 @@ import math
 
 import numpy as np
 from scipy import stats
-from scipy.stats import mstats
 from statsmodels.stats.contingency_tables import mcnemar
 
 TRIM = 0.2  # the share of pairs left out at each tail of the log ratios
@@ -24,13 +23,20 @@ def mcnemar_p(pred_a: np.ndarray, pred_b: np.ndarray, labels: np.ndarray) -> flo
 
 
 def trimmed_test(logs: np.ndarray, trim: float = TRIM) -> tuple[float, float, float]:
-    """(trimmed mean of ``logs``, half-width of its 95% t interval, one-sided p of H0: no increase)."""
-    n = len(logs)
+    """(trimmed mean of ``logs``, half-width of its 95% t interval, one-sided p of H0: no increase).
+
+    The same numbers as ``scipy.stats.trim_mean`` and ``scipy.stats.mstats.trimmed_stde`` (a test checks it), in
+    numpy: the sequential gate computes them after every pair of every benchmark, and the masked arrays of
+    ``mstats`` cost 30 times as much.
+    """
+    x = np.sort(np.asarray(logs, float))
+    n = len(x)
     if n < 2:
-        return float(logs.mean()) if n else 0.0, math.inf, 1.0
-    center = float(stats.trim_mean(logs, trim))
-    se = float(mstats.trimmed_stde(logs, limits=(trim, trim)))
-    df = n - 2 * math.floor(trim * n) - 1
+        return float(x.mean()) if n else 0.0, math.inf, 1.0
+    g = math.floor(trim * n)
+    center = float(x[g : n - g].mean())
+    se = float(np.clip(x, x[g], x[n - g - 1]).std(ddof=1) / ((1 - 2 * trim) * math.sqrt(n)))  # Tukey-McLaughlin
+    df = n - 2 * g - 1
     if not se > 0:  # every pair identical (or the kept ones are)
         return center, 0.0, 0.0 if center > 0 else 1.0
     return center, float(stats.t.ppf(0.975, df) * se), float(stats.t.sf(center / se, df))

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mnist_models.ab.paired import compare_pairs, failures
+from mnist_models.ab.paired import Design, compare_pairs, failures
 from mnist_models.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,6 +71,44 @@ def test_small_slowdown_below_the_threshold_passes_and_holm_guards_many_cases():
         table = compare_pairs({c: b for c, (b, _) in cases.items()}, {c: h for c, (_, h) in cases.items()}, 0.0)
         alarms += bool(table["failed"].any())
     assert alarms / 200 <= 0.08  # alpha 0.05, with room for the sampling error of 200 trials
+
+
+def test_the_sequential_design_stops_early_when_it_can_and_keeps_the_false_alarm_rate():
+    rng = np.random.default_rng(7)
+    design = Design(max_pairs=16, min_pairs=6)
+    calm = {f"c{i}": _blocks(rng, 16, 1.0, noise=0.02) for i in range(10)}  # identical code, quiet blocks
+    table = compare_pairs({c: b for c, (b, _) in calm.items()}, {c: h for c, (_, h) in calm.items()}, 0.10,
+                          design=design)  # fmt: skip
+    assert (table["verdict"] == "within").all()
+    assert table["pairs"].max() <= 8  # decided long before the cap
+    slow = {f"c{i}": _blocks(rng, 16, 1.25, noise=0.02) for i in range(10)}
+    table = compare_pairs({c: b for c, (b, _) in slow.items()}, {c: h for c, (_, h) in slow.items()}, 0.10,
+                          design=design)  # fmt: skip
+    assert (table["verdict"] == "slower").all()
+    assert table["failed"].all()
+    noisy = {"c": _blocks(rng, 16, 1.0, noise=0.4)}  # too noisy to decide: open at the cap, with what it could see
+    table = compare_pairs({c: b for c, (b, _) in noisy.items()}, {c: h for c, (_, h) in noisy.items()}, 0.10,
+                          design=design)  # fmt: skip
+    row = table.iloc[0]
+    assert (row["verdict"], row["pairs"]) == ("open", 16)
+    assert row["detectable"] > 0.10
+    # false alarms over many identical comparisons, looked at after every pair: still at most alpha
+    alarms = 0
+    for trial in range(200):
+        rng = np.random.default_rng(300 + trial)
+        cases = {f"c{i}": _blocks(rng, 16, 1.0, noise=0.2) for i in range(20)}
+        table = compare_pairs({c: b for c, (b, _) in cases.items()}, {c: h for c, (_, h) in cases.items()}, 0.0,
+                              design=design)  # fmt: skip
+        alarms += bool(table["failed"].any())
+    assert alarms / 200 <= 0.08  # alpha 0.05, with room for the sampling error of 200 trials
+
+
+def test_every_verdict_says_what_it_could_have_detected():
+    rng = np.random.default_rng(9)
+    quiet, loud = _blocks(rng, 16, 1.0, noise=0.01), _blocks(rng, 16, 1.0, noise=0.2)
+    table = compare_pairs({"quiet": quiet[0], "loud": loud[0]}, {"quiet": quiet[1], "loud": loud[1]}, 0.10)
+    detectable = table.set_index("benchmark")["detectable"]
+    assert 0.10 < detectable["quiet"] < detectable["loud"]  # never below the threshold; wider with more noise
 
 
 @pytest.fixture
@@ -177,3 +215,18 @@ def test_a_worker_dying_mid_run_is_named_and_nothing_is_written(ab, tmp_path, ca
     assert "the base side" in err
     assert "exited with code 3 while timing" in err
     assert not out.exists()
+
+
+def test_the_trimmed_statistic_is_scipys():
+    from scipy import stats
+    from scipy.stats import mstats
+
+    from mnist_models.stats.paired import trimmed_test
+
+    rng = np.random.default_rng(11)
+    for n in (3, 5, 8, 16, 23):
+        logs = rng.standard_t(3, n)
+        center, half, _ = trimmed_test(logs)
+        df = n - 2 * int(0.2 * n) - 1
+        assert center == pytest.approx(stats.trim_mean(logs, 0.2))
+        assert half == pytest.approx(stats.t.ppf(0.975, df) * mstats.trimmed_stde(logs, limits=(0.2, 0.2)))

@@ -59,6 +59,10 @@ def test_a_slowdown_from_one_run_on_is_one_step_at_that_run_in_every_time_series
     assert "Regressions, newest first" in page
     assert (tmp_path / "h" / "summary.md").read_text().count("REGRESSION") >= 30
     assert any(p.name.startswith("history_time_") for p in (tmp_path / "h").iterdir())
+    # the two commits are not in this repository, so nothing says they are one apart: how to find the commit
+    printed = capsys.readouterr().out
+    assert "to find the commit, mnist-models bisect --good 05ababababab --bad 06ababababab --models" in printed
+    assert "--groups latency --benchmarks 'latency/" in printed
 
 
 def test_series_never_mix_machine_identities(tmp_path, smoke):

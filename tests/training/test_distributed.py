@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -110,8 +111,8 @@ def test_torchrun_two_ranks_train_together_and_rank_0_alone_saves_one_run(pytest
     )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     output = proc.stdout + proc.stderr  # the launcher passes each rank's output through
-    assert "2 passed, 4 deselected" in output  # rank 0: train and latency
-    assert "1 passed, 5 deselected" in output  # rank 1: train only
+    assert re.search(r"\b2 passed, \d+ deselected", output)  # rank 0: train and latency
+    assert re.search(r"\b1 passed, \d+ deselected", output)  # rank 1: train only
     [saved] = (pytester.path / "store").rglob("*.json")
     records = {b["group"]: b["extra_info"] for b in json.loads(saved.read_text())["benchmarks"]}
     assert set(records) == {"train", "latency"}

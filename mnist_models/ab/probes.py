@@ -1,0 +1,118 @@
+"""The probes of ``mnist-models bisect``: one commit measured against another, for time (A/B) or accuracy."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..bench.settings import SuiteSettings
+from ..report.gate import GateRule, compare_runs, gate
+from ..results.record import RunError
+from ..results.runs import load_run
+from .bisect import BisectError, Probe, git, short
+from .coordinator import ABError, Side, run_ab
+from .paired import Design, table_of
+
+
+@contextlib.contextmanager
+def checkout(repo: Path, commit: str) -> Iterator[Path]:
+    """``commit`` as a source tree: a temporary git worktree, removed afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix=f"mnist-bisect-{short(commit)}-"))
+    git(repo, "worktree", "add", "--detach", "--quiet", str(folder), commit)
+    try:
+        yield folder
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(folder)], cwd=repo, capture_output=True)
+
+
+class TimeProbe:
+    """A/B of a commit (head) against another (base), on the chosen benchmarks: bad when any is slower."""
+
+    def __init__(self, repo: Path, settings: SuiteSettings, groups: list[str], patterns: tuple[str, ...],
+                 design: Design, threshold: float, out: Path, restart_every: int = 4) -> None:  # fmt: skip
+        self.repo, self.settings, self.groups, self.patterns = repo, settings, groups, patterns
+        self.design, self.threshold, self.out, self.restart_every = design, threshold, out, restart_every
+        self.count = 0
+
+    def __call__(self, commit: str, against: str) -> Probe:
+        self.count += 1
+        folder = self.out / f"probe-{self.count:02d}-{short(commit)}"
+        with checkout(self.repo, against) as base, checkout(self.repo, commit) as head:
+            try:
+                comparison = run_ab(self.settings, self.groups, Side("base", base, sys.executable),
+                                    Side("head", head, sys.executable), self.design, self.threshold, folder,
+                                    restart_every=self.restart_every, only=self.patterns, say=lambda line: None)  # fmt: skip
+            except ABError as exc:
+                if "the base side" in str(exc):
+                    raise BisectError(f"the good commit {short(against)} did not run: {exc}") from None
+                return Probe(commit, against, "skip", _first_line(exc), folder)
+        table = table_of(comparison.rows, self.design, self.threshold)
+        _write_ab(folder, table, self.design, self.threshold, f"{short(commit)} against {short(against)}")
+        slower = table[table["verdict"] == "slower"]
+        if len(slower):
+            return Probe(commit, against, "bad", ", ".join(f"{r.benchmark} {r.ratio - 1:+.0%}" for r in
+                                                           slower.itertuples()), folder)  # fmt: skip
+        return Probe(commit, against, "good", f"no benchmark slower than +{self.threshold:.0%}", folder)
+
+
+def _write_ab(folder: Path, table, design: Design, threshold: float, title: str) -> None:
+    from ..files import atomic_write_bytes
+    from .paired import markdown
+
+    atomic_write_bytes(folder / "ab.csv", table.to_csv(index=False).encode())
+    atomic_write_bytes(folder / "ab.md", ("\n".join(markdown(table, title, design, threshold, 0.0)) + "\n").encode())
+
+
+def _first_line(exc: Exception) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    cause = next((line for line in reversed(lines) if "Error" in line), lines[0] if lines else "failed")
+    return f"does not build or import: {cause}"
+
+
+class AccuracyProbe:
+    """The probe commit's weights trained afresh, compared with the good commit's by McNemar's test."""
+
+    def __init__(self, repo: Path, settings: SuiteSettings, rule: GateRule, out: Path) -> None:
+        self.repo, self.settings, self.rule, self.out = repo, settings, rule, out
+        self.count, self._runs = 0, {}
+
+    def _trained(self, commit: str, folder: Path):
+        if commit in self._runs:
+            return self._runs[commit]
+        folder.mkdir(parents=True, exist_ok=True)
+        with checkout(self.repo, commit) as tree, tempfile.TemporaryDirectory() as cache:
+            command = [sys.executable, "-m", "pytest", str(tree / "benchmarks"), "--benchmark-only", "-q",
+                       "-p", "no:cacheprovider", "-k", "test_train and not step", "--mnist-no-report",
+                       f"--mnist-profile={self.settings.profile}", f"--mnist-cache-dir={cache}",
+                       f"--benchmark-json={folder / f'{short(commit)}.json'}",
+                       *(f"--mnist-models={m}" for m in self.settings.models),
+                       *([f"--mnist-data-dir={self.settings.data_dir}"] if self.settings.data_dir else [])]  # fmt: skip
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tree), os.environ.get("PYTHONPATH", "")])}
+            done = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True)
+        try:
+            self._runs[commit] = (load_run(folder / f"{short(commit)}.json"), "")
+        except RunError:  # no run written: the tree did not import, or pytest stopped before training
+            tail = (done.stdout + done.stderr).strip().splitlines()[-3:]
+            self._runs[commit] = (None, " / ".join(tail) or f"pytest exited {done.returncode}")
+        return self._runs[commit]
+
+    def __call__(self, commit: str, against: str) -> Probe:
+        self.count += 1
+        folder = self.out / f"probe-{self.count:02d}-{short(commit)}"
+        good, why = self._trained(against, folder)
+        if good is None:
+            raise BisectError(f"the good commit {short(against)} did not train: {why}")
+        probe, why = self._trained(commit, folder)
+        if probe is None:
+            return Probe(commit, against, "skip", f"does not build or train: {why}", folder)
+        comparison = compare_runs(good, probe)
+        failed = gate(comparison, [self.rule], good, probe)
+        (folder / "comparison.csv").write_text(comparison.to_csv(index=False))
+        if failed:
+            return Probe(commit, against, "bad", "; ".join(failed), folder)
+        return Probe(commit, against, "good", f"no significant drop beyond {self.rule.threshold:g} pp", folder)
