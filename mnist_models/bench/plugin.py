@@ -203,9 +203,12 @@ def pytest_benchmark_compare_machine_info(config, benchmarksession, machine_info
 MEASURED_MACHINE_INFO = (
     "matmul_peak_flops",
     "matmul_peak_measurements",
-    "peak_flops_in_use",
+    "peak_flops_in_use",  # runs before the peak stayed the measured one
     "peak_underestimated",
+    "peak_exceeded",
+    "matmul_peak_bf16_flops",
     "nominal_peak_flops",
+    "seed_rounds",
     "command",  # how the run was made: not a fact of the machine
 )
 

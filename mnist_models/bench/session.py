@@ -14,6 +14,8 @@ from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from ..data.dataset import MNISTData, load_dataset
 from ..models.facts import ModelFacts
 from ..models.registry import resolve_models
@@ -91,6 +93,11 @@ def _measured_seconds(path: str) -> dict[str, float]:
         ) from None
 
 
+def _runs_bf16(plan: SuitePlan) -> bool:
+    """Whether a session times any bf16 work: bf16 autocast for every model, or the levers (a bf16 lever)."""
+    return plan.precision == "bf16" or plan.levers or any(s.train.get("precision") == "bf16" for s in plan.specs)
+
+
 def load_data(plan: SuitePlan) -> MNISTData:
     """The session's dataset, loaded once onto its device (the profile's subset of it); ``DataError`` if not."""
     data = load_dataset(plan.dataset, plan.data_dir, device=plan.device, skip_mirrors=plan.skip_mirrors)
@@ -119,6 +126,8 @@ class Session:
         self._reference: dict[str, Any] = {}  # eager fp32 test logits per case
         self.seed_rounds = SeedRounds(plan, self.weights) if plan.seed_plan else None  # --mnist-seeds auto
         self.peaks = [matmul_peak_flops(plan.device)]  # at the start, and again at the end (``final_peaks``)
+        # bf16 work is set against a bf16 peak measured the same way, where the session runs any
+        self.bf16_peak = matmul_peak_flops(plan.device, dtype=torch.bfloat16) if _runs_bf16(plan) else None
 
     @property
     def peak_flops(self) -> float:
@@ -224,9 +233,10 @@ class Session:
         measured.setdefault("precision", config.precision)
         measured.setdefault("compiled", config.compile)
         measured.setdefault("threads", self.plan.threads)
-        if measured.get("achieved_flops") and measured["precision"] == "fp32":  # the peak is fp32's
-            measured["peak_flops"] = self.peak_flops
-            measured["peak_fraction"] = measured["achieved_flops"] / self.peak_flops
+        peak = {"fp32": self.peak_flops, "bf16": self.bf16_peak}.get(measured["precision"])
+        if measured.get("achieved_flops") and peak:  # against the peak of its own precision, measured alike
+            measured["peak_flops"] = peak
+            measured["peak_fraction"] = measured["achieved_flops"] / peak
         metrics = {k: measured.pop(k) for k in list(measured) if k not in _RECORD_FIELDS}
         return self._record(group, case, trained, measured, metrics)
 

@@ -53,3 +53,25 @@ def facts(machine_info: dict[str, Any], when: str = "") -> dict[str, str]:
     out["nominal fp32 peak"] = _gflops(ours.get("nominal_peak_flops"))
     out["run at"] = str(when or "?")[:19]
     return out
+
+
+def peaks(machine_info: dict[str, Any]) -> str:
+    """The peaks a time's efficiency is read against: the measured fp32 matmul peak with its spread over the
+    session's probes, the bf16 one where measured, and the nominal peak on paper."""
+    _, ours = _info(machine_info)
+    probes = [p for p in ours.get("matmul_peak_measurements") or [] if isinstance(p, (int, float))]
+    if probes:
+        spread = f"{min(probes) / 1e9:.0f}–{max(probes) / 1e9:.0f}" if len(probes) > 1 else f"{probes[0] / 1e9:.0f}"
+        text = f"measured fp32 matmul peak {spread} GFLOP/s over {len(probes)} probe{'s' if len(probes) > 1 else ''}"
+    else:
+        text = f"measured fp32 matmul peak {_gflops(ours.get('matmul_peak_flops'))}"
+    if ours.get("matmul_peak_bf16_flops"):
+        text += f", bf16 {_gflops(ours['matmul_peak_bf16_flops'])}"
+    return text + f", nominal fp32 peak {_gflops(ours.get('nominal_peak_flops'))}"
+
+
+def header(machine_info: dict[str, Any]) -> str:
+    """One line naming what a time was measured on: the CPU (or GPU on the CPU), ISA flags, threads, torch, peaks."""
+    facts = identity(machine_info)
+    where = facts["CPU"] if facts["device"] in ("?", facts["CPU"]) else f"{facts['device']} on {facts['CPU']}"
+    return f"{where} ({facts['ISA']}), {facts['threads']} threads, torch {facts['torch']}; {peaks(machine_info)}"

@@ -100,8 +100,10 @@ def autocast(precision: str, device: torch.device):
 PEAK_SIZES = (512, 1024, 2048)  # square fp32 matrix products the peak is the best of
 
 
-def matmul_peak_flops(device: torch.device, sizes: tuple[int, ...] = PEAK_SIZES, min_time_s: float = 0.3) -> float:
-    """The sustained fp32 matrix-multiply rate of ``device`` in FLOP/s: the ceiling for dense layers.
+def matmul_peak_flops(
+    device: torch.device, sizes: tuple[int, ...] = PEAK_SIZES, min_time_s: float = 0.3, dtype: torch.dtype | None = None
+) -> float:
+    """The sustained matrix-multiply rate of ``device`` in FLOP/s (fp32, or ``dtype``): the ceiling for dense layers.
 
     For each size, multiplies two square matrices repeatedly for at least ``min_time_s``
     after a warm-up, synchronising the device before each clock read, three times; the best
@@ -111,8 +113,8 @@ def matmul_peak_flops(device: torch.device, sizes: tuple[int, ...] = PEAK_SIZES,
     """
     best = 0.0
     for size in sizes:
-        a = torch.randn(size, size, device=device)
-        b = torch.randn(size, size, device=device)
+        a = torch.randn(size, size, device=device, dtype=dtype or torch.float32)
+        b = torch.randn(size, size, device=device, dtype=dtype or torch.float32)
         flops_per_call = 2 * size**3
         a @ b  # warm-up: library initialisation, thread pool start
         for _ in range(3):

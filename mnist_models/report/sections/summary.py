@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from ...results import machine
 from ...results.groups import GROUPS
 from ...results.runs import Run
 from ..figures import basic
@@ -19,16 +20,14 @@ from .registry import register_section
 
 
 def context(runs: list[Run]) -> str:
+    """The page's head: profile, dataset and the runs, and the machine each ran on with its peaks (a time is
+    only evidence beside the machine it was measured on)."""
     first = runs[0]
-    info = first.machine.get("mnist_models", {})
-    device = info.get("device_name") or first.machine.get("cpu", {}).get("brand_raw") or ""
-    line = (
-        f"profile {', '.join(sorted({r.profile for r in runs}))} · device {', '.join(sorted({r.device for r in runs}))}"
-    )
-    if device:
-        line += f" ({device})"
+    line = f"profile {', '.join(sorted({r.profile for r in runs}))} · dataset {first.dataset}"
+    machines = list(dict.fromkeys(machine.header(r.machine) for r in runs))
     several = "s" if len(runs) > 1 else ""
-    return line + f" · dataset {first.dataset}\nrun{several} {', '.join(compute.short_name(r.name) for r in runs)}"
+    return "\n".join([line, *(f"measured on {m}" for m in machines),
+                      f"run{several} {', '.join(compute.short_name(r.name) for r in runs)}"])  # fmt: skip
 
 
 @register_section("summary", order=10, figures=("accuracy", "loss"))
@@ -100,16 +99,13 @@ def _slowdown_notes(run: Run) -> list[str]:
 
 
 def _peak_notes(run: Run) -> list[str]:
-    info = run.machine.get("mnist_models", {})
-    under = info.get("peak_underestimated")
-    if not (under or compute.overshoot(run) > 1):
+    top = compute.exceeded(run)
+    if top <= 1:
         return []
-    achieved = under["achieved_flops"] if under else compute.overshoot(run) * info.get("matmul_peak_flops", 0)
-    measured = under["measured_flops"] if under else info.get("matmul_peak_flops", 0)
     return [
-        f"{compute.short_name(run.name)}: a benchmark ran faster than the measured fp32 matmul peak "
-        f"({achieved / 1e9:.0f} against {measured / 1e9:.0f} GFLOP/s): the peak was underestimated, so "
-        "the efficiencies (% peak) are against that best achieved rate, never above 100%."
+        f"{compute.short_name(run.name)}: a benchmark ran at {top:.0%} of the measured matmul peak of its precision: "
+        f"the session's probes fell short of the true ceiling by at least {top - 1:.0%}, so efficiencies (% peak) "
+        "near or above 100% are against an underestimated peak."
     ]
 
 
