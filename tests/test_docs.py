@@ -60,3 +60,41 @@ def test_no_placeholder_is_left_in_a_page(page):
     """A page is finished: no ``SOME-PLACEHOLDER`` words standing where a measured figure belongs."""
     text = re.sub(r"```.*?```", "", page.read_text(encoding="utf-8"), flags=re.S)
     assert not re.findall(r"\b[A-Z]{3,}(?:-[A-Z]{3,})+\b", text)
+
+
+def test_every_floor_follows_its_rule():
+    """The floors in the registry are what scripts/floors.py derives from the committed multi-seed run."""
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "floors.py"), "--check"], capture_output=True, text=True, cwd=ROOT
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def _prose():
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import prose
+
+    return prose
+
+
+@pytest.mark.parametrize("page", PAGES[:1] + PAGES[2:], ids=[p.name for p in PAGES[:1] + PAGES[2:]])
+def test_every_measured_figure_in_prose_is_generated_or_sourced(page):
+    """A figure with a unit outside a generated block must be on the short allow-list that names its source."""
+    assert _prose().unexplained(page.read_text(encoding="utf-8")) == []
+
+
+def test_the_prose_check_fails_on_an_edited_figure():
+    """Edit one figure into a page's prose (as a reader would find a stale number): the check names it."""
+    prose = _prose()
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert prose.unexplained(text) == []
+    edited = text.replace("## Results\n", "## Results\n\nThe speedrun CNN reaches 99.31% in 4.2 s.\n", 1)
+    found = prose.unexplained(edited)
+    assert len(found) == 2
+    assert "'99.31%'" in found[0]
+    assert "'4.2 s'" in found[1]
+    # and a figure edited inside a generated block is the generated tables' check's to catch
+    assert (
+        prose.unexplained(text.replace("<!-- END generated:results -->", "99.99%\n<!-- END generated:results -->"))
+        == []
+    )

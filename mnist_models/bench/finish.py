@@ -53,14 +53,22 @@ def report_and_gate(session: pytest.Session, options, output: dict) -> list[str]
     return lines
 
 
-def unsaved_json(config: pytest.Config) -> dict | None:
-    """This session's results as pytest-benchmark would save them, when it was not asked to save."""
+def unsaved_json(config: pytest.Config, suite=None) -> dict | None:
+    """This session's results as pytest-benchmark would save them, when it was not asked to save (our part
+    added as for a saved run: the peaks, the machine, the commit)."""
+    from pytest_benchmark.utils import get_commit_info
+
+    from .run_json import finish_run_json
+
     session = getattr(config, "_benchmarksession", None)
     if session is None or not session.benchmarks:
         return None
-    return config.hook.pytest_benchmark_generate_json(
-        config=config, benchmarks=session.benchmarks, include_data=False, machine_info={}, commit_info={}
-    )
+    output = config.hook.pytest_benchmark_generate_json(
+        config=config, benchmarks=session.benchmarks, include_data=False, machine_info=session.machine_info,
+        commit_info=get_commit_info(),
+    )  # fmt: skip
+    finish_run_json(output, suite)
+    return output
 
 
 def _storage_dir(config: pytest.Config) -> Path:

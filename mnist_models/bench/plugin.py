@@ -240,7 +240,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
     output = config.stash.get(_JSON_KEY, None)
     if output is None and (options.rules or options.after.report):
-        output = unsaved_json(config)  # a gate needs no saved run, nor does a report that was asked for by name
+        # a gate needs no saved run, nor does a report that was asked for by name
+        output = unsaved_json(config, config.stash.get(_SESSION_KEY, None))
     if output is None or (options.no_report and not options.rules):
         if output is None and options.after.report and options.is_main:
             config.stash[_SUMMARY_KEY] = ["no report: this session measured nothing to report"]

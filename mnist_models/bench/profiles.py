@@ -49,8 +49,8 @@ PROFILES = {
     ),
     "quick": Profile(
         "quick",
-        "full training split, a few epochs per architecture: every model in 11 min on a 2-core AVX-512 CPU, "
-        "about twice that with AVX2 only",
+        "the full training split, 1 to 5 epochs per architecture (set beside each one): every model compared in "
+        "minutes on a laptop-class CPU (the README gives the measured duration)",
         early_stopping=False,
     ),
     "full": Profile(

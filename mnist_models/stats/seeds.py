@@ -149,3 +149,26 @@ def rank_p(acc_a: np.ndarray, acc_b: np.ndarray) -> float:
     """Two-sided exact Mann-Whitney p of the seeds' accuracies: what 'every seed of A beat every seed of B' is worth
     without any model (3 x 3 seeds: 0.1 at best)."""
     return float(stats.mannwhitneyu(acc_a, acc_b, alternative="two-sided", method="exact").pvalue)
+
+
+def accuracy_interval(correct: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
+    """(mean, low, high): an architecture's test accuracy over seeds and the population of test images, from its
+    seeds x images correctness (two seeds at least).
+
+    The variance is the seeds' (their accuracies' sample variance over k, the interaction included) plus the
+    test sample's (the variance over the images of the seed-averaged correctness, less the interaction, over n),
+    with Welch-Satterthwaite degrees of freedom as in ``architecture_test``; the interval is taken on the
+    log-odds scale and mapped back, so that it stays inside 0-100% whatever the seeds (a plain t interval on
+    two seeds, one degree of freedom, reached past 100%).
+    """
+    correct = np.asarray(correct, float)
+    k, n = correct.shape
+    mean = float(correct.mean())
+    seeds = correct.mean(axis=1).var(ddof=1) / k
+    images = max(0.0, correct.mean(axis=0).var(ddof=1) - _interaction(correct) / k) / n
+    variance = SeedVariance(seeds, 0.0, images, k, max(k, 2), n)
+    if variance.total <= 0 or mean in (0.0, 1.0):
+        return mean, mean, mean
+    half = stats.t.ppf(0.5 + confidence / 2, variance.df()) * math.sqrt(variance.total) / (mean * (1 - mean))
+    centre = math.log(mean / (1 - mean))
+    return mean, 1 / (1 + math.exp(-(centre - half))), 1 / (1 + math.exp(-(centre + half)))

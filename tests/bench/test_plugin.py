@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -64,8 +65,21 @@ def _block(heading: str, language: str, index: int = 0) -> str:
     return re.findall(rf"```{language}\n(.*?)```", section, re.S)[index]
 
 
+def _clone(where: Path) -> None:
+    """This checkout's files (committed and new, not ignored ones) at ``where``: what a clone of it holds."""
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=README.parent, check=True,
+                            capture_output=True, text=True).stdout.split()  # fmt: skip
+    for name in listed:
+        source = README.parent / name
+        if source.is_file():
+            (where / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, where / name)
+
+
 def test_readme_custom_architecture_route_from_a_separate_folder(tmp_path, data_root):
-    """The README's own files and command, verbatim, in a folder of the user's, away from this checkout."""
+    """The README's own files and commands, verbatim, in a folder of the user's beside a clone: a fresh venv,
+    mnist-models built into a wheel from the clone and installed with its dependencies, the suite run."""
+    _clone(tmp_path / "mnist-models")
     project = tmp_path / "my-project"
     project.mkdir()
     for code in (_block("## Add your own architecture", "python", i) for i in range(2)):
@@ -73,15 +87,18 @@ def test_readme_custom_architecture_route_from_a_separate_folder(tmp_path, data_
         (project / name).write_text(code)
     command = _block("## Add your own architecture", "bash").strip()
     env = {
-        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        "PATH": f"{Path(sys._base_executable).resolve().parent}:/usr/bin:/bin",  # the Python that made this venv
         "HOME": str(tmp_path / "home"),
         "MNIST_MODELS_DATA": str(data_root[0]),
         "MNIST_MODELS_CACHE": str(tmp_path / "weights"),
     }
     proc = subprocess.run(
-        command, shell=True, cwd=project, env=env, capture_output=True, text=True, timeout=900, check=False
+        command, shell=True, cwd=project, env=env, capture_output=True, text=True, timeout=1500, check=False
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    installed = subprocess.run([str(project / ".venv" / "bin" / "python"), "-c", "import mnist_models; print("
+                                "mnist_models.__file__)"], capture_output=True, text=True, check=True).stdout  # fmt: skip
+    assert str(project / ".venv") in installed  # the wheel's copy in the fresh venv, not this checkout
     [saved] = (project / ".benchmarks").rglob("*.json")
     benches = json.loads(saved.read_text())["benchmarks"]
     assert {b["extra_info"]["model"] for b in benches} == {"tiny_cnn"}

@@ -339,6 +339,20 @@ def test_gate_without_a_baseline_is_a_usage_error(suite):
 
 
 @pytest.mark.slow
+def test_a_report_asked_for_by_name_is_written_even_when_nothing_is_saved(suite):
+    """--mnist-report DIR without --benchmark-autosave or --benchmark-json: the report of the session's own results."""
+    result = suite("-k", "test_train and not step", "--mnist-report", "asked", models="mlp_64")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*report: asked/index.html*"])
+    summary = (suite.path / "asked" / "summary.md").read_text()
+    assert "mlp_64" in summary
+    assert "measured fp32 matmul peak" in summary  # the machine and its peaks, as for a saved run
+    assert not (suite.path / ".benchmarks").exists()
+    plain = suite("-k", "test_train and not step", models="mlp_64")  # nothing saved, nothing asked: no report
+    assert "report:" not in plain.stdout.str()
+
+
+@pytest.mark.slow
 def test_levers_run_only_when_asked_and_reach_the_report(suite, pytester):
     store = "--benchmark-storage=file://store"
     plain = suite("-k", "levers", models="mlp_64")

@@ -9,12 +9,12 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ...results.groups import GROUPS, summary_columns
 from ...results.protocol import ACCURACY_TARGETS, target_key
 from ...results.record import BenchmarkRecord
 from ...results.runs import Run
+from ...stats.seeds import accuracy_interval
 
 
 @dataclass(frozen=True)
@@ -84,14 +84,15 @@ def _median(values: list[float | None]) -> float:
 
 
 def _accuracy_interval(records: list[BenchmarkRecord]) -> tuple[float, float, float, float]:
-    """(mean, low, high, std over seeds): Wilson for one seed, a t interval over seeds for several."""
+    """(mean, low, high, std over seeds): Wilson for one seed (these weights); for several, the architecture's
+    interval over seeds and test images (``stats.seeds.accuracy_interval``), always inside 0-100%."""
     accs = np.array([r.outcome.test.accuracy for r in records])
     if len(accs) == 1:
         test = records[0].outcome.test
         return float(accs[0]), test.ci_low, test.ci_high, 0.0
-    mean, sd = float(accs.mean()), float(accs.std(ddof=1))
-    half = float(stats.t.ppf(0.975, len(accs) - 1) * sd / math.sqrt(len(accs)))
-    return mean, mean - half, mean + half, sd
+    correct = np.array([r.outcome.test.predictions == r.outcome.test.labels for r in records], float)
+    mean, low, high = accuracy_interval(correct)
+    return mean, low, high, float(accs.std(ddof=1))
 
 
 def _group_values(v: Variant, group: str, field: str) -> list:

@@ -1,0 +1,128 @@
+"""Blocks on the gates: the A/B gate's measured error rates, power and time (reports/gate-power), a real bisect
+(reports/bisect-demo), the history's detector (reports/history)."""
+
+from __future__ import annotations
+
+import pandas as pd
+from scipy import stats
+
+from .common import ROOT, table
+
+GATE = ROOT / "reports" / "gate-power"
+
+
+def _rate(hits: int, total: int) -> str:
+    low, high = stats.binomtest(int(hits), int(total)).proportion_ci(method="wilson")
+    return f"{hits} of {total} ({hits / total:.0%}; 95% interval {low:.0%}–{high:.0%})"
+
+
+def _verdicts() -> pd.DataFrame:
+    return pd.read_csv(GATE / "verdicts.csv")
+
+
+def _cpu() -> str:
+    line = next(line for line in (GATE / "gate_power.md").read_text().splitlines() if "CPU:" in line)
+    return line.split("CPU:", 1)[1].split(". Rates")[0].strip()
+
+
+def _wall() -> tuple[list[float], list[float]]:
+    index = pd.read_csv(GATE / "comparisons.csv")
+    sequential = index[index["design"] == "sequential"]
+    fixed = index[index["name"].isin(sequential["name"].str.replace("sequential", "fixed"))]
+    return list(fixed["wall_s"]), list(sequential["wall_s"])
+
+
+def gate_summary() -> str:
+    """The README's sentence: false alarms, power at +25%, and the sequential design's time, with intervals."""
+    table_ = _verdicts()
+    fixed = table_[table_["design"] == "fixed"]
+    suite = fixed.groupby(["slowdown_pct", "comparison"])["failed"].any().reset_index()
+    identical = suite[suite["slowdown_pct"] == 0]
+    per_bench = fixed[fixed["slowdown_pct"] == 25]
+    replayed = table_[(table_["design"] == "sequential (replayed)") & (table_["slowdown_pct"] == 25)]
+    fixed_wall, sequential_wall = _wall()
+    ratio = pd.Series(sequential_wall).median() / pd.Series(fixed_wall).median()
+    return (
+        f"Measured by `scripts/gate_power.py` on {_cpu()}, every built-in model: on identical code "
+        f"{_rate(int(identical['failed'].sum()), len(identical))} comparisons failed; with +25% injected the fixed "
+        f"design flagged {_rate(int(per_bench['failed'].sum()), len(per_bench))} benchmarks, the sequential design on "
+        f"the same pairs {_rate(int(replayed['failed'].sum()), len(replayed))}; on identical code the sequential "
+        f"design took {ratio:.0%} of the fixed design's wall time (medians of {len(sequential_wall)} interleaved runs "
+        f"each, {pd.Series(sequential_wall).median() / 60:.1f} against {pd.Series(fixed_wall).median() / 60:.1f} min) "
+        f"([reports/gate-power](reports/gate-power/gate_power.md)).\n"
+    )
+
+
+def gate_power() -> str:
+    """Per design, injected slowdown and group: the benchmarks flagged, and the pairs each used."""
+    table_ = _verdicts()
+    table_["group"] = table_["benchmark"].str.split("/").str[0]
+    rows = []
+    for (slowdown, design, group), g in table_.groupby(["slowdown_pct", "design", "group"]):
+        rows.append({
+            "injected": f"+{slowdown}%", "design": design, "group": group,
+            "benchmarks flagged": _rate(int(g["failed"].sum()), len(g)),
+            "pairs per benchmark (median)": f"{g['pairs'].median():.0f}",
+            "detectable slowdown (median)": f"+{g['detectable'].median():.0%}",
+        })  # fmt: skip
+    fixed_wall, sequential_wall = _wall()
+    walls = (
+        f"\nWall time on identical code, interleaved: fixed {', '.join(f'{w / 60:.1f}' for w in fixed_wall)} min; "
+        f"sequential {', '.join(f'{w / 60:.1f}' for w in sequential_wall)} min. Measured on {_cpu()}.\n"
+    )
+    return table(rows) + walls
+
+
+def weak_benchmarks() -> str:
+    """The benchmarks below 95% power at +25% in the fixed design, with the slowdown each could detect."""
+    table_ = _verdicts()
+    slow = table_[(table_["slowdown_pct"] == 25) & (table_["design"] == "fixed")]
+    per = slow.groupby("benchmark").agg(
+        power=("failed", "mean"), n=("failed", "size"), detectable=("detectable", "median")
+    )
+    weak = per[per["power"] < 0.95].reset_index()
+    if weak.empty:
+        return f"Every one of the {len(per)} benchmarks was flagged in at least 95% of the +25% comparisons.\n"
+    rows = [{"benchmark": f"`{r.benchmark}`", "flagged at +25%": f"{r.power:.0%} of {r.n}",
+             "detectable slowdown (median)": f"+{r.detectable:.0%}"} for r in weak.itertuples()]  # fmt: skip
+    return f"{len(weak)} of the {len(per)} benchmarks fall below 95% power at +25%:\n\n" + table(rows)
+
+
+def bisect_demo() -> str:
+    """The probes and verdict of the committed real bisect (scripts/bisect_demo.sh)."""
+    folder = ROOT / "reports" / "bisect-demo"
+    summary = (folder / "bisect.md").read_text().split("\n", 2)[2].strip()
+    commits = (folder / "commits.txt").read_text().strip()
+    return f"The commits searched, newest first:\n\n```\n{commits}\n```\n\n{summary}\n"
+
+
+def history_power(path: str = "reports/history/power.csv") -> str:
+    """The change-point detector on synthetic series drawn from this project's measured noise."""
+    frame = pd.read_csv(ROOT / path)
+    rows = [
+        {
+            "noise": r.noise,
+            "step": f"+{r.step:.0%}",
+            "series (20 points, step after the 10th)": r.series,
+            "with any change point": f"{r.with_change} ({r.with_change / r.series:.1%})",
+            "with a regression step": f"{r.with_regression} ({r.with_regression / r.series:.1%})",
+            "of those, within one commit": f"{r.within_one_commit / r.with_regression:.0%}"
+            if r.with_regression and r.step
+            else "–",
+        }
+        for r in frame.itertuples()
+    ]
+    how = (ROOT / path).with_name("power.md").read_text(encoding="utf-8").splitlines()[0]
+    return how + "\n\n" + table(rows)
+
+
+def history_real() -> str:
+    """The change points found in the two committed real histories (+25% injected from run 7 on)."""
+    rows = []
+    for name in ("real", "real-ab"):
+        changes = pd.read_csv(ROOT / "reports" / "history" / name / "changes.csv")
+        timed = changes[changes["metric"].isin(["time", "ab_ratio"])]
+        for r in timed.itertuples():
+            rows.append({"history": name, "model": r.model, "benchmark": r.benchmark, "metric": r.metric,
+                         "between": r.between, "step": r.step, "verdict": r.verdict})  # fmt: skip
+    return table(rows) if rows else "No change point was found.\n"
