@@ -24,11 +24,17 @@ FIGURE = re.compile(r"(?<![\w.\-/])[+−-]?\d[\d,]*(?:\.\d+)?" + UNIT + r"(?!\d)
 # (pattern of the figure in its sentence, where the number comes from). Conventions and settings, not measurements.
 ALLOWED: tuple[tuple[str, str], ...] = (
     (r"\b95%\s+(?:\w+\s+)?(?:interval|confidence|Wilson)", "the level of an interval: a convention"),
-    (r"\b(?:99|1|90)%\s+(?:quantile|of\s+the\s+time|false\s+failure|catch|bound|at\s+most)", "the floors' rule (scripts/floors.py)"),
+    (
+        r"\b(?:99|1|90)%\s+(?:quantile|of\s+the\s+time|false\s+failure|catch|bound|at\s+most)",
+        "the floors' rule (scripts/floors.py)",
+    ),
     (r"conditional\s+power\s+below\s+20%", "the seed rounds' futility setting (stats/sequential.py)"),
     (r"\b80%\s+power", "the power a detectable difference is stated at: a convention"),
     (r"\b20%-trimmed", "the A/B statistic's trimming: a setting (ab/paired.py)"),
-    (r"\+25%\s+(?:injected|of\s+(?:real\s+)?extra\s+work)|at\s+\+25%", "the slowdown the gate's power is measured at: a setting"),
+    (
+        r"\+25%\s+(?:injected|of\s+(?:real\s+)?extra\s+work)|at\s+\+25%",
+        "the slowdown the gate's power is measured at: a setting",
+    ),
     (r"\b(?:0|100)%", "the ends of a scale"),
 )
 
