@@ -14,8 +14,7 @@ names an installed package's model, whatever the import order.
 
 from __future__ import annotations
 
-from importlib import metadata
-
+from ..installed import load_entry_points
 from . import architectures  # noqa: F401  (importing registers the built-ins)
 from .registry import REGISTRY
 
@@ -24,19 +23,7 @@ ENTRY_POINT_GROUP = "mnist_models.architectures"  # installed packages contribut
 
 def _load_installed() -> None:
     """Import each entry point of ``ENTRY_POINT_GROUP``; what it registers is attributed to it."""
-    for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
-        dist = getattr(entry, "dist", None)
-        source = f"entry point '{entry.name} = {entry.value}'" + (f" ({dist.name} {dist.version})" if dist else "")
-        with REGISTRY.registering_from(source):
-            try:
-                entry.load()
-            except ValueError:
-                raise
-            except Exception as exc:  # an installed package's import error: name it, with the fix
-                raise ValueError(
-                    f"{source} could not be loaded ({type(exc).__name__}: {exc}); "
-                    "fix or uninstall that package to run the suite"
-                ) from exc
+    load_entry_points(ENTRY_POINT_GROUP, REGISTRY.registering_from)
 
 
 _load_installed()

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from importlib import metadata
 from typing import Any
+
+from ..installed import load_entry_points
 
 # The built-in groups' names: the one place they are spelled.
 TRAIN = "train"  # the whole training run, once
@@ -117,14 +118,7 @@ class GroupRegistry:
         if self._installed:
             return
         self._installed = True
-        for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
-            try:
-                entry.load()
-            except Exception as exc:  # an installed package's import error: name it, with the fix
-                raise ValueError(
-                    f"entry point '{entry.name} = {entry.value}' ({ENTRY_POINT_GROUP}) could not be loaded "
-                    f"({type(exc).__name__}: {exc}); fix or uninstall that package"
-                ) from exc
+        load_entry_points(ENTRY_POINT_GROUP)
 
     def add(self, spec: GroupSpec) -> GroupSpec:
         existing = self._specs.get(spec.name)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import metadata
 from typing import Any
+
+from ..installed import load_entry_points
 
 
 class ConversionError(RuntimeError):
@@ -102,14 +103,7 @@ class RuntimeRegistry:
         if self._installed:
             return
         self._installed = True
-        for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
-            try:
-                entry.load()
-            except Exception as exc:  # an installed package's import error: name it, with the fix
-                raise ValueError(
-                    f"entry point '{entry.name} = {entry.value}' ({ENTRY_POINT_GROUP}) could not be loaded "
-                    f"({type(exc).__name__}: {exc}); fix or uninstall that package"
-                ) from exc
+        load_entry_points(ENTRY_POINT_GROUP)
 
 
 RUNTIMES = RuntimeRegistry(BUILT_IN)
