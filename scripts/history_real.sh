@@ -20,7 +20,7 @@ FROM=${FROM:-7}
 STEP=${STEP:-25%}
 MODE=${MODE:-pytest}
 MODELS=${MODELS:-mlp_128_64,mlp_256_128,cnn_32_64_fc64}
-OUT=${OUT:-reports/history/real$([ "$MODE" = ab ] && echo -ab)}
+OUT=${OUT:-reports/history/real$([ "$MODE" = ab ] && echo -ab || true)}
 STORE=$(mktemp -d /tmp/history-store-XXXX)
 
 for i in $(seq 1 "$RUNS"); do
