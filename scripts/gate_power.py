@@ -81,8 +81,10 @@ def _comparison(base: Path, args, name: str, slowdown: int, seed: int, design: s
     for table in ("ab.csv", "pairs.csv", "ab.md"):
         shutil.copy(out / table, kept / table)
     shutil.rmtree(out, ignore_errors=True)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     row = {"name": name, "design": design, "slowdown_pct": slowdown, "seed": seed, "wall_s": round(wall, 1),
-           "exit": result.returncode}  # fmt: skip
+           "exit": result.returncode, "models": args.models, "profile": args.profile, "cpu": cpu(),
+           "commit": commit.stdout.strip()}  # fmt: skip
     print(f"{name}: exit {result.returncode} in {wall:.0f} s", flush=True)
     return row
 
@@ -126,7 +128,7 @@ def wilson(hits: int, total: int) -> str:
 
 def analyse(args) -> int:
     out = Path(args.out)
-    index = pd.read_csv(out / "comparisons.csv")
+    index = pd.read_csv(out / "comparisons.csv", dtype={"commit": str})
     verdicts = []
     for row in index[index["design"] == "fixed"].itertuples():
         base, head = _recorded(out / "comparisons" / row.name)
@@ -150,10 +152,10 @@ def _lines(args, index: pd.DataFrame, table: pd.DataFrame, out: Path) -> list[st
     lines = [
         "# The A/B gate, measured",
         "",
-        f"{_plan(index)}, profile {args.profile}, models '{args.models}': `mnist-models ab` of one tree against a "
+        f"{_plan(index)}: `mnist-models ab` of one tree against a "
         f"copy of itself, the head slowed by each injected percentage; threshold +{THRESHOLD:.0%}, α 0.05; the fixed design (16 pairs of every "
         "benchmark) records every pair, and the sequential design (6 to 16 pairs) is replayed on those pairs, so "
-        f"both meet the same ones. CPU: {cpu()}. Rates with 95% Wilson intervals.",
+        f"both meet the same ones. Rates with 95% Wilson intervals.",
         "",
         "## Comparisons that failed the gate",
         "",
@@ -177,8 +179,14 @@ def _lines(args, index: pd.DataFrame, table: pd.DataFrame, out: Path) -> list[st
 
 
 def _plan(index: pd.DataFrame) -> str:
-    counts = index.groupby(["design", "slowdown_pct"]).size()
-    return "Comparisons: " + ", ".join(f"{n} {d} at +{s}%" for (d, s), n in counts.items())
+    """What was compared where: per commit, CPU, profile and models, the comparisons of each design and slowdown."""
+    index = index.fillna({"models": "?", "profile": "quick", "cpu": "?", "commit": "?"})
+    parts = []
+    for (commit, cpu_name, profile, models), g in index.groupby(["commit", "cpu", "profile", "models"], sort=False):
+        counts = g.groupby(["design", "slowdown_pct"]).size()
+        runs = ", ".join(f"{n} {d} at +{s}%" for (d, s), n in counts.items())
+        parts.append(f"{runs} (commit {commit}, profile {profile}, models '{models}', CPU {cpu_name})")
+    return "Comparisons: " + "; ".join(parts)
 
 
 def _power_lines(table: pd.DataFrame) -> list[str]:

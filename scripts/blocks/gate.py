@@ -20,41 +20,67 @@ def _verdicts() -> pd.DataFrame:
     return pd.read_csv(GATE / "verdicts.csv")
 
 
-def _cpu() -> str:
-    line = next(line for line in (GATE / "gate_power.md").read_text().splitlines() if "CPU:" in line)
-    return line.split("CPU:", 1)[1].split(". Rates")[0].strip()
+def _index() -> pd.DataFrame:
+    return pd.read_csv(GATE / "comparisons.csv", dtype={"commit": str})
 
 
-def _wall() -> tuple[list[float], list[float]]:
-    index = pd.read_csv(GATE / "comparisons.csv")
+def _who(models: str) -> str:
+    return "every built-in model" if models == "*" else "models " + models.replace(",", ", ")
+
+
+def _sources() -> str:
+    """What was measured where: per commit, CPU and models, the comparisons of each design and slowdown."""
+    parts = []
+    for (commit, cpu, models), g in _index().groupby(["commit", "cpu", "models"], sort=False):
+        counts = ", ".join(f"{n} {d} at +{s}%" for (d, s), n in g.groupby(["design", "slowdown_pct"]).size().items())
+        parts.append(f"{counts} ({_who(models)}; commit `{commit}`; {cpu})")
+    return "; ".join(parts)
+
+
+def _wall() -> tuple[list[float], list[float], str]:
+    """The interleaved real runs' wall times, fixed and sequential, and the CPU they ran on."""
+    index = _index()
     sequential = index[index["design"] == "sequential"]
     fixed = index[index["name"].isin(sequential["name"].str.replace("sequential", "fixed"))]
-    return list(fixed["wall_s"]), list(sequential["wall_s"])
+    return list(fixed["wall_s"]), list(sequential["wall_s"]), ", ".join(sorted(set(sequential["cpu"])))
+
+
+def _scope(slowdown: int) -> str:
+    index = _index()
+    chosen = index[(index["slowdown_pct"] == slowdown) & (index["design"] == "fixed")]
+    return "; ".join(f"{_who(m)}, {c}" for (m, c), _ in chosen.groupby(["models", "cpu"], sort=False))
 
 
 def gate_summary() -> str:
-    """The README's sentence: false alarms, power at +25%, and the sequential design's time, with intervals."""
+    """The README's sentences: what was measured, false alarms, power at +25% and time, with intervals."""
     table_ = _verdicts()
-    fixed = table_[table_["design"] == "fixed"]
-    suite = fixed.groupby(["slowdown_pct", "comparison"])["failed"].any().reset_index()
-    identical = suite[suite["slowdown_pct"] == 0]
-    per_bench = fixed[fixed["slowdown_pct"] == 25]
-    replayed = table_[(table_["design"] == "sequential (replayed)") & (table_["slowdown_pct"] == 25)]
-    fixed_wall, sequential_wall = _wall()
+    suite = table_.groupby(["design", "slowdown_pct", "comparison"])["failed"].any().reset_index()
+
+    def comparisons(design: str, slowdown: int) -> str:
+        chosen = suite[(suite["design"] == design) & (suite["slowdown_pct"] == slowdown)]
+        return _rate(int(chosen["failed"].sum()), len(chosen))
+
+    def benchmarks(design: str, slowdown: int) -> str:
+        chosen = table_[(table_["design"] == design) & (table_["slowdown_pct"] == slowdown)]
+        return _rate(int(chosen["failed"].sum()), len(chosen))
+
+    fixed_wall, sequential_wall, cpu = _wall()
     ratio = pd.Series(sequential_wall).median() / pd.Series(fixed_wall).median()
     return (
-        f"Measured by `scripts/gate_power.py` on {_cpu()}, every built-in model: on identical code "
-        f"{_rate(int(identical['failed'].sum()), len(identical))} comparisons failed; with +25% injected the fixed "
-        f"design flagged {_rate(int(per_bench['failed'].sum()), len(per_bench))} benchmarks, the sequential design on "
-        f"the same pairs {_rate(int(replayed['failed'].sum()), len(replayed))}; on identical code the sequential "
-        f"design took {ratio:.0%} of the fixed design's wall time (medians of {len(sequential_wall)} interleaved runs "
-        f"each, {pd.Series(sequential_wall).median() / 60:.1f} against {pd.Series(fixed_wall).median() / 60:.1f} min) "
-        f"([reports/gate-power](reports/gate-power/gate_power.md)).\n"
+        f"Measured by `scripts/gate_power.py`: {_sources()}. On identical code the fixed design failed "
+        f"{comparisons('fixed', 0)} comparisons and flagged {benchmarks('fixed', 0)} benchmark verdicts; the "
+        f"sequential design, replayed on the same pairs, {comparisons('sequential (replayed)', 0)} and "
+        f"{benchmarks('sequential (replayed)', 0)}. With +25% injected ({_scope(25)}) the fixed design flagged "
+        f"{benchmarks('fixed', 25)} benchmarks, the sequential design on the same pairs "
+        f"{benchmarks('sequential (replayed)', 25)}. On identical code, every built-in model, the sequential design "
+        f"took {ratio:.0%} of the fixed design's wall time (medians of {len(sequential_wall)} interleaved run(s) "
+        f"each, {pd.Series(sequential_wall).median() / 60:.1f} against {pd.Series(fixed_wall).median() / 60:.1f} "
+        f"min; {cpu}) ([reports/gate-power](reports/gate-power/gate_power.md)).\n"
     )
 
 
 def gate_power() -> str:
-    """Per design, injected slowdown and group: the benchmarks flagged, and the pairs each used."""
+    """What was measured, then per design, injected slowdown and group: the benchmarks flagged and pairs used."""
     table_ = _verdicts()
     table_["group"] = table_["benchmark"].str.split("/").str[0]
     rows = []
@@ -65,12 +91,13 @@ def gate_power() -> str:
             "pairs per benchmark (median)": f"{g['pairs'].median():.0f}",
             "detectable slowdown (median)": f"+{g['detectable'].median():.0%}",
         })  # fmt: skip
-    fixed_wall, sequential_wall = _wall()
+    fixed_wall, sequential_wall, cpu = _wall()
     walls = (
-        f"\nWall time on identical code, interleaved: fixed {', '.join(f'{w / 60:.1f}' for w in fixed_wall)} min; "
-        f"sequential {', '.join(f'{w / 60:.1f}' for w in sequential_wall)} min. Measured on {_cpu()}.\n"
+        f"\nWall time on identical code, every built-in model, interleaved: fixed "
+        f"{', '.join(f'{w / 60:.1f}' for w in fixed_wall)} min; sequential "
+        f"{', '.join(f'{w / 60:.1f}' for w in sequential_wall)} min ({cpu}).\n"
     )
-    return table(rows) + walls
+    return f"What was measured: {_sources()}.\n\n" + table(rows) + walls
 
 
 def weak_benchmarks() -> str:
