@@ -49,6 +49,7 @@ BLOCKS: dict[str, Callable[[], str]] = {
     "options": docs.options,
     "figures": docs.figures,
     "quickstart": docs.quickstart,
+    "startup": docs.startup,
 }
 
 

@@ -82,3 +82,15 @@ def quickstart() -> str:
         f"(pytest: {pytest_2}). No committed measurement of the project's other CPU kind exists for this commit, so "
         "no ratio between the kinds is claimed.\n"
     )
+
+
+def startup() -> str:
+    """What the installed plugin costs a pytest project that never uses it (scripts/startup_cost.py --out)."""
+    record = json.loads((ROOT / "reports" / "startup" / "startup.json").read_text())
+    return (
+        f"Measured by `{record['command']}` at commit `{record['commit'][:8]}` on {record['cpu']}: a pytest start-up "
+        f"in a project with one plain test took {record['with_s']:.3f} s with the plugin installed against "
+        f"{record['without_s']:.3f} s with `-p no:mnist_models` (medians of {record['pairs']} alternating runs; "
+        f"median paired ratio {record['ratio_median']:.2f}×, range {record['ratio_min']:.2f}–"
+        f"{record['ratio_max']:.2f}×), peak memory {record['with_mib']:.0f} against {record['without_mib']:.0f} MiB.\n"
+    )
