@@ -8,7 +8,7 @@
 #   COMMITS=8 SLOW_AT=3 STEP=0.5 MODEL=lenet5 bash scripts/bisect_demo.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PY=$(realpath "${PYTHON:-.venv/bin/python}")
+PY=$(realpath -s "${PYTHON:-.venv/bin/python}")  # -s: a venv's python is a symlink; resolved, it loses the venv
 COMMITS=${COMMITS:-6}
 SLOW_AT=${SLOW_AT:-4}
 STEP=${STEP:-0.25}
