@@ -144,12 +144,18 @@ def history_power(path: str = "reports/history/power.csv") -> str:
 
 
 def history_real() -> str:
-    """The change points found in the two committed real histories (+25% injected from run 7 on)."""
+    """Per committed real history (+25% injected from run 7 on): its machine and runs, and the change points found."""
     rows = []
     for name in ("real", "real-ab"):
-        changes = pd.read_csv(ROOT / "reports" / "history" / name / "changes.csv")
-        timed = changes[changes["metric"].isin(["time", "ab_ratio"])]
+        folder = ROOT / "reports" / "history" / name
+        points = pd.read_csv(folder / "history.csv")
+        changes = pd.read_csv(folder / "changes.csv") if (folder / "changes.csv").stat().st_size > 1 else None
+        where = f"{points['run'].nunique()} runs; {', '.join(sorted(points['machine'].unique()))}"
+        timed = changes[changes["metric"].isin(["time", "ab_ratio"])] if changes is not None else pd.DataFrame()
+        if timed.empty:
+            rows.append({"history": name, "runs, machine": where, "model": "–", "benchmark": "–", "metric": "–",
+                         "between": "–", "step": "–", "verdict": "no change point found"})  # fmt: skip
         for r in timed.itertuples():
-            rows.append({"history": name, "model": r.model, "benchmark": r.benchmark, "metric": r.metric,
-                         "between": r.between, "step": r.step, "verdict": r.verdict})  # fmt: skip
-    return table(rows) if rows else "No change point was found.\n"
+            rows.append({"history": name, "runs, machine": where, "model": r.model, "benchmark": r.benchmark,
+                         "metric": r.metric, "between": r.between, "step": r.step, "verdict": r.verdict})  # fmt: skip
+    return table(rows)
