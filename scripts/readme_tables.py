@@ -12,6 +12,7 @@ tests/test_docs.py runs ``--check``; ``scripts/prose.py`` checks the figures out
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -53,15 +54,27 @@ BLOCKS: dict[str, Callable[[], str]] = {
 }
 
 
-def regenerate(text: str) -> tuple[str, list[str]]:
-    """``text`` with every generated block rebuilt, and the names of the blocks that changed."""
+def relink(body: str, page: Path) -> str:
+    """The blocks write links from the repository's root; on a page elsewhere (docs/) they are made relative to it."""
+
+    def relative(match: re.Match) -> str:
+        target = match[1]
+        if re.match(r"[a-z]+:|#|\.\./", target):
+            return match[0]
+        return f"]({os.path.relpath(ROOT / target, page.parent)})"
+
+    return body if page.parent == ROOT else re.sub(r"\]\(([^)\s]+)\)", relative, body)
+
+
+def regenerate(text: str, page: Path = ROOT / "README.md") -> tuple[str, list[str]]:
+    """``text`` of ``page`` with every generated block rebuilt, and the names of the blocks that changed."""
     changed = []
 
     def rebuild(match: re.Match) -> str:
         name = match["name"]
         if name not in BLOCKS:
             raise SystemExit(f"readme_tables: unknown block {name!r}; blocks are {', '.join(BLOCKS)}")
-        body = BLOCKS[name]()
+        body = relink(BLOCKS[name](), page)
         if body != match["body"]:
             changed.append(name)
         return match.group(1) + body + match.group(4)
@@ -76,7 +89,7 @@ def main() -> int:
     stale = []
     for page in PAGES:
         text = page.read_text(encoding="utf-8")
-        new, changed = regenerate(text)
+        new, changed = regenerate(text, page)
         stale += [f"{page.relative_to(ROOT)}: {name}" for name in changed]
         if changed and not args.check:
             page.write_text(new, encoding="utf-8")

@@ -17,7 +17,7 @@ SAMPLE = "reports/sample/[0-9]*.json"
 def results(pattern: str = SAMPLE) -> str:
     """One seed of every built-in model: accuracy, training time, inference, training throughput."""
     runs = runs_of(pattern)
-    summary = compute.summarytable(compute.variants(runs))
+    summary = compute.summary_table(compute.variants(runs))
     rows = []
     for _, r in summary.iterrows():
         book = NOTEBOOK.get(r.model)
@@ -41,7 +41,7 @@ def engine(pattern: str = SAMPLE) -> str:
     """Our training loop against the notebook-style loop, same work."""
     runs = runs_of(pattern)
     items = compute.variants(runs)
-    table, summary = group_tables.enginetable(items), compute.summarytable(items).set_index("model")
+    engine_rows, summary = group_tables.engine_table(items), compute.summary_table(items).set_index("model")
     rows = [
         {
             "model": f"`{r.model}`",
@@ -51,7 +51,7 @@ def engine(pattern: str = SAMPLE) -> str:
             "train step % of peak": render._percent(summary.loc[r.model, "train_step_peak_fraction"]),
             "throughput % of peak": render._percent(summary.loc[r.model, "throughput_peak_fraction"]),
         }
-        for r in table.itertuples()
+        for r in engine_rows.itertuples()
     ]
     return machine_line(runs) + table(rows)
 
@@ -59,7 +59,7 @@ def engine(pattern: str = SAMPLE) -> str:
 def levers(pattern: str = SAMPLE) -> str:
     """Each engine setting changed on its own: the variant's images/s over the unchanged work's."""
     runs = runs_of(pattern)
-    table = displays.display_levers(group_tables.levertable(compute.variants(runs)))
+    table = displays.display_levers(group_tables.lever_table(compute.variants(runs)))
     table["model"] = table["model"].map(lambda m: f"`{m}`")
     return machine_line(runs) + table.replace("", "–").to_markdown(index=False, disable_numparse=True) + "\n"
 
@@ -67,7 +67,7 @@ def levers(pattern: str = SAMPLE) -> str:
 def runtimes(pattern: str = SAMPLE) -> str:
     """Every model on every runtime of the run: latency, throughput and their ratios to eager, agreement."""
     runs = runs_of(pattern)
-    table = displays.display_runtimes(group_tables.runtimetable(compute.variants(runs)))
+    table = displays.display_runtimes(group_tables.runtime_table(compute.variants(runs)))
     table["model"] = table["model"].map(lambda m: f"`{m}`")
     return machine_line(runs) + table.to_markdown(index=False, disable_numparse=True) + "\n"
 
@@ -75,7 +75,7 @@ def runtimes(pattern: str = SAMPLE) -> str:
 def runtime_ratios(pattern: str = SAMPLE) -> str:
     """One row per model: eager's batch-1 p50 and batch-512 throughput, and each other runtime's ratio to them."""
     runs = runs_of(pattern)
-    table = displays.display_runtimes(group_tables.runtimetable(compute.variants(runs)))
+    table = displays.display_runtimes(group_tables.runtime_table(compute.variants(runs)))
     eager = table[table["runtime"] == "eager"].set_index("model")
     wide = pd.DataFrame({"model": [f"`{m}`" for m in eager.index], "eager p50 ms": eager["p50 / p99 ms"].str.split(" / ").str[0],
                          "eager img/s": eager["img/s"]})  # fmt: skip
