@@ -4,6 +4,7 @@ and the notes on the runs themselves."""
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Mapping
 
 import pandas as pd
@@ -26,8 +27,8 @@ def context(runs: list[Run]) -> str:
     line = f"profile {', '.join(sorted({r.profile for r in runs}))} · dataset {first.dataset}"
     machines = list(dict.fromkeys(machine.header(r.machine) for r in runs))
     several = "s" if len(runs) > 1 else ""
-    return "\n".join([line, *(f"measured on {m}" for m in machines),
-                      f"run{several} {', '.join(compute.short_name(r.name) for r in runs)}"])  # fmt: skip
+    measured = [part for m in machines for part in textwrap.wrap(f"measured on {m}", 80)]  # fits a figure's title
+    return "\n".join([line, *measured, f"run{several} {', '.join(compute.short_name(r.name) for r in runs)}"])
 
 
 @register_section("summary", order=10, figures=("accuracy", "loss"))
