@@ -27,7 +27,9 @@ def context(runs: list[Run]) -> str:
     line = f"profile {', '.join(sorted({r.profile for r in runs}))} · dataset {first.dataset}"
     machines = list(dict.fromkeys(machine.header(r.machine) for r in runs))
     several = "s" if len(runs) > 1 else ""
-    measured = [part for m in machines for part in textwrap.wrap(f"measured on {m}", 80)]  # fits a figure's title
+    measured = [  # one fact a line, short enough for a figure's title
+        line for m in machines for part in f"measured on {m}".split("; ") for line in textwrap.wrap(part, 64)
+    ]
     return "\n".join([line, *measured, f"run{several} {', '.join(compute.short_name(r.name) for r in runs)}"])
 
 
