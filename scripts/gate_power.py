@@ -97,10 +97,11 @@ def measure(args) -> int:
     rows = list(csv.DictReader(index.open())) if index.is_file() and args.append else []
     try:
         for slowdown, count in plan:
-            for k in range(count):
+            done = sum(1 for r in rows if r["design"] == "fixed" and int(r["slowdown_pct"]) == slowdown)
+            for k in range(done, done + count):  # --append: numbered (and seeded) after the comparisons kept
                 seed = 100 * slowdown + k
                 rows.append(_comparison(base, args, f"fixed-{slowdown:02d}pct-{k:02d}", slowdown, seed, "fixed"))
-                if slowdown == 0 and k < args.real:  # the same code, right after: the sequential design's wall time
+                if slowdown == 0 and k - done < args.real:  # the same code, right after: the sequential design's wall
                     rows.append(_comparison(base, args, f"sequential-00pct-{k:02d}", 0, seed, "sequential"))
                 _write_index(index, rows)
     finally:
