@@ -96,8 +96,14 @@ def test_readme_custom_architecture_route_from_a_separate_folder(tmp_path, data_
         command, shell=True, cwd=project, env=env, capture_output=True, text=True, timeout=1500, check=False
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    installed = subprocess.run([str(project / ".venv" / "bin" / "python"), "-c", "import mnist_models; print("
-                                "mnist_models.__file__)"], capture_output=True, text=True, check=True).stdout  # fmt: skip
+    installed = subprocess.run(
+        [str(project / ".venv" / "bin" / "python"), "-c", "import mnist_models; print(mnist_models.__file__)"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout  # run from the project: `-c` puts the working directory first on sys.path
     assert str(project / ".venv") in installed  # the wheel's copy in the fresh venv, not this checkout
     [saved] = (project / ".benchmarks").rglob("*.json")
     benches = json.loads(saved.read_text())["benchmarks"]
