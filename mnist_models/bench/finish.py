@@ -64,7 +64,7 @@ def unsaved_json(config: pytest.Config, suite=None) -> dict | None:
     if session is None or not session.benchmarks:
         return None
     output = config.hook.pytest_benchmark_generate_json(
-        config=config, benchmarks=session.benchmarks, include_data=False, machine_info=session.machine_info,
+        config=config, benchmarks=session.benchmarks, include_data=False, machine_info=session.get_machine_info(),
         commit_info=get_commit_info(),
     )  # fmt: skip
     finish_run_json(output, suite)
