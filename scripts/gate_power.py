@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import csv
 import math
-import platform
 import shutil
 import subprocess
 import sys
@@ -40,25 +39,13 @@ sys.path.insert(0, str(ROOT))
 
 from mnist_models.ab.paired import Design, compare_pairs  # noqa: E402
 from mnist_models.files import atomic_write_bytes  # noqa: E402
+from mnist_models.results.machine import this_cpu  # noqa: E402
 from mnist_models.stats.multiple import holm  # noqa: E402
 from mnist_models.stats.paired import trimmed_test  # noqa: E402
 
 THRESHOLD = 0.10
 SEQUENTIAL = Design(max_pairs=16, min_pairs=6)
 FIXED = Design(max_pairs=16, fixed=True)
-
-
-def cpu() -> str:
-    try:
-        info = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return platform.processor() or platform.machine()
-    model = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "?")
-    flags = next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), [])
-    isa = [f for f in ("avx2", "avx512f", "avx512_bf16", "amx_tile") if f in flags]
-    return (
-        f"{model} ({', '.join(isa)}), {len([line for line in info.splitlines() if line.startswith('processor')])} cores"
-    )
 
 
 def _comparison(base: Path, args, name: str, slowdown: int, seed: int, design: str) -> dict:
@@ -83,7 +70,7 @@ def _comparison(base: Path, args, name: str, slowdown: int, seed: int, design: s
     shutil.rmtree(out, ignore_errors=True)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     row = {"name": name, "design": design, "slowdown_pct": slowdown, "seed": seed, "wall_s": round(wall, 1),
-           "exit": result.returncode, "models": args.models, "profile": args.profile, "cpu": cpu(),
+           "exit": result.returncode, "models": args.models, "profile": args.profile, "cpu": this_cpu(),
            "commit": commit.stdout.strip()}  # fmt: skip
     print(f"{name}: exit {result.returncode} in {wall:.0f} s", flush=True)
     return row
@@ -120,137 +107,206 @@ def _recorded(folder: Path) -> tuple[dict, dict]:
     return base, head
 
 
-def wilson(hits: int, total: int) -> str:
+def wilson(hits: int, total: int) -> tuple[float, float]:
+    """The 95% Wilson interval of hits/total (Wilson 1927; Brown, Cai & DasGupta 2001 recommend it for small n)."""
     if total == 0:
-        return "–"
-    low, high = stats.binomtest(hits, total).proportion_ci(method="wilson")
-    return f"{hits / total:.0%} ({low:.0%}–{high:.0%})"
+        return math.nan, math.nan
+    interval = stats.binomtest(int(hits), int(total)).proportion_ci(method="wilson")
+    return interval.low, interval.high
+
+
+def rate(hits: int, total: int) -> str:
+    low, high = wilson(hits, total)
+    return "–" if total == 0 else f"{hits} of {total}: {hits / total:.0%} ({low:.0%}–{high:.0%})"
+
+
+def who(models: str) -> str:
+    return "every built-in model" if models == "*" else "models " + str(models).replace(",", ", ")
+
+
+def _with_studies(index: pd.DataFrame) -> pd.DataFrame:
+    """A study: the comparisons of one model set, profile and CPU; rates are never pooled across studies."""
+    index = index.fillna({"models": "?", "profile": "quick", "cpu": "?", "commit": "?"})
+    index["study"] = [f"{who(m)}, profile {p}, {c}" for m, p, c in zip(index["models"], index["profile"], index["cpu"],
+                                                                         strict=True)]  # fmt: skip
+    return index
 
 
 def analyse(args) -> int:
     out = Path(args.out)
-    index = pd.read_csv(out / "comparisons.csv", dtype={"commit": str})
+    index = _with_studies(pd.read_csv(out / "comparisons.csv", dtype={"commit": str}))
     verdicts = []
     for row in index[index["design"] == "fixed"].itertuples():
         base, head = _recorded(out / "comparisons" / row.name)
         for design_name, design in (("fixed", FIXED), ("sequential (replayed)", SEQUENTIAL)):
             table = compare_pairs(base, head, THRESHOLD, design=design)
-            table = table.assign(comparison=row.name, design=design_name, slowdown_pct=row.slowdown_pct)
-            verdicts.append(table)
+            verdicts.append(table.assign(comparison=row.name, design=design_name, slowdown_pct=row.slowdown_pct,
+                                         study=row.study))  # fmt: skip
     for row in index[index["design"] == "sequential"].itertuples():
         table = pd.read_csv(out / "comparisons" / row.name / "ab.csv")
-        verdicts.append(table.assign(comparison=row.name, design="sequential (real run)", slowdown_pct=0))
+        verdicts.append(table.assign(comparison=row.name, design="sequential (real run)", slowdown_pct=row.slowdown_pct,
+                                     study=row.study))  # fmt: skip
     table = pd.concat(verdicts, ignore_index=True)
     table["group"] = table["benchmark"].str.split("/").str[0]
-    atomic_write_bytes(out / "verdicts.csv", table.to_csv(index=False).encode())
-    lines = _lines(args, index, table, out)
+    tables = {"verdicts": table, "suites": suites(table), "groups": groups(table), "power": power(table),
+              "walls": walls(index), "bias": bias(index, out)}  # fmt: skip
+    for name, frame in tables.items():
+        atomic_write_bytes(out / f"{name}.csv", frame.to_csv(index=False).encode())
+    lines = _lines(index, tables)
     atomic_write_bytes(out / "gate_power.md", ("\n".join(lines) + "\n").encode())
     print("\n".join(lines))
     return 0
 
 
-def _lines(args, index: pd.DataFrame, table: pd.DataFrame, out: Path) -> list[str]:
+def _counted(frame: pd.DataFrame, keys: list[str], hits: str = "failed") -> pd.DataFrame:
+    """Per key: how many rows, how many hits, their share and its 95% Wilson interval."""
+    counted = frame.groupby(keys, sort=False)[hits].agg(total="size", hits="sum").reset_index()
+    counted["hits"] = counted["hits"].astype(int)
+    counted["rate"] = counted["hits"] / counted["total"]
+    counted[["low", "high"]] = [wilson(h, n) for h, n in zip(counted["hits"], counted["total"], strict=True)]
+    return counted
+
+
+def suites(table: pd.DataFrame) -> pd.DataFrame:
+    """Per study, injected slowdown and design: the comparisons, and those that failed the gate (any benchmark)."""
+    per = table.groupby(["study", "slowdown_pct", "design", "comparison"], sort=False)["failed"].any().reset_index()
+    return _counted(per, ["study", "slowdown_pct", "design"])
+
+
+def groups(table: pd.DataFrame) -> pd.DataFrame:
+    """Per study, slowdown, design and group: the benchmark verdicts flagged, the pairs and the detectable slowdown."""
+    keys = ["study", "slowdown_pct", "design", "group"]
+    counted = _counted(table, keys)
+    medians = table.groupby(keys, sort=False).agg(pairs_median=("pairs", "median"), pairs_mean=("pairs", "mean"),
+                                                  detectable_median=("detectable", "median")).reset_index()  # fmt: skip
+    return counted.merge(medians, on=keys)
+
+
+def power(table: pd.DataFrame) -> pd.DataFrame:
+    """Per study, injected slowdown, design and benchmark: how often the slowdown was flagged (its power), and the
+    median slowdown the benchmark could have detected with 80% power at its pairs."""
+    slow = table[(table["slowdown_pct"] > 0) & (table["design"] != "sequential (real run)")]
+    keys = ["study", "slowdown_pct", "design", "benchmark"]
+    detectable = slow.groupby(keys, sort=False)["detectable"].median().rename("detectable_median").reset_index()
+    return _counted(slow, keys).merge(detectable, on=keys)
+
+
+def walls(index: pd.DataFrame) -> pd.DataFrame:
+    """Each sequential run with the fixed one run right before it on the same code: wall times and their ratio."""
+    rows = []
+    for seq in index[index["design"] == "sequential"].itertuples():
+        fixed = index[(index["design"] == "fixed") & (index["name"] == seq.name.replace("sequential", "fixed"))]
+        if len(fixed):
+            rows.append({"study": seq.study, "commit": seq.commit, "fixed": fixed["name"].iloc[0],
+                         "sequential": seq.name, "fixed_s": float(fixed["wall_s"].iloc[0]),
+                         "sequential_s": float(seq.wall_s)})  # fmt: skip
+    frame = pd.DataFrame(rows, columns=["study", "commit", "fixed", "sequential", "fixed_s", "sequential_s"])
+    frame["ratio"] = frame["sequential_s"] / frame["fixed_s"]
+    return frame
+
+
+def bias(index: pd.DataFrame, out: Path) -> pd.DataFrame:
+    """A side bias: per study, a benchmark whose log ratios on identical code, pooled over its fixed comparisons,
+    differ from 0 (trimmed t, two-sided, Holm over the study's benchmarks)."""
+    rows = []
+    identical = index[(index["slowdown_pct"] == 0) & (index["design"] == "fixed")]
+    for study, chosen in identical.groupby("study", sort=False):
+        logs: dict[str, list[float]] = {}
+        for name in chosen["name"]:
+            pairs = pd.read_csv(out / "comparisons" / name / "pairs.csv")
+            for bench, group in pairs.groupby("benchmark"):
+                logs.setdefault(bench, []).extend(group["log_ratio"])
+        names = sorted(logs)
+        tests = [trimmed_test(np.array(logs[b])) for b in names]
+        adjusted = holm([2 * min(p, 1 - p) for _, _, p in tests])
+        rows += [{"study": study, "benchmark": b, "pairs": len(logs[b]), "slowdown": math.exp(t[0]) - 1, "holm_p": p,
+                  "biased": p < 0.05} for b, t, p in zip(names, tests, adjusted, strict=True)]  # fmt: skip
+    return pd.DataFrame(rows, columns=["study", "benchmark", "pairs", "slowdown", "holm_p", "biased"])
+
+
+def _lines(index: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> list[str]:
     lines = [
         "# The A/B gate, measured",
         "",
-        f"{_plan(index)}: `mnist-models ab` of one tree against a "
-        f"copy of itself, the head slowed by each injected percentage; threshold +{THRESHOLD:.0%}, α 0.05; the fixed design (16 pairs of every "
-        "benchmark) records every pair, and the sequential design (6 to 16 pairs) is replayed on those pairs, so "
-        f"both meet the same ones. Rates with 95% Wilson intervals.",
-        "",
-        "## Comparisons that failed the gate",
-        "",
-        "| injected | design | comparisons | failed |",
-        "|---:|---|---:|---|",
+        "`mnist-models ab` of one tree against a copy of itself, the head slowed by each injected percentage; "
+        f"threshold +{THRESHOLD:.0%}, α 0.05. The fixed design (16 pairs of every benchmark) records every pair, and "
+        f"the sequential design ({SEQUENTIAL.min_pairs} to {SEQUENTIAL.max_pairs} pairs) is replayed on those pairs, "
+        "so both meet the same ones; real sequential runs of identical code each ran right after a fixed one. "
+        "Rates with 95% Wilson intervals; a study (one model set, profile and CPU) is never pooled with another.",
     ]
-    suite = table.groupby(["slowdown_pct", "design", "comparison"])["failed"].any().reset_index()
-    for (slowdown, design), g in suite.groupby(["slowdown_pct", "design"]):
-        lines.append(f"| +{slowdown}% | {design} | {len(g)} | {wilson(int(g['failed'].sum()), len(g))} |")
-    lines += [
-        "",
-        "## Benchmarks flagged, by group",
-        "",
-        "| injected | design | group | flagged |",
-        "|---:|---|---|---|",
-    ]
-    for (slowdown, design, group), g in table.groupby(["slowdown_pct", "design", "group"]):
-        lines.append(f"| +{slowdown}% | {design} | {group} | {wilson(int(g['failed'].sum()), len(g))} |")
-    lines += _power_lines(table) + _time_lines(index, table) + _bias_lines(index, out)
+    for study, chosen in index.groupby("study", sort=False):
+        lines += ["", f"## {study}", "", _plan(chosen)]
+        lines += _study_lines(study, tables)
     return lines
 
 
 def _plan(index: pd.DataFrame) -> str:
-    """What was compared where: per commit, CPU, profile and models, the comparisons of each design and slowdown."""
-    index = index.fillna({"models": "?", "profile": "quick", "cpu": "?", "commit": "?"})
+    """What was compared: per commit, the comparisons of each design and slowdown."""
     parts = []
-    for (commit, cpu_name, profile, models), g in index.groupby(["commit", "cpu", "profile", "models"], sort=False):
+    for commit, g in index.groupby("commit", sort=False):
         counts = g.groupby(["design", "slowdown_pct"]).size()
-        runs = ", ".join(f"{n} {d} at +{s}%" for (d, s), n in counts.items())
-        parts.append(f"{runs} (commit {commit}, profile {profile}, models '{models}', CPU {cpu_name})")
-    return "Comparisons: " + "; ".join(parts)
+        parts.append(", ".join(f"{n} {d} at +{s}%" for (d, s), n in counts.items()) + f" (commit {commit})")
+    return "Comparisons: " + "; ".join(parts) + "."
 
 
-def _power_lines(table: pd.DataFrame) -> list[str]:
-    lines = ["", "## Benchmarks below 95% power at +25%, and what each could detect", ""]
-    slow = table[(table["slowdown_pct"] == 25) & (table["design"] != "sequential (real run)")]
-    if slow.empty:
-        return [*lines, "No +25% comparisons were measured."]
-    per = slow.groupby(["design", "benchmark"]).agg(power=("failed", "mean"), comparisons=("failed", "size"),
-                                                     detectable=("detectable", "median")).reset_index()  # fmt: skip
-    weak = per[per["power"] < 0.95]
-    lines.append(f"Of {per['benchmark'].nunique()} benchmarks, below 95% power: " + (
-        "none." if weak.empty else ""))  # fmt: skip
-    if not weak.empty:
-        lines += ["", "| design | benchmark | power | median detectable slowdown |", "|---|---|---:|---:|"]
-        lines += [f"| {r.design} | {r.benchmark} | {r.power:.0%} of {r.comparisons} | +{r.detectable:.0%} |"
-                  for r in weak.itertuples()]  # fmt: skip
+def _study_lines(study: str, tables: dict[str, pd.DataFrame]) -> list[str]:
+    def of(name: str) -> pd.DataFrame:
+        return tables[name][tables[name]["study"] == study]
+
+    lines = ["", "### Comparisons that failed the gate", "", "| injected | design | failed |", "|---:|---|---|"]
+    lines += [f"| +{r.slowdown_pct}% | {r.design} | {r.hits} of {r.total}: {r.rate:.0%} ({r.low:.0%}–{r.high:.0%}) |"
+              for r in of("suites").itertuples()]  # fmt: skip
+    lines += ["", "### Benchmark verdicts flagged, by group", "",
+              "| injected | design | group | flagged | pairs (median, mean) | detectable slowdown (median) |",
+              "|---:|---|---|---|---:|---:|"]  # fmt: skip
+    lines += [f"| +{r.slowdown_pct}% | {r.design} | {r.group} | {r.hits} of {r.total}: {r.rate:.0%} "
+              f"({r.low:.0%}–{r.high:.0%}) | {r.pairs_median:.0f}, {r.pairs_mean:.1f} | +{r.detectable_median:.0%} |"
+              for r in of("groups").itertuples()]  # fmt: skip
+    lines += _power_lines(of("power")) + _wall_lines(of("walls")) + _bias_lines(of("bias"))
     return lines
 
 
-def _time_lines(index: pd.DataFrame, table: pd.DataFrame) -> list[str]:
-    identical = table[table["slowdown_pct"] == 0]
-    pairs = identical.groupby("design")["pairs"].agg(["median", "mean"])
-    lines = ["", "## Pairs and wall time to a verdict, identical code", "", "| design | pairs per benchmark (median, mean) |",
-             "|---|---:|"]  # fmt: skip
-    lines += [f"| {d} | {r['median']:.0f}, {r['mean']:.1f} |" for d, r in pairs.iterrows()]
-    real = index[(index["slowdown_pct"] == 0)]
-    fixed = real[(real["design"] == "fixed") & real["name"].isin(
-        [n.replace("sequential", "fixed") for n in real[real["design"] == "sequential"]["name"]])]  # fmt: skip
-    sequential = real[real["design"] == "sequential"]
-    if len(sequential):
-        ratio = float(np.median(sequential["wall_s"])) / float(np.median(fixed["wall_s"]))
-        lines += [
-            "",
-            f"Interleaved real runs (each sequential run right after a fixed one): fixed "
-            f"{', '.join(f'{w:.0f}' for w in fixed['wall_s'])} s (median {np.median(fixed['wall_s']):.0f} s); "
-            f"sequential {', '.join(f'{w:.0f}' for w in sequential['wall_s'])} s (median "
-            f"{np.median(sequential['wall_s']):.0f} s): **{ratio:.0%}** of the fixed design's wall time.",
-        ]
+def _power_lines(power_: pd.DataFrame) -> list[str]:
+    lines = []
+    for (slowdown, design), g in power_.groupby(["slowdown_pct", "design"], sort=False):
+        weak = g[g["rate"] < 0.95]
+        lines += ["", f"### Power at +{slowdown}%, {design}: benchmarks flagged in fewer than 95% of comparisons", ""]
+        if weak.empty:
+            lines.append(f"None of {len(g)}: every benchmark was flagged in at least 95% of its comparisons.")
+            continue
+        lines += [f"{len(weak)} of {len(g)}:", "", "| benchmark | flagged | detectable slowdown (median) |",
+                  "|---|---|---:|"]  # fmt: skip
+        lines += [f"| {r.benchmark} | {r.hits} of {r.total}: {r.rate:.0%} ({r.low:.0%}–{r.high:.0%}) | "
+                  f"+{r.detectable_median:.0%} |" for r in weak.itertuples()]  # fmt: skip
     return lines
 
 
-def _bias_lines(index: pd.DataFrame, out: Path) -> list[str]:
-    """A side bias: on identical code, a benchmark whose log ratios, pooled over the comparisons, are not 0."""
-    logs: dict[str, list[float]] = {}
-    for row in index[(index["slowdown_pct"] == 0) & (index["design"] == "fixed")].itertuples():
-        pairs = pd.read_csv(out / "comparisons" / row.name / "pairs.csv")
-        for bench, group in pairs.groupby("benchmark"):
-            logs.setdefault(bench, []).extend(group["log_ratio"])
-    if not logs:
+def _wall_lines(walls_: pd.DataFrame) -> list[str]:
+    if walls_.empty:
         return []
-    names = sorted(logs)
-    tests = [trimmed_test(np.array(logs[b])) for b in names]
-    p_two = [2 * min(p, 1 - p) for _, _, p in tests]
-    adjusted = holm(p_two)
-    biased = [(b, t, p) for b, t, p in zip(names, tests, adjusted, strict=True) if p < 0.05]
-    lines = ["", "## Side bias on identical code", "",
-             f"Every pair of the identical comparisons pooled per benchmark ({len(names)} benchmarks, two-sided, "
-             "Holm): "]  # fmt: skip
-    if not biased:
-        return [*lines[:-1], lines[-1] + "no benchmark differs between the sides."]
+    return [
+        "", "### Wall time to a verdict, identical code, real runs interleaved", "",
+        "| fixed run | wall | sequential run right after | wall | ratio |", "|---|---:|---|---:|---:|",
+        *[f"| {r.fixed} ({r.commit}) | {r.fixed_s:.0f} s | {r.sequential} | {r.sequential_s:.0f} s | {r.ratio:.0%} |"
+          for r in walls_.itertuples()],
+        "", f"Median of the {len(walls_)} paired ratios: **{walls_['ratio'].median():.0%}** of the fixed design's wall "
+        f"time (medians {walls_['sequential_s'].median():.0f} s against {walls_['fixed_s'].median():.0f} s).",
+    ]  # fmt: skip
+
+
+def _bias_lines(bias_: pd.DataFrame) -> list[str]:
+    if bias_.empty:
+        return []
+    biased = bias_[bias_["biased"]]
+    lines = ["", "### Side bias on identical code", "",
+             f"Every pair of the identical fixed comparisons pooled per benchmark ({len(bias_)} benchmarks, trimmed t, "
+             "two-sided, Holm): "]  # fmt: skip
+    if biased.empty:
+        lines[-1] += "no benchmark differs between the sides."
+        return lines
     lines[-1] += f"{len(biased)} differ:"
-    lines += [f"- {b}: {math.exp(t[0]) - 1:+.1%} (Holm p={p:.2g})" for b, t, p in biased]
-    return lines
+    return lines + [f"- {r.benchmark}: {r.slowdown:+.1%} over {r.pairs} pairs (Holm p={r.holm_p:.2g})"
+                    for r in biased.itertuples()]  # fmt: skip
 
 
 def main() -> int:

@@ -67,9 +67,8 @@ def main() -> None:
 
 def _write(out: Path, results: dict[str, list[tuple[float, float]]], ratios: list[float]) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from gate_power import cpu  # the CPU's model, ISA flags and cores, as the gate's study names them
-
     from mnist_models.files import atomic_write_bytes
+    from mnist_models.results.machine import this_cpu
 
     root = Path(__file__).resolve().parents[1]
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True).stdout.strip()
@@ -80,7 +79,7 @@ def _write(out: Path, results: dict[str, list[tuple[float, float]]], ratios: lis
         "commit": commit,
         "dirty": dirty,
         "command": f"python scripts/startup_cost.py --runs {len(ratios)}",
-        "cpu": cpu(),
+        "cpu": this_cpu(),
         "pairs": len(ratios),
         "with_s": statistics.median(v[0] for v in with_plugin),
         "without_s": statistics.median(v[0] for v in without),

@@ -75,3 +75,21 @@ def header(machine_info: dict[str, Any]) -> str:
     facts = identity(machine_info)
     where = facts["CPU"] if facts["device"] in ("?", facts["CPU"]) else f"{facts['device']} on {facts['CPU']}"
     return f"{where} ({facts['ISA']}), {facts['threads']} threads, torch {facts['torch']}; {peaks(machine_info)}"
+
+
+def this_cpu() -> str:
+    """This machine's CPU as scripts name it beside a figure: model, the ISA flags that move times, cores.
+
+    Read from /proc/cpuinfo (Linux); elsewhere the processor name Python knows, or the architecture.
+    """
+    import platform
+    from pathlib import Path
+
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return platform.processor() or platform.machine()
+    model = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "?")
+    flags = next((line.split(":", 1)[1].split() for line in lines if line.startswith("flags")), [])
+    cores = sum(1 for line in lines if line.startswith("processor"))
+    return f"{model} ({', '.join(f for f in ISA_FLAGS if f in flags)}), {cores} cores"

@@ -11,108 +11,123 @@ from .common import ROOT, table
 GATE = ROOT / "reports" / "gate-power"
 
 
-def _rate(hits: int, total: int) -> str:
-    low, high = stats.binomtest(int(hits), int(total)).proportion_ci(method="wilson")
+def _csv(name: str) -> pd.DataFrame:
+    """One of the tables `scripts/gate_power.py analyse` writes (its rates, intervals and walls; nothing recomputed)."""
+    return pd.read_csv(GATE / f"{name}.csv", dtype={"commit": str})
+
+
+def _rate(r) -> str:
+    return f"{r.hits} of {r.total} ({r.rate:.0%}; 95% interval {r.low:.0%}–{r.high:.0%})"
+
+
+def _studies() -> list[tuple[str, pd.DataFrame]]:
+    """Each study (model set, profile, CPU) with its comparisons, the one over every built-in model first."""
+    suites = _csv("suites")
+    order = sorted(suites["study"].unique(), key=lambda s: (not s.startswith("every built-in model"), s))
+    return [(study, suites[suites["study"] == study]) for study in order]
+
+
+def _pick(frame: pd.DataFrame, slowdown: int, design: str):
+    chosen = frame[(frame["slowdown_pct"] == slowdown) & (frame["design"] == design)]
+    return next(chosen.itertuples(), None)
+
+
+def _verdicts_flagged(study: str, slowdown: int, design: str) -> str:
+    """Benchmark verdicts flagged over every group of one study, slowdown and design, with the Wilson interval."""
+    table_ = _csv("verdicts")
+    chosen = table_[(table_["study"] == study) & (table_["slowdown_pct"] == slowdown) & (table_["design"] == design)]
+    hits, total = int(chosen["failed"].sum()), len(chosen)
+    low, high = stats.binomtest(hits, total).proportion_ci(method="wilson")
     return f"{hits} of {total} ({hits / total:.0%}; 95% interval {low:.0%}–{high:.0%})"
 
 
-def _verdicts() -> pd.DataFrame:
-    return pd.read_csv(GATE / "verdicts.csv")
-
-
-def _index() -> pd.DataFrame:
-    return pd.read_csv(GATE / "comparisons.csv", dtype={"commit": str})
-
-
-def _who(models: str) -> str:
-    return "every built-in model" if models == "*" else "models " + models.replace(",", ", ")
-
-
-def _sources() -> str:
-    """What was measured where: per commit, CPU and models, the comparisons of each design and slowdown."""
-    parts = []
-    for (commit, cpu, models), g in _index().groupby(["commit", "cpu", "models"], sort=False):
-        counts = ", ".join(f"{n} {d} at +{s}%" for (d, s), n in g.groupby(["design", "slowdown_pct"]).size().items())
-        parts.append(f"{counts} ({_who(models)}; commit `{commit}`; {cpu})")
-    return "; ".join(parts)
-
-
-def _wall() -> tuple[list[float], list[float], str]:
-    """The interleaved real runs' wall times, fixed and sequential, and the CPU they ran on."""
-    index = _index()
-    sequential = index[index["design"] == "sequential"]
-    fixed = index[index["name"].isin(sequential["name"].str.replace("sequential", "fixed"))]
-    return list(fixed["wall_s"]), list(sequential["wall_s"]), ", ".join(sorted(set(sequential["cpu"])))
-
-
-def _scope(slowdown: int) -> str:
-    index = _index()
-    chosen = index[(index["slowdown_pct"] == slowdown) & (index["design"] == "fixed")]
-    return "; ".join(f"{_who(m)}, {c}" for (m, c), _ in chosen.groupby(["models", "cpu"], sort=False))
+def _wall_sentence(study: str) -> str:
+    walls = _csv("walls")
+    walls = walls[walls["study"] == study]
+    if walls.empty:
+        return ""
+    return (
+        f" On identical code the sequential design took **{walls['ratio'].median():.0%}** of the fixed design's wall "
+        f"time (median of {len(walls)} paired ratio(s), each sequential run right after a fixed one: "
+        f"{', '.join(f'{r:.0%}' for r in walls['ratio'])}; medians {walls['sequential_s'].median() / 60:.1f} against "
+        f"{walls['fixed_s'].median() / 60:.1f} min)."
+    )
 
 
 def gate_summary() -> str:
-    """The README's sentences: what was measured, false alarms, power at +25% and time, with intervals."""
-    table_ = _verdicts()
-    suite = table_.groupby(["design", "slowdown_pct", "comparison"])["failed"].any().reset_index()
-
-    def comparisons(design: str, slowdown: int) -> str:
-        chosen = suite[(suite["design"] == design) & (suite["slowdown_pct"] == slowdown)]
-        return _rate(int(chosen["failed"].sum()), len(chosen))
-
-    def benchmarks(design: str, slowdown: int) -> str:
-        chosen = table_[(table_["design"] == design) & (table_["slowdown_pct"] == slowdown)]
-        return _rate(int(chosen["failed"].sum()), len(chosen))
-
-    fixed_wall, sequential_wall, cpu = _wall()
-    ratio = pd.Series(sequential_wall).median() / pd.Series(fixed_wall).median()
+    """The README's sentences, one paragraph per study: false alarms, power at +25% and wall time, with intervals."""
+    paragraphs = []
+    for study, suites in _studies():
+        text = f"**{study}** ({_commits(study)}):"
+        fixed0, sequential0 = _pick(suites, 0, "fixed"), _pick(suites, 0, "sequential (replayed)")
+        if fixed0 is not None:
+            text += (
+                f" on identical code the fixed design failed {_rate(fixed0)} comparisons and flagged "
+                f"{_verdicts_flagged(study, 0, 'fixed')} benchmark verdicts; the sequential design, replayed on the same "
+                f"pairs, {_rate(sequential0)} and {_verdicts_flagged(study, 0, 'sequential (replayed)')}."
+            )
+        if _pick(suites, 25, "fixed") is not None:
+            text += (
+                f" With +25% injected the fixed design flagged {_verdicts_flagged(study, 25, 'fixed')} benchmark "
+                f"verdicts, the sequential design on the same pairs {_verdicts_flagged(study, 25, 'sequential (replayed)')}."
+            )
+        paragraphs.append(text + _wall_sentence(study))
     return (
-        f"Measured by `scripts/gate_power.py`: {_sources()}. On identical code the fixed design failed "
-        f"{comparisons('fixed', 0)} comparisons and flagged {benchmarks('fixed', 0)} benchmark verdicts; the "
-        f"sequential design, replayed on the same pairs, {comparisons('sequential (replayed)', 0)} and "
-        f"{benchmarks('sequential (replayed)', 0)}. With +25% injected ({_scope(25)}) the fixed design flagged "
-        f"{benchmarks('fixed', 25)} benchmarks, the sequential design on the same pairs "
-        f"{benchmarks('sequential (replayed)', 25)}. On identical code, every built-in model, the sequential design "
-        f"took {ratio:.0%} of the fixed design's wall time (medians of {len(sequential_wall)} interleaved run(s) "
-        f"each, {pd.Series(sequential_wall).median() / 60:.1f} against {pd.Series(fixed_wall).median() / 60:.1f} "
-        f"min; {cpu}) ([reports/gate-power](reports/gate-power/gate_power.md)).\n"
+        "Measured by `scripts/gate_power.py` ([reports/gate-power](reports/gate-power/gate_power.md)); "
+        "a study is one model set, profile and CPU, never pooled with another.\n\n" + "\n\n".join(paragraphs) + "\n"
     )
+
+
+def _commits(study: str) -> str:
+    index = _csv("comparisons").fillna({"commit": "?"})
+    verdicts = _csv("verdicts")
+    names = set(verdicts.loc[verdicts["study"] == study, "comparison"])
+    commits = sorted(set(index.loc[index["name"].isin(names), "commit"]))
+    return "commit" + ("s " if len(commits) > 1 else " ") + ", ".join(f"`{c}`" for c in commits)
 
 
 def gate_power() -> str:
-    """What was measured, then per design, injected slowdown and group: the benchmarks flagged and pairs used."""
-    table_ = _verdicts()
-    table_["group"] = table_["benchmark"].str.split("/").str[0]
-    rows = []
-    for (slowdown, design, group), g in table_.groupby(["slowdown_pct", "design", "group"]):
-        rows.append({
-            "injected": f"+{slowdown}%", "design": design, "group": group,
-            "benchmarks flagged": _rate(int(g["failed"].sum()), len(g)),
-            "pairs per benchmark (median)": f"{g['pairs'].median():.0f}",
-            "detectable slowdown (median)": f"+{g['detectable'].median():.0%}",
-        })  # fmt: skip
-    fixed_wall, sequential_wall, cpu = _wall()
-    walls = (
-        f"\nWall time on identical code, every built-in model, interleaved: fixed "
-        f"{', '.join(f'{w / 60:.1f}' for w in fixed_wall)} min; sequential "
-        f"{', '.join(f'{w / 60:.1f}' for w in sequential_wall)} min ({cpu}).\n"
-    )
-    return f"What was measured: {_sources()}.\n\n" + table(rows) + walls
+    """Per study: per design, injected slowdown and group, the benchmarks flagged, pairs used and detectable slowdown;
+    then the interleaved wall times."""
+    groups = _csv("groups")
+    walls = _csv("walls")
+    parts = []
+    for study, _ in _studies():
+        rows = [{
+            "injected": f"+{r.slowdown_pct}%", "design": r.design, "group": r.group, "benchmarks flagged": _rate(r),
+            "pairs per benchmark (median)": f"{r.pairs_median:.0f}",
+            "detectable slowdown (median)": f"+{r.detectable_median:.0%}",
+        } for r in groups[groups["study"] == study].itertuples()]  # fmt: skip
+        text = f"**{study}** ({_commits(study)}):\n\n" + table(rows)
+        chosen = walls[walls["study"] == study]
+        if len(chosen):
+            runs = [
+                f"{r.fixed_s / 60:.1f} then {r.sequential_s / 60:.1f} min ({r.ratio:.0%})" for r in chosen.itertuples()
+            ]
+            text += "\nWall time on identical code, interleaved (fixed, then sequential): " + "; ".join(runs) + ".\n"
+        parts.append(text)
+    return "\n".join(parts)
 
 
 def weak_benchmarks() -> str:
-    """The benchmarks below 95% power at +25% in the fixed design, with the slowdown each could detect."""
-    table_ = _verdicts()
-    slow = table_[(table_["slowdown_pct"] == 25) & (table_["design"] == "fixed")]
-    per = slow.groupby("benchmark").agg(
-        power=("failed", "mean"), n=("failed", "size"), detectable=("detectable", "median")
-    )
-    weak = per[per["power"] < 0.95].reset_index()
-    if weak.empty:
-        return f"Every one of the {len(per)} benchmarks was flagged in at least 95% of the +25% comparisons.\n"
-    rows = [{"benchmark": f"`{r.benchmark}`", "flagged at +25%": f"{r.power:.0%} of {r.n}",
-             "detectable slowdown (median)": f"+{r.detectable:.0%}"} for r in weak.itertuples()]  # fmt: skip
-    return f"{len(weak)} of the {len(per)} benchmarks fall below 95% power at +25%:\n\n" + table(rows)
+    """Per study, the benchmarks below 95% power at +25% in the fixed design, with the slowdown each could detect."""
+    power = _csv("power")
+    parts = []
+    for study, _ in _studies():
+        per = power[(power["study"] == study) & (power["slowdown_pct"] == 25) & (power["design"] == "fixed")]
+        if per.empty:
+            continue
+        weak = per[per["rate"] < 0.95]
+        if weak.empty:
+            parts.append(f"{study}: every one of the {len(per)} benchmarks was flagged in at least 95% of the +25% "
+                         "comparisons.\n")  # fmt: skip
+            continue
+        rows = [{"benchmark": f"`{r.benchmark}`", "flagged at +25%": _rate(r),
+                 "detectable slowdown (median)": f"+{r.detectable_median:.0%}"} for r in weak.itertuples()]  # fmt: skip
+        parts.append(
+            f"{study}: {len(weak)} of the {len(per)} benchmarks fall below 95% power at +25%:\n\n" + table(rows)
+        )
+    return "\n".join(parts)
 
 
 def bisect_demo() -> str:
