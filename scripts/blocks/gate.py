@@ -32,13 +32,17 @@ def _pick(frame: pd.DataFrame, slowdown: int, design: str):
     return next(chosen.itertuples(), None)
 
 
+def _share(hits: int, total: int, digits: int = 0) -> str:
+    """hits of total, its share and 95% Wilson interval."""
+    low, high = stats.binomtest(int(hits), int(total)).proportion_ci(method="wilson")
+    return f"{hits} of {total} ({hits / total:.{digits}%}; 95% interval {low:.{digits}%}–{high:.{digits}%})"
+
+
 def _verdicts_flagged(study: str, slowdown: int, design: str) -> str:
     """Benchmark verdicts flagged over every group of one study, slowdown and design, with the Wilson interval."""
     table_ = _csv("verdicts")
     chosen = table_[(table_["study"] == study) & (table_["slowdown_pct"] == slowdown) & (table_["design"] == design)]
-    hits, total = int(chosen["failed"].sum()), len(chosen)
-    low, high = stats.binomtest(hits, total).proportion_ci(method="wilson")
-    return f"{hits} of {total} ({hits / total:.0%}; 95% interval {low:.0%}–{high:.0%})"
+    return _share(int(chosen["failed"].sum()), len(chosen))
 
 
 def _wall_sentence(study: str) -> str:
@@ -146,9 +150,9 @@ def history_power(path: str = "reports/history/power.csv") -> str:
             "noise": r.noise,
             "step": f"+{r.step:.0%}",
             "series (20 points, step after the 10th)": r.series,
-            "with any change point": f"{r.with_change} ({r.with_change / r.series:.1%})",
-            "with a regression step": f"{r.with_regression} ({r.with_regression / r.series:.1%})",
-            "of those, within one commit": f"{r.within_one_commit / r.with_regression:.0%}"
+            "with any change point": _share(r.with_change, r.series, 1),
+            "with a regression step": _share(r.with_regression, r.series, 1),
+            "of those, within one commit": _share(int(r.within_one_commit), r.with_regression)
             if r.with_regression and r.step
             else "–",
         }
