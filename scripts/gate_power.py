@@ -37,7 +37,7 @@ from scipy import stats
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mnist_models.ab.paired import Design, compare_pairs  # noqa: E402
+from mnist_models.ab.paired import Design, compare_pairs, within_rule  # noqa: E402
 from mnist_models.files import atomic_write_bytes  # noqa: E402
 from mnist_models.results.machine import this_cpu  # noqa: E402
 from mnist_models.stats.multiple import holm  # noqa: E402
@@ -46,6 +46,8 @@ from mnist_models.stats.paired import trimmed_test  # noqa: E402
 THRESHOLD = 0.10
 SEQUENTIAL = Design(max_pairs=16, min_pairs=6)
 FIXED = Design(max_pairs=16, fixed=True)
+EARLIER_RULE = "95% at every look, 6 to 16 pairs"  # the within rule of real runs recorded before the rule was named
+SCALED = (0.10, 0.15, 0.25)  # slowdowns replayed on identical pairs: at the threshold, between, and as injected
 
 
 def _comparison(base: Path, args, name: str, slowdown: int, seed: int, design: str) -> dict:
@@ -71,7 +73,7 @@ def _comparison(base: Path, args, name: str, slowdown: int, seed: int, design: s
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     row = {"name": name, "design": design, "slowdown_pct": slowdown, "seed": seed, "wall_s": round(wall, 1),
            "exit": result.returncode, "models": args.models, "profile": args.profile, "cpu": this_cpu(),
-           "commit": commit.stdout.strip()}  # fmt: skip
+           "commit": commit.stdout.strip(), "within_rule": within_rule(SEQUENTIAL if design == "sequential" else FIXED)}  # fmt: skip
     print(f"{name}: exit {result.returncode} in {wall:.0f} s", flush=True)
     return row
 
@@ -127,6 +129,11 @@ def who(models: str) -> str:
 def _with_studies(index: pd.DataFrame) -> pd.DataFrame:
     """A study: the comparisons of one model set, profile and CPU; rates are never pooled across studies."""
     index = index.fillna({"models": "?", "profile": "quick", "cpu": "?", "commit": "?"})
+    if "within_rule" not in index:
+        index["within_rule"] = None
+    earlier = index["within_rule"].isna()
+    index.loc[earlier, "within_rule"] = [EARLIER_RULE if d == "sequential" else within_rule(FIXED)
+                                         for d in index.loc[earlier, "design"]]  # fmt: skip
     index["study"] = [f"{who(m)}, profile {p}, {c}" for m, p, c in zip(index["models"], index["profile"], index["cpu"],
                                                                          strict=True)]  # fmt: skip
     return index
@@ -144,12 +151,14 @@ def analyse(args) -> int:
                                          study=row.study))  # fmt: skip
     for row in index[index["design"] == "sequential"].itertuples():
         table = pd.read_csv(out / "comparisons" / row.name / "ab.csv")
-        verdicts.append(table.assign(comparison=row.name, design="sequential (real run)", slowdown_pct=row.slowdown_pct,
+        design_name = "sequential (real run)" + ("" if row.within_rule == within_rule(SEQUENTIAL) else
+                                                 f", within {row.within_rule}")  # fmt: skip
+        verdicts.append(table.assign(comparison=row.name, design=design_name, slowdown_pct=row.slowdown_pct,
                                      study=row.study))  # fmt: skip
     table = pd.concat(verdicts, ignore_index=True)
     table["group"] = table["benchmark"].str.split("/").str[0]
     tables = {"verdicts": table, "suites": suites(table), "groups": groups(table), "power": power(table),
-              "walls": walls(index), "bias": bias(index, out)}  # fmt: skip
+              "walls": walls(index), "bias": bias(index, out), "scaled": scaled(index, out, table)}  # fmt: skip
     for name, frame in tables.items():
         atomic_write_bytes(out / f"{name}.csv", frame.to_csv(index=False).encode())
     lines = _lines(index, tables)
@@ -197,10 +206,12 @@ def walls(index: pd.DataFrame) -> pd.DataFrame:
     for seq in index[index["design"] == "sequential"].itertuples():
         fixed = index[(index["design"] == "fixed") & (index["name"] == seq.name.replace("sequential", "fixed"))]
         if len(fixed):
-            rows.append({"study": seq.study, "commit": seq.commit, "fixed": fixed["name"].iloc[0],
+            rows.append({"study": seq.study, "commit": seq.commit, "within_rule": seq.within_rule,
+                         "current_rule": seq.within_rule == within_rule(SEQUENTIAL), "fixed": fixed["name"].iloc[0],
                          "sequential": seq.name, "fixed_s": float(fixed["wall_s"].iloc[0]),
                          "sequential_s": float(seq.wall_s)})  # fmt: skip
-    frame = pd.DataFrame(rows, columns=["study", "commit", "fixed", "sequential", "fixed_s", "sequential_s"])
+    frame = pd.DataFrame(rows, columns=["study", "commit", "within_rule", "current_rule", "fixed", "sequential",
+                                        "fixed_s", "sequential_s"])  # fmt: skip
     frame["ratio"] = frame["sequential_s"] / frame["fixed_s"]
     return frame
 
@@ -222,6 +233,37 @@ def bias(index: pd.DataFrame, out: Path) -> pd.DataFrame:
         rows += [{"study": study, "benchmark": b, "pairs": len(logs[b]), "slowdown": math.exp(t[0]) - 1, "holm_p": p,
                   "biased": p < 0.05} for b, t, p in zip(names, tests, adjusted, strict=True)]  # fmt: skip
     return pd.DataFrame(rows, columns=["study", "benchmark", "pairs", "slowdown", "holm_p", "biased"])
+
+
+def scaled(index: pd.DataFrame, out: Path, table: pd.DataFrame) -> pd.DataFrame:
+    """Slowdowns replayed on the recorded pairs of identical code: every head time scaled by 1 + δ, the noise left
+    as measured. Per study, δ and design, the benchmark verdicts *slower* (found), *within the threshold* (missed:
+    an equivalence verdict on a slowdown at or beyond it) and *open*, with Wilson intervals. Where the study
+    also injected +δ for real (``--slowdown``), that measured rate stands beside the replayed one: the check that
+    scaling recorded pairs stands in for extra work."""
+    rows = []
+    identical = index[(index["slowdown_pct"] == 0) & (index["design"] == "fixed")]
+    for study, chosen in identical.groupby("study", sort=False):
+        recorded = [_recorded(out / "comparisons" / name) for name in chosen["name"]]
+        for delta in SCALED:
+            for design_name, design in (("fixed", FIXED), ("sequential (replayed)", SEQUENTIAL)):
+                verdicts = pd.concat([
+                    compare_pairs(base, {b: [t * (1 + delta) for t in ts] for b, ts in head.items()}, THRESHOLD,
+                                  design=design)
+                    for base, head in recorded
+                ])  # fmt: skip
+                injected = table[(table["study"] == study) & (table["design"] == design_name)
+                                 & (table["slowdown_pct"] == round(100 * delta))]  # fmt: skip
+                row = {"study": study, "slowdown": delta, "design": design_name, "comparisons": len(recorded),
+                       "benchmarks": len(verdicts)}  # fmt: skip
+                for verdict in ("slower", "within", "open"):
+                    hits = int((verdicts["verdict"] == verdict).sum())
+                    row[verdict] = hits
+                    row[f"{verdict}_low"], row[f"{verdict}_high"] = wilson(hits, len(verdicts))
+                row["injected_benchmarks"] = len(injected)
+                row["injected_slower"] = int(injected["failed"].sum()) if len(injected) else None
+                rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def _lines(index: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> list[str]:
@@ -262,7 +304,9 @@ def _study_lines(study: str, tables: dict[str, pd.DataFrame]) -> list[str]:
     lines += [f"| +{r.slowdown_pct}% | {r.design} | {r.group} | {r.hits} of {r.total}: {r.rate:.0%} "
               f"({r.low:.0%}–{r.high:.0%}) | {r.pairs_median:.0f}, {r.pairs_mean:.1f} | +{r.detectable_median:.0%} |"
               for r in of("groups").itertuples()]  # fmt: skip
-    lines += _power_lines(of("power")) + _wall_lines(of("walls")) + _bias_lines(of("bias"))
+    lines += (
+        _power_lines(of("power")) + _scaled_lines(of("scaled")) + _wall_lines(of("walls")) + _bias_lines(of("bias"))
+    )
     return lines
 
 
@@ -281,17 +325,41 @@ def _power_lines(power_: pd.DataFrame) -> list[str]:
     return lines
 
 
+def _scaled_lines(scaled_: pd.DataFrame) -> list[str]:
+    if scaled_.empty:
+        return []
+    lines = [
+        "", "### Slowdowns replayed on identical pairs: what the gate finds and what it misses", "",
+        "Every head time of the identical comparisons scaled by 1 + δ, the noise as measured. *Missed*: a "
+        f"benchmark declared within +{THRESHOLD:.0%} although it is δ slower.", "",
+        "| δ | design | benchmark verdicts | found (slower) | missed (within) | open at the cap | injected for real: found |",
+        "|---:|---|---:|---|---|---|---|",
+    ]  # fmt: skip
+    for r in scaled_.itertuples():
+        injected = (f"{r.injected_slower:.0f} of {r.injected_benchmarks}: {r.injected_slower / r.injected_benchmarks:.0%} "
+                    f"({wilson(r.injected_slower, r.injected_benchmarks)[0]:.0%}–"
+                    f"{wilson(r.injected_slower, r.injected_benchmarks)[1]:.0%})" if r.injected_benchmarks else "–")  # fmt: skip
+        cells = [f"{getattr(r, v)}: {getattr(r, v) / r.benchmarks:.1%} ({getattr(r, v + '_low'):.1%}–"
+                 f"{getattr(r, v + '_high'):.1%})" for v in ("slower", "within", "open")]  # fmt: skip
+        lines.append(f"| +{r.slowdown:.0%} | {r.design} | {r.benchmarks} | {' | '.join(cells)} | {injected} |")
+    return lines
+
+
 def _wall_lines(walls_: pd.DataFrame) -> list[str]:
     if walls_.empty:
         return []
-    return [
-        "", "### Wall time to a verdict, identical code, real runs interleaved", "",
-        "| fixed run | wall | sequential run right after | wall | ratio |", "|---|---:|---|---:|---:|",
-        *[f"| {r.fixed} ({r.commit}) | {r.fixed_s:.0f} s | {r.sequential} | {r.sequential_s:.0f} s | {r.ratio:.0%} |"
-          for r in walls_.itertuples()],
-        "", f"Median of the {len(walls_)} paired ratios: **{walls_['ratio'].median():.0%}** of the fixed design's wall "
-        f"time (medians {walls_['sequential_s'].median():.0f} s against {walls_['fixed_s'].median():.0f} s).",
-    ]  # fmt: skip
+    lines = ["", "### Wall time to a verdict, identical code, real runs interleaved"]
+    for rule, chosen in walls_.groupby("within_rule", sort=False):
+        current = "the design's" if chosen["current_rule"].all() else "an earlier"
+        lines += [
+            "", f"Sequential runs with {current} within rule ({rule}):", "",
+            "| fixed run | wall | sequential run right after | wall | ratio |", "|---|---:|---|---:|---:|",
+            *[f"| {r.fixed} ({r.commit}) | {r.fixed_s:.0f} s | {r.sequential} | {r.sequential_s:.0f} s | {r.ratio:.0%} |"
+              for r in chosen.itertuples()],
+            "", f"Median of the {len(chosen)} paired ratios: **{chosen['ratio'].median():.0%}** of the fixed design's "
+            f"wall time (medians {chosen['sequential_s'].median():.0f} s against {chosen['fixed_s'].median():.0f} s).",
+        ]  # fmt: skip
+    return lines
 
 
 def _bias_lines(bias_: pd.DataFrame) -> list[str]:

@@ -35,6 +35,7 @@ ALLOWED: tuple[tuple[str, str], ...] = (
         r"\+25%\s+(?:injected|of\s+(?:real\s+)?extra\s+work)|at\s+\+25%",
         "the slowdown the gate's power is measured at: a setting",
     ),
+    (r"\b99%\s+per\s+look|keep\s+at\s+most\s+5%", "the within verdict's levels: settings (ab/paired.py)"),
     (r"\b(?:0|100)%", "the ends of a scale"),
 )
 

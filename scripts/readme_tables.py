@@ -44,6 +44,7 @@ BLOCKS: dict[str, Callable[[], str]] = {
     "gate-summary": gate.gate_summary,
     "gate-power": gate.gate_power,
     "weak-benchmarks": gate.weak_benchmarks,
+    "within-calibration": gate.within_calibration,
     "bisect-demo": gate.bisect_demo,
     "history-power": gate.history_power,
     "history-real": gate.history_real,

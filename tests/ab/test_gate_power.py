@@ -102,3 +102,34 @@ def test_a_side_bias_on_identical_code_is_named_in_its_own_study(study):
     assert bias.loc[bias["biased"], "benchmark"].tolist() == ["latency/m0-seed0"]
     assert bias.loc[bias["biased"], "study"].str.startswith("models m0, m1").all()
     assert bias.loc[bias["biased"], "slowdown"].iloc[0] == pytest.approx(0.08, abs=0.02)
+
+
+@pytest.fixture(scope="module")
+def within_calibration():
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import within_calibration
+
+    return within_calibration
+
+
+def test_the_vectorised_interval_is_the_gates_own(within_calibration):
+    """The simulation's many-rows interval gives the numbers of stats.paired.trimmed_test, row by row."""
+    from scipy import stats
+
+    from mnist_models.stats.paired import trimmed_test
+
+    logs = np.random.default_rng(3).standard_t(3, size=(20, 9))
+    upper = within_calibration.trimmed_upper(logs, 0.01)
+    for row, value in zip(logs, upper, strict=True):
+        center, half, _ = trimmed_test(row)
+        se = half / stats.t.ppf(0.975, 9 - 2 - 1)
+        assert value == pytest.approx(center + stats.t.ppf(0.99, 9 - 2 - 1) * se)
+
+
+def test_the_within_verdict_keeps_five_percent_over_its_looks(within_calibration):
+    """At exactly the threshold the design's looks call at most 5% within; 95% at every look would call ~13%."""
+    table = within_calibration.calibrate(reps=6000, seed=11)
+    design = table[table["schedule"].str.startswith("the design's")]
+    assert (design["called_within"] <= 0.05).all(), design
+    naive = table[table["schedule"] == "95.00% at every look"]
+    assert (naive["called_within"] > 0.10).all(), naive
