@@ -113,8 +113,28 @@ def gate_power() -> str:
                 f"{r.fixed_s / 60:.1f} then {r.sequential_s / 60:.1f} min ({r.ratio:.0%})" for r in chosen.itertuples()
             ]
             text += "\nWall time on identical code, interleaved (fixed, then sequential): " + "; ".join(runs) + ".\n"
-        parts.append(text)
+        parts.append(text + _bias_sentence(study))
     return "\n".join(parts)
+
+
+def _bias_sentence(study: str) -> str:
+    """On identical code: any side bias (the comparisons as units), and whether one comparison's interval covers
+    what moves between comparisons (the dispersion: about 1 when it does)."""
+    bias = _csv("bias")
+    bias = bias[bias["study"] == study]
+    if bias.empty:
+        return ""
+    biased = bias[bias["biased"]]
+    said = "no benchmark differs between the sides" if biased.empty else ", ".join(
+        f"{r.benchmark} {r.slowdown:+.1%} (Holm p={r.holm_p:.2g})" for r in biased.itertuples())  # fmt: skip
+    groups = bias.assign(group=bias["benchmark"].str.split("/").str[0]).groupby("group")["dispersion"].median()
+    return (
+        f"\nOn identical code, {int(bias['comparisons'].max())} comparisons as the units: {said}. Variance of the "
+        "estimates across comparisons over their mean squared standard error (about 1 when one comparison's "
+        "interval covers what moves between comparisons), median per group: "
+        + "; ".join(f"{g} {d:.2f}" for g, d in groups.items())
+        + ".\n"
+    )
 
 
 def weak_benchmarks() -> str:
