@@ -37,7 +37,7 @@ from scipy import stats
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mnist_models.ab.paired import Design, compare_pairs, within_rule  # noqa: E402
+from mnist_models.ab.paired import OPEN, Design, compare_pairs, within_rule  # noqa: E402
 from mnist_models.files import atomic_write_bytes  # noqa: E402
 from mnist_models.results.machine import this_cpu  # noqa: E402
 from mnist_models.stats.multiple import holm  # noqa: E402
@@ -257,7 +257,8 @@ def bias(index: pd.DataFrame, out: Path) -> pd.DataFrame:
 def scaled(index: pd.DataFrame, out: Path, table: pd.DataFrame) -> pd.DataFrame:
     """Slowdowns replayed on the recorded pairs of identical code: every head time scaled by 1 + δ, the noise left
     as measured. Per study, δ and design, the benchmark verdicts *slower* (found), *within the threshold* (missed:
-    an equivalence verdict on a slowdown at or beyond it) and *open*, with Wilson intervals. Where the study
+    an equivalence verdict on a slowdown at or beyond it) and *open* (at the cap, or stopped as undecidable), with
+    Wilson intervals. Where the study
     also injected +δ for real (``--slowdown``), that measured rate stands beside the replayed one: the check that
     scaling recorded pairs stands in for extra work."""
     rows = []
@@ -276,8 +277,8 @@ def scaled(index: pd.DataFrame, out: Path, table: pd.DataFrame) -> pd.DataFrame:
                                  & (table["slowdown_pct"] == round(100 * delta))]  # fmt: skip
                 row = {"study": study, "slowdown": delta, "design": design_name, "comparisons": len(recorded),
                        "benchmarks": len(verdicts)}  # fmt: skip
-                for verdict in ("slower", "within", "open"):
-                    hits = int((verdicts["verdict"] == verdict).sum())
+                for verdict, kinds in (("slower", ["slower"]), ("within", ["within"]), ("open", list(OPEN))):
+                    hits = int(verdicts["verdict"].isin(kinds).sum())
                     row[verdict] = hits
                     row[f"{verdict}_low"], row[f"{verdict}_high"] = wilson(hits, len(verdicts))
                 row["within_per_comparison"] = " ".join(str(int((t["verdict"] == "within").sum())) for t in each)

@@ -37,8 +37,8 @@ def add_ab_parser(sub) -> None:
         help="paired, interleaved A/B timing of a base version against this tree, and a gate on it",
         description="Both versions run at once, each in its own worker process importing its own code (both "
         "replaced every --restart-every pairs); their blocks of rounds alternate in a random order within each pair. "
-        "Each benchmark is decided as soon as its pairs allow (slower beyond the threshold, or within it) and then "
-        "no longer measured; --pairs N measures every benchmark N pairs instead. Exit codes: 0 no benchmark slower "
+        "Each benchmark is decided as soon as its pairs allow (slower beyond the threshold, within it, or undecidable "
+        "by the cap) and then no longer measured; --pairs N measures every benchmark N pairs instead. Exit codes: 0 no benchmark slower "
         "beyond the threshold (open ones pass, saying the smallest slowdown they could have detected), 1 the gate "
         "failed, 2 bad input or a side that failed (nothing is written then).",
     )
@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
 def report(comparison, design, args: argparse.Namespace, title: str) -> int:
     """``ab.csv``, ``pairs.csv`` and ``ab.md``, the terminal's lines, and the exit code."""
     from ..files import atomic_write_bytes
-    from .paired import failures, markdown, pairs_table, table_of
+    from .paired import OPEN, failures, markdown, pairs_table, table_of
 
     table = table_of(comparison.rows, design, args.threshold)
     out = Path(args.out)
@@ -109,8 +109,8 @@ def report(comparison, design, args: argparse.Namespace, title: str) -> int:
     if failed:
         print("A/B gate FAILED:", *(f"  {line}" for line in failed), sep="\n")
         return 1
-    still = table[table["verdict"] == "open"]
-    note = f"; {len(still)} still open at the cap (their detectable slowdown in ab.md)" if len(still) else ""
+    still = table[table["verdict"].isin(OPEN)]
+    note = f"; {len(still)} left open (their detectable slowdown in ab.md)" if len(still) else ""
     print(f"A/B gate: no benchmark slower than +{args.threshold:.0%} beyond the noise{note}")
     return 0
 

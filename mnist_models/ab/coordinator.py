@@ -178,13 +178,14 @@ class Comparison:
 
 
 class _Sides:
-    """Both sides' workers, started one at a time (each measures its matmul peak alone), replaced on request;
-    each process's run is kept, so that the sides' runs hold every block of the comparison."""
+    """Both sides' workers, replaced on request; each process's run is kept, so that the sides' runs hold every
+    block of the comparison."""
 
     def __init__(self, settings: SuiteSettings, groups: list[str], base: Side, head: Side, say) -> None:
         self.settings, self.groups, self.sides, self.say = settings, groups, (base, head), say
         self.workers: dict[str, Worker] = {}
         self.runs: dict[str, list[dict]] = {"base": [], "head": []}
+        self.peaks: dict[str, dict | None] = {}  # each side's first process's peaks, given to its replacements
         self.started = 0
 
     @property
@@ -192,11 +193,19 @@ class _Sides:
         return self.workers["base"].facts["cases"] if self.workers else []
 
     def start(self) -> dict:
+        """Both sides' workers: the first pair one at a time (each measures its matmul peaks alone); a replacement
+        pair at once, each taking its side's first peaks (a worker of protocol 3 or later on both sides)."""
+        together = all(self.peaks.get(side.name) for side in self.sides)
         for side in self.sides:
             self.say(f"[ab] starting the {side.name} side: {side.tree}")
             side_settings = self.settings if side.name == "head" else replace(self.settings, slowdown=0.0)
-            self.workers[side.name] = Worker(side, _message(side_settings, self.groups))
-            self.workers[side.name].ready()
+            message = {**_message(side_settings, self.groups), "peaks": self.peaks.get(side.name)}
+            self.workers[side.name] = Worker(side, message)
+            if not together:
+                self.workers[side.name].ready()
+        if together:
+            for worker in self.workers.values():
+                worker.ready()
         _check_same(self.workers["base"].facts, self.workers["head"].facts)
         self.started += 1
         return self.workers["base"].facts
@@ -210,7 +219,9 @@ class _Sides:
     def collect(self) -> None:
         """Each side's run so far (its blocks since it started), then its process closed."""
         for name, worker in self.workers.items():
-            self.runs[name].append(worker.ask({"finish": True}, "writing its run")["run"])
+            answer = worker.ask({"finish": True}, "writing its run")
+            self.runs[name].append(answer["run"])
+            self.peaks.setdefault(name, answer.get("peaks"))  # an older worker says none: its replacement measures
         self.close()
 
     def close(self) -> None:

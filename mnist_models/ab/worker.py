@@ -4,7 +4,8 @@ Reads its settings as one JSON line on stdin, opens a session as the pytest plug
 (``bench.session.open_session``: weights from the cache, trained once if missing), answers
 with what it measures, then times one block per request: ``{"case": benchmark id, "rounds": n}`` (the protocol's word since its first version) ->
 ``{"times": [...]}``. ``{"finish": true}`` -> the side's run, as pytest-benchmark JSON made by
-pytest-benchmark's own serialisation. Anything the code prints goes to stderr; stdout
+pytest-benchmark's own serialisation, and the matmul peaks it measured (or was given, as ``"peaks"`` in
+its settings line: a replacement process takes its side's first process's peaks). Anything the code prints goes to stderr; stdout
 carries the protocol. Settings it cannot use are answered with ``{"error": message}``.
 
 The suite's modules (and torch) are imported inside the functions, after ``main`` has moved
@@ -21,7 +22,9 @@ import time
 
 MIN_BLOCK_S = 0.02  # a block's timed work at least (batch-1 latency: some 60 rounds)
 # 2: a run holds only the benchmarks this process timed, so that a coordinator may replace the process mid-way
-PROTOCOL = 2
+# 3: takes the peaks of an earlier process ({"peaks": {"fp32": [...], "bf16": x}}) instead of measuring them, and
+#    says its own in the answer to finish, so that replacements of both sides may start at once
+PROTOCOL = 3
 
 
 def _settings(message: dict):
@@ -39,7 +42,9 @@ def _build(message: dict):
     from ..bench.session import open_session
     from ..results.groups import GROUPS
 
-    session = open_session(_settings(message), fresh_copies=True)
+    known = message.get("peaks")
+    peaks = (known["fp32"], known["bf16"]) if known else None
+    session = open_session(_settings(message), fresh_copies=True, peaks=peaks)
     benchmarks = {}
     for case in session.plan.cases:
         session.weights.get(case)  # trained now if neither this session nor the cache has them
@@ -133,7 +138,8 @@ def main() -> int:
     for line in sys.stdin:
         request = json.loads(line)
         if request.get("finish"):
-            send({"run": _run_json(session, benchmarks, last, message["side"])})
+            run = _run_json(session, benchmarks, last, message["side"])
+            send({"run": run, "peaks": {"fp32": session.final_peaks(), "bf16": session.bf16_peak}})
             return 0
         group, case, variant, times = benchmarks[request["case"]]
         call, block = _block(session, group, case, variant, request["rounds"])

@@ -115,7 +115,10 @@ class Session:
         say: Callable[[str], None] | None = None,
         say_every_s: float = 30.0,
         fresh_copies: bool = False,
+        peaks: tuple[list[float], float | None] | None = None,
     ) -> None:
+        """``peaks``: the fp32 peaks (start and end) and bf16 peak another process measured on this machine, taken
+        as they are instead of measured (an A/B side's replacement process, started beside the other side's)."""
         self.plan, self.data = plan, data
         self.weights = Weights(plan, data, say=say, say_every_s=say_every_s)
         # A/B: every eager timed call measures its own copy of the weights; a runtime's conversion is made once
@@ -125,6 +128,9 @@ class Session:
         self._facts: dict[str, ModelFacts] = {}
         self._reference: dict[str, Any] = {}  # eager fp32 test logits per case
         self.seed_rounds = SeedRounds(plan, self.weights) if plan.seed_plan else None  # --mnist-seeds auto
+        if peaks is not None:
+            self.peaks, self.bf16_peak = list(peaks[0]), peaks[1]
+            return
         self.peaks = [matmul_peak_flops(plan.device)]  # at the start, and again at the end (``final_peaks``)
         # bf16 work is set against a bf16 peak measured the same way, where the session runs any
         self.bf16_peak = matmul_peak_flops(plan.device, dtype=torch.bfloat16) if _runs_bf16(plan) else None
@@ -271,8 +277,9 @@ def open_session(
     say: Callable[[str], None] | None = None,
     say_every_s: float = 30.0,
     fresh_copies: bool = False,
+    peaks: tuple[list[float], float | None] | None = None,
 ) -> Session:
     """Resolve ``settings`` (unless already a plan), load the data (unless given: the plugin's
     session fixture loads it, to stop with a usage error if it cannot) and start a session."""
     plan = settings if isinstance(settings, SuitePlan) else resolve(settings)
-    return Session(plan, data if data is not None else load_data(plan), say, say_every_s, fresh_copies)
+    return Session(plan, data if data is not None else load_data(plan), say, say_every_s, fresh_copies, peaks)

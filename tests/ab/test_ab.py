@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from mnist_models.ab.paired import Design, compare_pairs, failures
+from mnist_models.ab.coordinator import Side, Worker, _message
+from mnist_models.ab.paired import Design, chance_decided, compare_pairs, failures
+from mnist_models.bench.settings import SuiteSettings
 from mnist_models.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -86,12 +89,15 @@ def test_the_sequential_design_stops_early_when_it_can_and_keeps_the_false_alarm
                           design=design)  # fmt: skip
     assert (table["verdict"] == "slower").all()
     assert table["failed"].all()
-    noisy = {"c": _blocks(rng, 16, 1.0, noise=0.4)}  # too noisy to decide: open at the cap, with what it could see
+    noisy = {"c": _blocks(rng, 16, 1.0, noise=0.4)}  # too noisy to decide: stopped as such, with what it could see
     table = compare_pairs({c: b for c, (b, _) in noisy.items()}, {c: h for c, (_, h) in noisy.items()}, 0.10,
                           design=design)  # fmt: skip
     row = table.iloc[0]
-    assert (row["verdict"], row["pairs"]) == ("open", 16)
+    assert row["verdict"] == "undecidable"
+    assert 8 <= row["pairs"] < 16
     assert row["detectable"] > 0.10
+    fixed = compare_pairs({c: b for c, (b, _) in noisy.items()}, {c: h for c, (_, h) in noisy.items()}, 0.10)
+    assert (fixed.iloc[0]["verdict"], fixed.iloc[0]["pairs"]) == ("open", 16)  # the fixed design never stops early
     # false alarms over many identical comparisons, looked at after every pair: still at most alpha
     alarms = 0
     for trial in range(200):
@@ -101,6 +107,26 @@ def test_the_sequential_design_stops_early_when_it_can_and_keeps_the_false_alarm
                               design=design)  # fmt: skip
         alarms += bool(table["failed"].any())
     assert alarms / 200 <= 0.08  # alpha 0.05, with room for the sampling error of 200 trials
+
+
+def test_a_benchmark_stops_as_undecidable_only_when_the_cap_would_likely_not_decide_it():
+    design = Design(max_pairs=16, min_pairs=6)
+    row = {"pairs": 8, "ratio": 1.0, "log_se": 0.01}  # quiet, centred on no change: the cap brings a verdict
+    assert chance_decided(row, design, 0.10) > 0.99
+    row = {"pairs": 8, "ratio": 1.0, "log_se": 0.2}  # loud: 16 pairs leave it open whatever comes
+    assert chance_decided(row, design, 0.10) < 0.01
+    row = {"pairs": 8, "ratio": 1.25, "log_se": 0.06}  # a +25% slowdown half seen: it is measured on
+    assert chance_decided(row, design, 0.10) > 0.5
+    assert chance_decided({**row, "pairs": 16}, design, 0.10) == 0.0  # at the cap nothing is left to come
+    # a real slowdown of noisy benchmarks is still found about as often as without the stop
+    found = {}
+    for name, undecidable_from in (("with", None), ("without", 17)):
+        rng = np.random.default_rng(11)
+        cases = {f"c{i}": _blocks(rng, 16, 1.25, noise=0.12) for i in range(40)}
+        table = compare_pairs({c: b for c, (b, _) in cases.items()}, {c: h for c, (_, h) in cases.items()}, 0.10,
+                              design=Design(futility_from=undecidable_from))  # fmt: skip
+        found[name] = int(table["failed"].sum())
+    assert found["without"] - 2 <= found["with"] <= found["without"]
 
 
 def test_every_verdict_says_what_it_could_have_detected():
@@ -159,6 +185,30 @@ def test_identical_trees_pass_and_an_injected_slowdown_fails(ab, tmp_path, capsy
     # each side's run is stock pytest-benchmark JSON that our report reads; the slowdown is recorded
     assert main(["report", str(tmp_path / "slow" / "head.json"), "--out", str(tmp_path / "r")]) == 0
     assert "INJECTED slowdown" in (tmp_path / "r" / "summary.md").read_text()
+
+
+@pytest.mark.slow
+def test_both_sides_are_replaced_mid_way(ab, tmp_path, capsys):
+    code, out = ab(_tree(tmp_path), "--restart-every", "2", "--groups", "latency")
+    assert code == 0
+    assert "[ab] 4 pairs at most, 2 process(es) per side" in capsys.readouterr().out
+    assert json.loads((out / "head.json").read_text())["machine_info"]["mnist_models"]["ab"]["processes"] == 2
+
+
+def test_a_replacement_takes_its_sides_first_peaks_instead_of_measuring(tmp_path, data_root):
+    """So that both sides' replacements may start at once: neither measures a peak beside the other's start."""
+    settings = SuiteSettings(
+        profile="smoke", models=("mlp_64",), data_dir=str(data_root[0]), cache_dir=str(tmp_path / "w")
+    )
+    peaks = {"fp32": [1.5e9, 1.25e9], "bf16": None}
+    worker = Worker(Side("head", ROOT, sys.executable), {**_message(settings, ["latency"]), "peaks": peaks})
+    try:
+        assert worker.ready()["protocol"] >= 3
+        answer = worker.ask({"finish": True}, "finishing")
+    finally:
+        worker.close()
+    assert answer["peaks"] == peaks
+    assert answer["run"]["machine_info"]["mnist_models"]["matmul_peak_measurements"] == peaks["fp32"]
 
 
 @pytest.mark.slow
