@@ -9,8 +9,9 @@ code), the head's timed calls slowed by each planned percentage (``--slowdown``)
 its own random block order (``--seed``), in the fixed design (16 pairs of every benchmark) so that
 every pair is recorded; each comparison's ab.csv, pairs.csv and wall time are kept under
 ``comparisons/``. With ``--real R`` it also runs R sequential comparisons of identical code, each
-right after a fixed one of identical code (F S F S ...), so that the two designs' wall times are
-measured interleaved on the same machine. ``analyse`` replays the sequential design on the recorded
+right after a fixed one of identical code (F S F S ...; with ``--sequential-first`` right before it,
+S F S F ..., so that a machine that slows down or speeds up over the runs weighs on either design in
+turn), so that the two designs' wall times are measured interleaved on the same machine. ``analyse`` replays the sequential design on the recorded
 pairs of each fixed comparison, so that both designs meet the same pairs, and writes gate_power.md and
 its CSV tables: per design the comparisons failed and the benchmarks flagged, with 95% Wilson
 intervals, per group and per benchmark; the power per benchmark and the smallest slowdown each could
@@ -37,7 +38,7 @@ from scipy import stats
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mnist_models.ab.paired import OPEN, Design, compare_pairs, within_rule  # noqa: E402
+from mnist_models.ab.paired import OPEN, Design, compare_pairs, stop_rule, within_rule  # noqa: E402
 from mnist_models.files import atomic_write_bytes  # noqa: E402
 from mnist_models.results.machine import this_cpu  # noqa: E402
 from mnist_models.stats.multiple import holm  # noqa: E402
@@ -73,7 +74,7 @@ def _comparison(base: Path, args, name: str, slowdown: int, seed: int, design: s
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     row = {"name": name, "design": design, "slowdown_pct": slowdown, "seed": seed, "wall_s": round(wall, 1),
            "exit": result.returncode, "models": args.models, "profile": args.profile, "cpu": this_cpu(),
-           "commit": commit.stdout.strip(), "within_rule": within_rule(SEQUENTIAL if design == "sequential" else FIXED)}  # fmt: skip
+           "commit": commit.stdout.strip(), "within_rule": stop_rule(SEQUENTIAL if design == "sequential" else FIXED)}  # fmt: skip
     print(f"{name}: exit {result.returncode} in {wall:.0f} s", flush=True)
     return row
 
@@ -89,9 +90,12 @@ def measure(args) -> int:
             done = sum(1 for r in rows if r["design"] == "fixed" and int(r["slowdown_pct"]) == slowdown)
             for k in range(done, done + count):  # --append: numbered (and seeded) after the comparisons kept
                 seed = 100 * slowdown + k
-                rows.append(_comparison(base, args, f"fixed-{slowdown:02d}pct-{k:02d}", slowdown, seed, "fixed"))
-                if slowdown == 0 and k - done < args.real:  # the same code, right after: the sequential design's wall
-                    rows.append(_comparison(base, args, f"sequential-00pct-{k:02d}", 0, seed, "sequential"))
+                runs = [("fixed", f"fixed-{slowdown:02d}pct-{k:02d}")]
+                if slowdown == 0 and k - done < args.real:  # the same code, beside it: the sequential design's wall
+                    runs.append(("sequential", f"sequential-00pct-{k:02d}"))
+                for design, name in reversed(runs) if args.sequential_first else runs:
+                    row = _comparison(base, args, name, slowdown, seed, design)
+                    rows.append({**row, "order": "sequential first" if args.sequential_first else "fixed first"})
                 _write_index(index, rows)
     finally:
         shutil.rmtree(base, ignore_errors=True)
@@ -151,7 +155,7 @@ def analyse(args) -> int:
                                          study=row.study))  # fmt: skip
     for row in index[index["design"] == "sequential"].itertuples():
         table = pd.read_csv(out / "comparisons" / row.name / "ab.csv")
-        design_name = "sequential (real run)" + ("" if row.within_rule == within_rule(SEQUENTIAL) else
+        design_name = "sequential (real run)" + ("" if row.within_rule == stop_rule(SEQUENTIAL) else
                                                  f", within {row.within_rule}")  # fmt: skip
         verdicts.append(table.assign(comparison=row.name, design=design_name, slowdown_pct=row.slowdown_pct,
                                      study=row.study))  # fmt: skip
@@ -201,17 +205,21 @@ def power(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def walls(index: pd.DataFrame) -> pd.DataFrame:
-    """Each sequential run with the fixed one run right before it on the same code: wall times and their ratio."""
+    """Each sequential run with the fixed one run right beside it on the same code (before it, or after it with
+    ``--sequential-first``): wall times and their ratio."""
     rows = []
+    if "order" not in index:
+        index = index.assign(order=None)
     for seq in index[index["design"] == "sequential"].itertuples():
         fixed = index[(index["design"] == "fixed") & (index["name"] == seq.name.replace("sequential", "fixed"))]
         if len(fixed):
             rows.append({"study": seq.study, "commit": seq.commit, "within_rule": seq.within_rule,
-                         "current_rule": seq.within_rule == within_rule(SEQUENTIAL), "fixed": fixed["name"].iloc[0],
+                         "current_rule": seq.within_rule == stop_rule(SEQUENTIAL), "fixed": fixed["name"].iloc[0],
                          "sequential": seq.name, "fixed_s": float(fixed["wall_s"].iloc[0]),
-                         "sequential_s": float(seq.wall_s)})  # fmt: skip
+                         "sequential_s": float(seq.wall_s),
+                         "order": seq.order if isinstance(seq.order, str) else "fixed first"})  # fmt: skip
     frame = pd.DataFrame(rows, columns=["study", "commit", "within_rule", "current_rule", "fixed", "sequential",
-                                        "fixed_s", "sequential_s"])  # fmt: skip
+                                        "fixed_s", "sequential_s", "order"])  # fmt: skip
     frame["ratio"] = frame["sequential_s"] / frame["fixed_s"]
     return frame
 
@@ -295,7 +303,8 @@ def _lines(index: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> list[str]:
         "`mnist-models ab` of one tree against a copy of itself, the head slowed by each injected percentage; "
         f"threshold +{THRESHOLD:.0%}, α 0.05. The fixed design (16 pairs of every benchmark) records every pair, and "
         f"the sequential design ({SEQUENTIAL.min_pairs} to {SEQUENTIAL.max_pairs} pairs) is replayed on those pairs, "
-        "so both meet the same ones; real sequential runs of identical code each ran right after a fixed one. "
+        "so both meet the same ones; real sequential runs of identical code each ran right beside a fixed one (the "
+        "order is given per pair). "
         "Rates with 95% Wilson intervals; a study (one model set, profile and CPU) is never pooled with another. "
         "Comparisons are independent of each other; the benchmark verdicts of one comparison are not (they share its "
         "processes and the machine's state: see how the misses of a replayed slowdown gather in a few comparisons), "
@@ -380,10 +389,10 @@ def _wall_lines(walls_: pd.DataFrame) -> list[str]:
     for rule, chosen in walls_.groupby("within_rule", sort=False):
         current = "the design's" if chosen["current_rule"].all() else "an earlier"
         lines += [
-            "", f"Sequential runs with {current} within rule ({rule}):", "",
-            "| fixed run | wall | sequential run right after | wall | ratio |", "|---|---:|---|---:|---:|",
-            *[f"| {r.fixed} ({r.commit}) | {r.fixed_s:.0f} s | {r.sequential} | {r.sequential_s:.0f} s | {r.ratio:.0%} |"
-              for r in chosen.itertuples()],
+            "", f"Sequential runs with {current} stopping rule ({rule}):", "",
+            "| fixed run | wall | sequential run beside it | wall | order | ratio |", "|---|---:|---|---:|---|---:|",
+            *[f"| {r.fixed} ({r.commit}) | {r.fixed_s:.0f} s | {r.sequential} | {r.sequential_s:.0f} s | {r.order} | "
+              f"{r.ratio:.0%} |" for r in chosen.itertuples()],
             "", f"Median of the {len(chosen)} paired ratios: **{chosen['ratio'].median():.0%}** of the fixed design's "
             f"wall time (medians {chosen['sequential_s'].median():.0f} s against {chosen['fixed_s'].median():.0f} s).",
         ]  # fmt: skip
@@ -433,6 +442,9 @@ def main() -> int:
     parser.add_argument("--plan", default="0:6,25:6", help="slowdown%%:comparisons, ...")
     parser.add_argument("--real", type=int, default=3, help="sequential runs of identical code, interleaved")
     parser.add_argument("--append", action="store_true", help="add to the comparisons already under --out")
+    parser.add_argument("--sequential-first", action="store_true",
+                        help="run each real sequential comparison before its fixed one (the machine's drift, if it "
+                        "slows or speeds up over the runs, then weighs on the other side: run both orders)")  # fmt: skip
     parser.add_argument("--out", default=str(ROOT / "reports" / "gate-power"))
     argv = sys.argv[1:]
     extra = argv[argv.index("--") + 1 :] if "--" in argv else []  # more `mnist-models ab` options, after --

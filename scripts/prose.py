@@ -36,6 +36,8 @@ ALLOWED: tuple[tuple[str, str], ...] = (
         "the slowdown the gate's power is measured at: a setting",
     ),
     (r"\b99%\s+per\s+look|keep\s+at\s+most\s+5%", "the within verdict's levels: settings (ab/paired.py)"),
+    (r"verdict\s+at\s+the\s+cap\s+is\s+below\s+10%", "the undecidable stop's level: a setting (ab/paired.py)"),
+    (r"\+10%,\s+\+15%\s+and\s+\+25%", "the slowdowns replayed on identical pairs: settings (scripts/gate_power.py)"),
     (r"\b(?:0|100)%", "the ends of a scale"),
 )
 

@@ -297,6 +297,15 @@ def within_rule(design: Design) -> str:
     return " and ".join(parts)
 
 
+def stop_rule(design: Design) -> str:
+    """Every rule that stops a benchmark before the cap without failing it, in words: the within rule, and where
+    the design has one, the undecidable stop (``scripts/gate_power.py`` labels its real runs with it)."""
+    rule = within_rule(design)
+    if design.futility_looks:
+        rule += f"; undecidable below {UNDECIDABLE_POWER:.0%} chance from {design.futility_looks.start} pairs"
+    return rule
+
+
 def _p(value: float) -> str:
     return "–" if not math.isfinite(value) else f"{value:.2g}"
 

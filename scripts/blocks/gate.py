@@ -45,18 +45,28 @@ def _verdicts_flagged(study: str, slowdown: int, design: str) -> str:
     return _share(int(chosen["failed"].sum()), len(chosen))
 
 
+def _orders(walls: pd.DataFrame) -> str:
+    """Which design ran first in each pair of real runs, in words: "after it" or "2 after it, 2 before it"."""
+    counts = walls["order"].fillna("fixed first").value_counts()
+    words = {"fixed first": "after it", "sequential first": "before it"}
+    if len(counts) == 1:
+        return words[counts.index[0]]
+    return ", ".join(f"{n} {words[order]}" for order, n in counts.items())
+
+
 def _wall_sentence(study: str) -> str:
     """The sequential design's wall time against the fixed one's, from interleaved real runs: with the design's
     within rule, and apart from them any runs made with an earlier one."""
     walls = _csv("walls")
     walls = walls[walls["study"] == study]
     text = ""
-    for current, chosen in walls.groupby("current_rule", sort=False):
-        which = "" if current else f" (an earlier within rule, {chosen['within_rule'].iloc[0]})"
+    for (current, rule), chosen in walls.groupby(["current_rule", "within_rule"], sort=False):
+        which = "" if current else f" (an earlier rule: {rule})"
         text += (
             f" On identical code the sequential design{which} took **{chosen['ratio'].median():.0%}** of the fixed "
-            f"design's wall time (median of {len(chosen)} paired ratio(s), each sequential run right after a fixed "
-            f"one: {', '.join(f'{r:.0%}' for r in chosen['ratio'])}; medians {chosen['sequential_s'].median() / 60:.1f} "
+            f"design's wall time (median of {len(chosen)} paired ratio(s), each sequential run right beside a fixed "
+            f"one, {_orders(chosen)}: {', '.join(f'{r:.0%}' for r in chosen['ratio'])}; medians "
+            f"{chosen['sequential_s'].median() / 60:.1f} "
             f"against {chosen['fixed_s'].median() / 60:.1f} min)."
         )
     return text
@@ -110,9 +120,11 @@ def gate_power() -> str:
         chosen = walls[(walls["study"] == study) & walls["current_rule"]]
         if len(chosen):
             runs = [
-                f"{r.fixed_s / 60:.1f} then {r.sequential_s / 60:.1f} min ({r.ratio:.0%})" for r in chosen.itertuples()
+                f"fixed {r.fixed_s / 60:.1f}, sequential {r.sequential_s / 60:.1f} min ({r.ratio:.0%}; "
+                f"{'sequential' if r.order == 'sequential first' else 'fixed'} first)"
+                for r in chosen.itertuples()
             ]
-            text += "\nWall time on identical code, interleaved (fixed, then sequential): " + "; ".join(runs) + ".\n"
+            text += "\nWall time on identical code, interleaved: " + "; ".join(runs) + ".\n"
         parts.append(text + _bias_sentence(study))
     return "\n".join(parts)
 

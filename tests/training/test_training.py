@@ -222,3 +222,22 @@ def test_progress_inside_an_epoch_is_kept_off_the_training_clock(tiny):
     # the run's wall time (an invariant however busy the machine is, unlike a comparison with another run)
     assert shown.history[0].train_time_s <= wall - 0.02 * steps
     assert torch.equal(shown.model[1].weight, plain.model[1].weight)
+
+
+def test_the_peak_probe_leaves_out_a_size_it_could_not_time_in_its_window(monkeypatch):
+    """A product that would take longer than the window at the rate measured so far is not made (a CPU without
+    native bf16 spent some 9 s on each 2048-square bf16 product, four of them per probe)."""
+    from mnist_models.training import device as device_module
+
+    made = []
+    real = torch.randn
+
+    def randn(*shape, **kwargs):
+        made.append(shape[0])
+        return real(*shape, **kwargs)
+
+    monkeypatch.setattr(device_module.torch, "randn", randn)
+    peak = device_module.matmul_peak_flops(torch.device("cpu"), sizes=(64, 8192), min_time_s=0.03)
+    assert peak > 0
+    assert 8192 not in made  # 1.1 TFLOP per product: beyond any CPU's 0.03 s
+    assert 64 in made
