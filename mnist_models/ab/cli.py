@@ -162,7 +162,10 @@ def run_bisect(args: argparse.Namespace) -> int:
             probe = AccuracyProbe(repo, settings, GateRule.parse(f"accuracy:{args.accuracy:g}pp"), out)
             what = f"test accuracy dropping more than {args.accuracy:g} points"
         else:
-            design = Design(max_pairs=args.max_pairs, min_pairs=min(args.min_pairs, args.max_pairs), alpha=args.alpha)
+            # a probe is bad or good: one stopped as undecidable would pass as good and send the search the wrong way,
+            # so a probe measures an open benchmark up to the cap
+            design = Design(max_pairs=args.max_pairs, min_pairs=min(args.min_pairs, args.max_pairs), alpha=args.alpha,
+                            futility_from=args.max_pairs + 1)  # fmt: skip
             probe = TimeProbe(repo, settings, list(args.groups), args.benchmarks, design, args.threshold, out,
                               args.restart_every)  # fmt: skip
             what = f"slower than +{args.threshold:.0%} on {', '.join(args.benchmarks) or 'every benchmark'}"

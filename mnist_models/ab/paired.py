@@ -94,7 +94,9 @@ class Design:
         """Pairs at which an open benchmark whose verdict the cap would likely not bring stops as undecidable."""
         if self.fixed:
             return range(0)
-        first = self.futility_from if self.futility_from is not None else max(self.min_pairs, self.max_pairs // 2)
+        # from half the cap, and never before 8 pairs: the conditional power takes the estimate and its standard error
+        # as known, and with fewer pairs (5 degrees of freedom or fewer once trimmed) the error is itself too uncertain
+        first = self.futility_from if self.futility_from is not None else max(self.min_pairs, self.max_pairs // 2, 8)
         return range(first, self.max_pairs)
 
     def looks_at(self, pairs: int) -> bool:
