@@ -24,7 +24,7 @@ TESTS = Path(__file__).parent / "tests"
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    from mnist_models.bench.cache import default_cache_dir
+    from mnist_models.bench.settings import default_cache_dir
     from mnist_models.data.sources import default_data_root
 
     data = config.getoption("mnist_data_dir", None) or default_data_root()

@@ -45,7 +45,7 @@ from mnist_models.stats.multiple import holm  # noqa: E402
 from mnist_models.stats.paired import trimmed_test  # noqa: E402
 
 THRESHOLD = 0.10
-SEQUENTIAL = Design(max_pairs=16, min_pairs=6)
+SEQUENTIAL = Design(max_pairs=16)
 FIXED = Design(max_pairs=16, fixed=True)
 EARLIER_RULE = "95% at every look, 6 to 16 pairs"  # the within rule of real runs recorded before the rule was named
 SCALED = (0.10, 0.15, 0.25)  # slowdowns replayed on identical pairs: at the threshold, between, and as injected
@@ -54,7 +54,7 @@ SCALED = (0.10, 0.15, 0.25)  # slowdowns replayed on identical pairs: at the thr
 def _comparison(base: Path, args, name: str, slowdown: int, seed: int, design: str) -> dict:
     """One `mnist-models ab` run; its tables kept under comparisons/NAME, its wall time returned."""
     out = Path(tempfile.mkdtemp(prefix="gate-power-"))
-    pairs = ["--pairs", "16"] if design == "fixed" else ["--max-pairs", "16", "--min-pairs", "6"]
+    pairs = ["--pairs", "16"] if design == "fixed" else ["--max-pairs", "16", "--min-pairs", str(SEQUENTIAL.min_pairs)]
     command = [
         sys.executable, "-m", "mnist_models", "ab", "--base", str(base), "--profile", args.profile,
         "--models", args.models, *pairs, "--threshold", f"{THRESHOLD:.0%}", "--slowdown", f"{slowdown}%",

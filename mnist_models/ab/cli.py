@@ -52,7 +52,7 @@ def add_ab_parser(sub) -> None:
     )  # fmt: skip
     parser.add_argument("--pairs", type=_pairs, help="the fixed design: this many pairs of every benchmark")
     parser.add_argument("--max-pairs", type=_pairs, default=16, help="the sequential design's cap (default: 16)")
-    parser.add_argument("--min-pairs", type=_pairs, default=6, help="pairs before the first look (default: 6)")
+    parser.add_argument("--min-pairs", type=_pairs, default=5, help="pairs before the first look (default: 5)")
     parser.add_argument("--restart-every", type=positive_int, default=4,
                         help="replace both sides' processes every N pairs (default: 4)")  # fmt: skip
     parser.add_argument("--threshold", type=parse_percent, default=0.10, help="a slowdown that matters (default: 10%%)")
@@ -65,7 +65,7 @@ def add_ab_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..bench.cache import default_cache_dir
+    from ..bench.settings import default_cache_dir
     from .coordinator import ABError, Side, base_tree, run_ab
     from .paired import Design
 
@@ -135,7 +135,7 @@ def add_bisect_parser(sub) -> None:
     parser.add_argument("--benchmarks", type=split_names, default=(), metavar="PATTERNS",
                         help="fnmatch patterns of the benchmarks that regressed, e.g. 'latency/mlp_64-*' (default: all)")  # fmt: skip
     parser.add_argument("--max-pairs", type=_pairs, default=16, help="each probe's cap on pairs (default: 16)")
-    parser.add_argument("--min-pairs", type=_pairs, default=6, help="pairs before a probe's first look (default: 6)")
+    parser.add_argument("--min-pairs", type=_pairs, default=5, help="pairs before a probe's first look (default: 5)")
     parser.add_argument("--restart-every", type=positive_int, default=4,
                         help="replace both sides' processes every N pairs (default: 4)")  # fmt: skip
     parser.add_argument("--threshold", type=parse_percent, default=0.10, help="a slowdown that matters (default: 10%%)")
@@ -147,7 +147,7 @@ def add_bisect_parser(sub) -> None:
 
 
 def run_bisect(args: argparse.Namespace) -> int:
-    from ..bench.cache import default_cache_dir
+    from ..bench.settings import default_cache_dir
     from ..report.gate import GateRule
     from .bisect import BisectError, commits_between, search, short, summary, write_summary
     from .paired import Design
@@ -165,7 +165,7 @@ def run_bisect(args: argparse.Namespace) -> int:
             # a probe is bad or good: one stopped as undecidable would pass as good and send the search the wrong way,
             # so a probe measures an open benchmark up to the cap
             design = Design(max_pairs=args.max_pairs, min_pairs=min(args.min_pairs, args.max_pairs), alpha=args.alpha,
-                            futility_from=args.max_pairs + 1)  # fmt: skip
+                            undecidable=False)  # fmt: skip
             probe = TimeProbe(repo, settings, list(args.groups), args.benchmarks, design, args.threshold, out,
                               args.restart_every)  # fmt: skip
             what = f"slower than +{args.threshold:.0%} on {', '.join(args.benchmarks) or 'every benchmark'}"

@@ -77,7 +77,8 @@ class Worker:
         except (BrokenPipeError, OSError):
             return False
 
-    def _reply(self, doing: str) -> dict:
+    def reply(self, doing: str) -> dict:
+        """The next answer of the side; its death, as an ``ABError`` saying what it was doing."""
         line = self.process.stdout.readline()
         if not line:
             raise ABError(self._died(doing))
@@ -85,7 +86,7 @@ class Worker:
 
     def ready(self) -> dict:
         """Wait for the side to start: what it will measure (benchmarks, data, profile, versions)."""
-        self.facts = self._reply("starting")
+        self.facts = self.reply("starting")
         if "error" in self.facts:
             raise ABError(
                 f"the {self.side.name} side (tree {self.side.tree}) refused the settings: {self.facts['error']}"
@@ -93,9 +94,13 @@ class Worker:
         return self.facts
 
     def ask(self, message: dict, doing: str) -> dict:
+        self.send(message, doing)
+        return self.reply(doing)
+
+    def send(self, message: dict, doing: str) -> None:
+        """``message`` sent without waiting for the answer (read it with ``reply``)."""
         if not self._send(message):
             raise ABError(self._died(doing))
-        return self._reply(doing)
 
     def _died(self, doing: str) -> str:
         code = self.process.wait(timeout=60)
@@ -187,6 +192,7 @@ class _Sides:
         self.runs: dict[str, list[dict]] = {"base": [], "head": []}
         self.peaks: dict[str, dict | None] = {}  # each side's first process's peaks, given to its replacements
         self.started = 0
+        self.together = False  # whether the workers running now started (and so may finish) at once
 
     @property
     def offered(self) -> list[str]:
@@ -195,7 +201,7 @@ class _Sides:
     def start(self) -> dict:
         """Both sides' workers: the first pair one at a time (each measures its matmul peaks alone); a replacement
         pair at once, each taking its side's first peaks (a worker of protocol 3 or later on both sides)."""
-        together = all(self.peaks.get(side.name) for side in self.sides)
+        together = self.together = all(self.peaks.get(side.name) for side in self.sides)
         for side in self.sides:
             self.say(f"[ab] starting the {side.name} side: {side.tree}")
             side_settings = self.settings if side.name == "head" else replace(self.settings, slowdown=0.0)
@@ -217,9 +223,15 @@ class _Sides:
         return all(w.facts.get("protocol", 1) >= 2 for w in self.workers.values())
 
     def collect(self) -> None:
-        """Each side's run so far (its blocks since it started), then its process closed."""
+        """Each side's run so far (its blocks since it started), then its process closed. The first processes
+        finish one at a time (each measures its end-of-run peak alone); replacements, given their peaks, at once."""
+        if self.together:
+            for worker in self.workers.values():
+                worker.send({"finish": True}, "writing its run")
         for name, worker in self.workers.items():
-            answer = worker.ask({"finish": True}, "writing its run")
+            answer = (
+                worker.reply("writing its run") if self.together else worker.ask({"finish": True}, "writing its run")
+            )
             self.runs[name].append(answer["run"])
             self.peaks.setdefault(name, answer.get("peaks"))  # an older worker says none: its replacement measures
         self.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,15 +18,6 @@ from ..results.outcome import TrainResult
 
 class CacheWarning(UserWarning):
     """A cache entry was unusable (corrupt or for other inputs) and is being retrained."""
-
-
-def default_cache_dir() -> Path:
-    """``$MNIST_MODELS_CACHE``, else ``$XDG_CACHE_HOME/mnist-models/weights``."""
-    env = os.environ.get("MNIST_MODELS_CACHE")
-    if env:
-        return Path(env).expanduser()
-    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(cache).expanduser() / "mnist-models" / "weights"
 
 
 @dataclass(frozen=True)

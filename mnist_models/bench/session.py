@@ -26,12 +26,10 @@ from ..runtimes.agreement import compare, reference_logits
 from ..runtimes.base import Prepared, get_runtime
 from ..training.device import check_precision, matmul_peak_flops, resolve_device, set_threads
 from ..training.distributed import join
-from .cache import default_cache_dir
 from .plan import Case, SuitePlan
 from .profiles import PROFILES
-from .rounds import SeedRounds
 from .runners import runner_for
-from .settings import SuiteSettings
+from .settings import SuiteSettings, default_cache_dir
 from .shards import seconds_per_case
 from .timing import NotApplicable, TimedCall
 from .weights import Trained, Weights
@@ -127,7 +125,11 @@ class Session:
         self._converted: dict[tuple, Prepared] = {}
         self._facts: dict[str, ModelFacts] = {}
         self._reference: dict[str, Any] = {}  # eager fp32 test logits per case
-        self.seed_rounds = SeedRounds(plan, self.weights) if plan.seed_plan else None  # --mnist-seeds auto
+        self.seed_rounds = None
+        if plan.seed_plan:  # --mnist-seeds auto (its statistics import scipy: only then)
+            from .rounds import SeedRounds
+
+            self.seed_rounds = SeedRounds(plan, self.weights)
         if peaks is not None:
             self.peaks, self.bf16_peak = list(peaks[0]), peaks[1]
             return

@@ -10,8 +10,10 @@ settings into a ``SuitePlan``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import Field, asdict, dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 from ..data.sources import DATASETS
@@ -28,6 +30,17 @@ from ..parse import (
 )
 from ..results.protocol import PRECISIONS
 from .profiles import DEFAULT_PROFILE, PROFILES
+
+
+def default_cache_dir() -> Path:
+    """The trained-weight cache when none is given: ``$MNIST_MODELS_CACHE``, else
+    ``$XDG_CACHE_HOME/mnist-models/weights`` (here, torch-free, so that ``mnist-models ab`` need not import torch)."""
+    env = os.environ.get("MNIST_MODELS_CACHE")
+    if env:
+        return Path(env).expanduser()
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache).expanduser() / "mnist-models" / "weights"
+
 
 parse_dataset = one_of("dataset", DATASETS)
 parse_precision = one_of("precision", PRECISIONS)

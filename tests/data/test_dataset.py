@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from mnist_models.data import hub, sources
+from mnist_models.data import dataset, hub, sources
 from mnist_models.data.dataset import DataError, fetch_dataset, iterate_batches, load_dataset, shuffled_batches
 from mnist_models.data.sources import DATASETS, IDX_FILES, raw_dir
 
@@ -97,6 +97,31 @@ def copied_root(data_root, tmp_path):
     """A private copy of the fetched files, safe to damage."""
     shutil.copytree(raw_dir(data_root[0], MNIST), raw_dir(tmp_path, MNIST))
     return tmp_path
+
+
+def test_the_split_is_kept_beside_the_raw_files_and_read_back_as_made(copied_root, monkeypatch):
+    first = load_dataset("mnist", copied_root, download=False)
+    kept = list((copied_root / "MNIST" / "splits").glob("*.pt"))
+    assert len(kept) == 1
+    assert first.checksum.split(":")[0] in kept[0].name
+
+    def afresh(*args):
+        raise AssertionError("split afresh although a kept split was there")
+
+    monkeypatch.setattr(dataset, "_split_afresh", afresh)  # read back: no torchvision, no scikit-learn splitter
+    again = load_dataset("mnist", copied_root, download=False)
+    for field in ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test"):
+        assert torch.equal(getattr(again, field), getattr(first, field))
+    assert again.checksum == first.checksum
+    monkeypatch.undo()
+    kept[0].write_bytes(kept[0].read_bytes()[:1000])  # a truncated kept split is made again, not trusted
+    third = load_dataset("mnist", copied_root, download=False)
+    assert torch.equal(third.x_val, first.x_val)
+    assert len(torch.load(kept[0], weights_only=True)["y_test"]) == 10_000
+    other = load_dataset("mnist", copied_root, download=False, val_size=6_000)  # another split: its own file
+    assert len(other.y_val) == 6_000
+    assert len(list(kept[0].parent.glob("*.pt"))) == 2
+    assert not [p for p in copied_root.rglob("*") if p.name.startswith(".")]  # nothing half-written left
 
 
 def _damage(root, name, transform):
