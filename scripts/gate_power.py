@@ -42,7 +42,7 @@ from mnist_models.ab.paired import OPEN, Design, compare_pairs, stop_rule, withi
 from mnist_models.files import atomic_write_bytes  # noqa: E402
 from mnist_models.results.machine import this_cpu  # noqa: E402
 from mnist_models.stats.multiple import holm  # noqa: E402
-from mnist_models.stats.paired import trimmed_test  # noqa: E402
+from mnist_models.stats.paired import TRIM, trimmed_test  # noqa: E402
 
 THRESHOLD = 0.10
 SEQUENTIAL = Design(max_pairs=16)
@@ -243,7 +243,7 @@ def bias(index: pd.DataFrame, out: Path) -> pd.DataFrame:
                 logs = group["log_ratio"].to_numpy()
                 pooled_logs.setdefault(bench, []).extend(logs)
                 center, half, _ = trimmed_test(logs)
-                df = len(logs) - 2 * math.floor(0.2 * len(logs)) - 1
+                df = len(logs) - 2 * math.floor(TRIM * len(logs)) - 1
                 estimates.setdefault(bench, []).append((center, half / stats.t.ppf(0.975, df)))
         names = sorted(estimates)
         if len(chosen) < 2:

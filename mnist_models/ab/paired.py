@@ -272,10 +272,14 @@ def markdown(table: pd.DataFrame, title: str, design: Design, threshold: float, 
         if design.fixed
         else f"sequential design, {design.min_pairs} to {design.max_pairs} pairs per benchmark, decided benchmarks no "
         f"longer measured; slower tested at pairs {', '.join(map(str, design.slower_looks))} "
-        f"(α shares {', '.join(f'{a:g}' for a in design.slower_looks.values())}); from {design.futility_looks.start} "
-        f"pairs an open benchmark stops as undecidable when the cap would bring it a verdict with less than "
-        f"{UNDECIDABLE_POWER:.0%} chance at the slowdown seen so far (conditional power)"
+        f"(α shares {', '.join(f'{a:g}' for a in design.slower_looks.values())})"
     )
+    if design.futility_looks:  # a cap too short for the undecidable stop, or a bisect probe, has none to name
+        how += (
+            f"; from {design.futility_looks.start} pairs an open benchmark stops as undecidable when the cap would "
+            f"bring it a verdict with less than {UNDECIDABLE_POWER:.0%} chance at the slowdown seen so far "
+            "(conditional power)"
+        )
     within = within_rule(design)
     return [
         f"# A/B: {title}",

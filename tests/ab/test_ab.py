@@ -12,7 +12,15 @@ import pandas as pd
 import pytest
 
 from mnist_models.ab.coordinator import Side, Worker, _message
-from mnist_models.ab.paired import UNDECIDABLE_FROM, Design, chance_decided, compare_pairs, failures
+from mnist_models.ab.paired import (
+    UNDECIDABLE_FROM,
+    Design,
+    chance_decided,
+    compare_pairs,
+    failures,
+    markdown,
+    stop_rule,
+)
 from mnist_models.bench.settings import SuiteSettings
 from mnist_models.cli import main
 
@@ -119,6 +127,10 @@ def test_a_benchmark_stops_as_undecidable_only_when_the_cap_would_likely_not_dec
     assert Design(max_pairs=16, min_pairs=9).futility_looks.start == 9
     assert not Design(fixed=True).futility_looks
     assert not Design(undecidable=False).futility_looks
+    table = compare_pairs({"c": [1.0] * 6}, {"c": [1.0] * 6}, 0.10, design=Design(max_pairs=6, min_pairs=3))
+    for shown, named in ((Design(max_pairs=6, min_pairs=3), False), (design, True)):  # ab.md names only a real stop
+        assert ("undecidable when" in markdown(table, "t", shown, 0.10, 0.0)[2]) is named
+        assert ("undecidable below" in stop_rule(shown)) is named
     row = {"pairs": 8, "ratio": 1.0, "log_se": 0.01}  # quiet, centred on no change: the cap brings a verdict
     assert chance_decided(row, design, 0.10) > 0.99
     row = {"pairs": 8, "ratio": 1.0, "log_se": 0.2}  # loud: 16 pairs leave it open whatever comes
