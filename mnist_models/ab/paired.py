@@ -76,7 +76,6 @@ class Design:
     alpha: float = 0.05
     fixed: bool = False
     undecidable: bool = True  # whether an open benchmark may stop as undecidable (a bisect probe measures to the cap)
-    futility_from: int | None = None  # pairs from which it may (None: UNDECIDABLE_FROM, or min_pairs if later)
 
     @property
     def slower_looks(self) -> dict[int, float]:
@@ -102,8 +101,7 @@ class Design:
         if self.fixed or not self.undecidable:
             return range(0)
         # the conditional power takes the estimate and its standard error as known: never before UNDECIDABLE_FROM
-        first = self.futility_from if self.futility_from is not None else max(self.min_pairs, UNDECIDABLE_FROM)
-        return range(first, self.max_pairs)
+        return range(max(self.min_pairs, UNDECIDABLE_FROM), self.max_pairs)
 
     def looks_at(self, pairs: int) -> bool:
         return pairs in self.slower_looks or pairs in self.within_looks

@@ -201,7 +201,7 @@ def _split(root: Path, info, checksum: str, val_size: int, split_seed: int) -> d
     beside the raw files (``splits/``, written atomically) and read from there.
 
     Reading them back spares a process importing torchvision and scikit-learn (3.3 s of an A/B worker's start on
-    a 2-core EPYC, paid by both sides at every replacement). The file is named by the raw files' checksum, the
+    a 2-core AMD EPYC with AVX2 only, paid by both sides at every replacement). The file is named by the raw files' checksum, the
     split and scikit-learn's version (whose splitter draws the validation set), so other data or another split
     never reads it; an unreadable one is made again, and a folder that cannot be written only costs the speed.
     """
