@@ -40,6 +40,9 @@ def report_and_gate(session: pytest.Session, options, output: dict) -> list[str]
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
         return lines
     if not options.no_report:
+        from ..report.sections.text import answer_lines
+
+        lines.extend(answer_lines(report.insights))
         lines.append(f"report: {report.directory / 'index.html'}")
         lines.append(f"summary: {report.directory / 'summary.md'}")
     lines.extend(f"note: {n}" for n in report.notes)

@@ -80,6 +80,10 @@ def run_report(args: argparse.Namespace) -> int:
     except (RunError, ValueError) as exc:
         print(f"mnist-models report: error: {exc}", file=sys.stderr)
         return 2
+    from .sections.text import answer_lines
+
+    for line in answer_lines(report.insights):
+        print(line)
     print(f"report: {report.directory / 'index.html'}")
     print(f"summary: {report.directory / 'summary.md'}")
     for note in report.notes:

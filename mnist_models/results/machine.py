@@ -57,17 +57,27 @@ def facts(machine_info: dict[str, Any], when: str = "") -> dict[str, str]:
 
 def peaks(machine_info: dict[str, Any]) -> str:
     """The peaks a time's efficiency is read against: the measured fp32 matmul peak with its spread over the
-    session's probes, the bf16 one where measured, and the nominal peak on paper."""
+    session's probes, the nominal peak on paper, and the bf16 one where the processor has bf16 (on a CPU without
+    it the bf16 probe times an emulation: the report names the benchmarks read against it instead)."""
     _, ours = _info(machine_info)
     probes = [p for p in ours.get("matmul_peak_measurements") or [] if isinstance(p, (int, float))]
     if probes:
         spread = f"{min(probes) / 1e9:.0f}–{max(probes) / 1e9:.0f}" if len(probes) > 1 else f"{probes[0] / 1e9:.0f}"
-        text = f"measured fp32 matmul peak {spread} GFLOP/s over {len(probes)} probe{'s' if len(probes) > 1 else ''}"
+        text = f"measured fp32 matmul peak {spread} GFLOP/s ({len(probes)} probe{'s' if len(probes) > 1 else ''})"
     else:
         text = f"measured fp32 matmul peak {_gflops(ours.get('matmul_peak_flops'))}"
-    if ours.get("matmul_peak_bf16_flops"):
+    text += f", nominal {_gflops(ours.get('nominal_peak_flops'))}"
+    if ours.get("matmul_peak_bf16_flops") and has_bf16(machine_info):
         text += f", bf16 {_gflops(ours['matmul_peak_bf16_flops'])}"
-    return text + f", nominal fp32 peak {_gflops(ours.get('nominal_peak_flops'))}"
+    return text
+
+
+def has_bf16(machine_info: dict[str, Any]) -> bool:
+    """Whether bf16 matmuls run natively: a GPU, or a CPU with AVX-512 BF16 or AMX."""
+    _, ours = _info(machine_info)
+    if str(ours.get("device", "cpu")) != "cpu":
+        return True
+    return any(flag in isa(machine_info) for flag in ("bf16", "amx"))
 
 
 def header(machine_info: dict[str, Any]) -> str:

@@ -237,8 +237,13 @@ def test_saved_run_writes_a_report_and_prints_its_path(smoke_session):
     [saved] = (project / "store").rglob("0001_*.json")
     report = project / "reports" / saved.stem
     pytest.LineMatcher(stdout.splitlines()).fnmatch_lines(
-        ["*mnist-models*", f"report: reports/{saved.stem}/index.html"]
-    )
+        ["*mnist-models*", "answer, under the smoke profile, mnist, 1 seed per model*", "  *most accurate: *",
+         "  latency, eager: *", f"report: reports/{saved.stem}/index.html"]
+    )  # fmt: skip
+    lines = stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("answer, under"))
+    end = next(i for i, line in enumerate(lines) if line.startswith("report: "))
+    assert end - start <= 15  # the answer fits a CI log's glance
     assert (report / "index.html").is_file()
     assert (report / SECTIONS.figure_files()[("summary", "accuracy")]).is_file()
     # the measured peaks, start and end; every fraction against their best, and any above it said so, not hidden

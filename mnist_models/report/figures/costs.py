@@ -2,7 +2,8 @@
 
 Like ``figures``: each function draws what it is handed and returns a matplotlib Figure.
 Points are coloured by family (``figures.palette``), labels are moved apart (adjustText) so
-that none overlaps another, and a bubble's size, where it means something, has a legend.
+that none overlaps another, a marker or a legend (the legends sit outside the axes), and a
+bubble's size, where it means something, has a legend.
 """
 
 from __future__ import annotations
@@ -11,51 +12,83 @@ import math
 
 import numpy as np
 import pandas as pd
+from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import PercentFormatter
 
 from ...stats.pareto import pareto_front
-from .basic import family_legend
+from .basic import family_handles, family_legend, ratio_axis
+
+# the unit of each cost of ``tables.budgets.COSTS``, for its axis (the table's own formats say it per value)
+UNITS = {
+    "latency_p50_ms": "ms",
+    "best_latency_p50_ms": "ms",
+    "throughput_img_s": "images/s",
+    "train_time_s": "s",
+    "params": "count",
+    "flops_inference": "count",
+}
+OUTSIDE_RIGHT = {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0)}  # a legend beside the axes, at its top
+OUTSIDE_RIGHT_LOW = {"loc": "lower left", "bbox_to_anchor": (1.01, 0.0)}  # and one at its bottom
 
 
-def _labels(ax, xs, ys, names, front: np.ndarray, front_only: bool = False) -> None:
-    """A label per point (or per point of the front), moved until none overlaps another or a point;
-    the front's in bold."""
-    from adjustText import adjust_text
+def _labels(ax, xs, ys, names, bold: np.ndarray) -> None:
+    """Name the points on ``ax`` (bold: the front's), moved by adjustText until no name overlaps another name or
+    any marker of the axes. Call it last: the names are placed for the axes' final size."""
+    from adjustText import adjust_text, get_bboxes_pathcollection
 
-    ax.margins(x=0.12, y=0.08)  # room inside the axes for labels at the edges
+    # out of the layout: a name at the edge must not shrink the axes after it was placed
     texts = [
-        ax.text(x, y, name, fontsize=7, fontweight="bold" if on_front else "normal")
-        for x, y, name, on_front in zip(xs, ys, names, front, strict=True)
-        if on_front or not front_only
+        ax.text(x, y, name, fontsize=7, fontweight="bold" if b else "normal", in_layout=False)
+        for x, y, name, b in zip(xs, ys, names, bold, strict=True)
     ]
-    adjust_text(texts, x=list(xs), y=list(ys), ax=ax, expand=(1.15, 1.5),
+    if not texts:
+        return
+    ax.figure.draw_without_rendering()  # the layout, final: the markers' extents are measured on it
+    markers = [
+        box for points in ax.collections if isinstance(points, PathCollection)
+        for box in get_bboxes_pathcollection(points, ax)
+    ]  # fmt: skip
+    # markers push harder than the names are pulled home, so that a name in a cluster gets out of it; a count of
+    # iterations, not a time, so that the figure is the same on every machine
+    adjust_text(texts, x=list(xs), y=list(ys), objects=markers, ax=ax, expand=(1.05, 1.2), force_static=(0.6, 1.0),
+                force_pull=(0.001, 0.001), force_explode=(0.3, 1.0), pull_threshold=30, iter_lim=1500,
                 arrowprops={"arrowstyle": "-", "color": "grey", "lw": 0.5})  # fmt: skip
 
 
 def _front(ax, x: np.ndarray, y: np.ndarray, higher_is_better: bool) -> np.ndarray:
     mask = pareto_front(-x if higher_is_better else x, y)
     order = np.argsort(x[mask])
-    ax.plot(x[mask][order], y[mask][order], "--", color="black", lw=1, alpha=0.6, label="Pareto front")
+    ax.plot(
+        x[mask][order], y[mask][order], "--", color="black", lw=1, alpha=0.6, label="Pareto front (its models named)"
+    )
     return mask
 
 
-def accuracy_against(
-    ax, table: pd.DataFrame, column: str, colours: dict, higher_is_better=False, sizes=60, front_only=False
-) -> None:
-    """Test accuracy against ``column`` (log axis) on ``ax``: points, labels, the Pareto front."""
+def accuracy_against(ax, table: pd.DataFrame, column: str, colours: dict, higher_is_better=False, sizes=60):
+    """Test accuracy against ``column`` (log axis) on ``ax``: the points and the Pareto front; returns the
+    points (x, y) and the front's mask, for ``_labels`` once the figure is complete."""
     x = table[column].to_numpy(float)
     y = (table["test_accuracy"] * 100).to_numpy(float)
     ax.scatter(x, y, s=sizes, c=[colours[m] for m in table["model"]], alpha=0.85, edgecolor="black", lw=0.5, zorder=3)
     front = _front(ax, x, y, higher_is_better)
     ax.set_xscale("log")
     ax.grid(alpha=0.3)
-    _labels(ax, x, y, list(table["model"]), front, front_only)
+    ax.margins(x=0.12, y=0.08)  # room inside the axes for names at the edges
+    ax.set_ylabel("test accuracy (%)")
+    return x, y, front
 
 
-def complexity_scatter(summary: pd.DataFrame, colours: dict, context: str) -> Figure:
+def cost_label(column: str, what: str, higher_is_better: bool = False) -> str:
+    """A cost's axis label, with its unit: "training time (s, log scale)"."""
+    unit = f"{UNITS[column]}, " if column in UNITS else ""
+    return f"{what} ({unit}log scale{', more is better' if higher_is_better else ''})"
+
+
+def complexity_scatter(summary: pd.DataFrame, colours: dict) -> Figure:
     """4. Parameters (log) against accuracy; bubble area = training time, with a size legend."""
-    fig = Figure(figsize=(10, 6.5), layout="constrained")
+    fig = Figure(figsize=(11, 6.5), layout="constrained")
     ax = fig.subplots()
     times = summary["train_time_s"].fillna(
         summary["train_time_s"].median() if summary["train_time_s"].notna().any() else 1
@@ -65,67 +98,73 @@ def complexity_scatter(summary: pd.DataFrame, colours: dict, context: str) -> Fi
     def area(seconds):
         return 30 + 700 * np.asarray(seconds, float) / top
 
-    accuracy_against(ax, summary, "params", colours, sizes=area(times))
-    ax.set_xlabel("parameters (log scale)")
-    ax.set_ylabel("test accuracy (%)")
+    x, y, front = accuracy_against(ax, summary, "params", colours, sizes=area(times))
+    ax.set_xlabel("parameters (count, log scale)")
     marks = [t for t in (1, 10, 100, 1000) if t <= top * 1.5] or [round(top, 1)]
     handles = [Line2D([], [], ls="", marker="o", color="lightgrey", mec="black", ms=math.sqrt(area(t))) for t in marks]
-    size_legend = ax.legend(handles, [f"{t:g} s" for t in marks], title="training time", loc="lower right",
-                            labelspacing=1.4, borderpad=1.0, frameon=True)  # fmt: skip
-    ax.add_artist(size_legend)
-    family_legend(ax, summary, colours, loc="upper left")
-    ax.set_title(f"Complexity vs accuracy (bubble area = training time; bold: the Pareto front)\n{context}")
+    ax.legend(handles, [f"{t:g} s" for t in marks], title="training time", labelspacing=1.4, borderpad=1.0,
+              **OUTSIDE_RIGHT_LOW)  # fmt: skip
+    family_legend(ax, summary, colours, **OUTSIDE_RIGHT)
+    ax.set_title("What do the extra parameters buy? (bubble area: training time; bold: the Pareto front)")
+    _labels(ax, x, y, list(summary["model"]), front)
     return fig
 
 
-def pareto_panels(summary: pd.DataFrame, colours: dict, costs: dict, context: str) -> Figure:
-    """6. Accuracy against every cost the runs measured, one panel each, the front dashed and its models bold."""
+def pareto_panels(summary: pd.DataFrame, colours: dict, costs: dict) -> Figure:
+    """6. Accuracy against every cost the runs measured, one panel each, the front dashed and its models named."""
     shown = [(c, spec) for c, spec in costs.items() if c in summary and summary[c].notna().any()]
     cols = min(3, len(shown))
     rows = math.ceil(len(shown) / cols)
-    fig = Figure(figsize=(5.2 * cols, 4.4 * rows + 0.9), layout="constrained")
+    fig = Figure(figsize=(5.2 * cols, 4.4 * rows + 1.0), layout="constrained")
     axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
+    named = []
     for ax, (column, (what, higher, *_)) in zip(axes, shown, strict=False):
         table = summary.dropna(subset=[column])
-        accuracy_against(ax, table, column, colours, higher_is_better=higher, front_only=True)
-        ax.set_xlabel(f"{what} (log{', more is better' if higher else ''})")
-        ax.set_ylabel("test accuracy (%)")
+        x, y, front = accuracy_against(ax, table, column, colours, higher_is_better=higher)
+        ax.set_xlabel(cost_label(column, what, higher))
+        named.append((ax, x[front], y[front], list(table["model"][front])))
     for ax in axes[len(shown) :]:
         ax.set_visible(False)
-    family_legend(axes[0], summary, colours, loc="lower right")
-    fig.suptitle(f"What accuracy costs: the Pareto front of accuracy against each cost (its models named)\n{context}")
+    fig.legend(*family_handles(summary, colours), title="family", loc="outside lower center", ncols=4)
+    fig.suptitle("What does accuracy cost? Accuracy against each cost, its Pareto front dashed and named")
+    for ax, x, y, names in named:  # last: the names are placed for the final layout
+        _labels(ax, x, y, names, np.ones(len(names), bool))
     return fig
 
 
-def accuracy_vs_latency(summary: pd.DataFrame, colours: dict, context: str) -> Figure:
-    """8. Test accuracy against batch-1 latency (p50) in eager PyTorch, the Pareto front dashed, its models
-    bold; where other runtimes ran, each model's fastest agreeing runtime beside it (open marker, arrow)
-    with its own front (dotted)."""
-    fig = Figure(figsize=(10, 6.5), layout="constrained")
+def accuracy_vs_latency(summary: pd.DataFrame, colours: dict) -> Figure:
+    """8. Test accuracy against batch-1 latency (p50) in eager PyTorch, the Pareto front dashed; where other
+    runtimes ran, each model's fastest agreeing runtime beside it (open marker, arrow) with its own front (dotted).
+    Only the fronts' models are named (the others are in the complexity and Pareto figures): a name for each of
+    two markers per model crowds the dense corner beyond what any placement can keep apart."""
+    fig = Figure(figsize=(11, 8), layout="constrained")
     ax = fig.subplots()
     table = summary.dropna(subset=["latency_p50_ms"])
-    accuracy_against(ax, table, "latency_p50_ms", colours)
-    title = "Accuracy vs inference latency: the models worth deploying (bold: the Pareto front)"
+    x, y, front = accuracy_against(ax, table, "latency_p50_ms", colours, sizes=45)
+    title = "Which models are worth deploying? Accuracy against batch-1 latency"
     if "best_latency_p50_ms" in table and table["best_latency_p50_ms"].notna().any():
         best = table.dropna(subset=["best_latency_p50_ms"])
-        x, y = best["best_latency_p50_ms"].to_numpy(float), (best["test_accuracy"] * 100).to_numpy(float)
-        ax.scatter(x, y, s=60, facecolor="none", edgecolor=[colours[m] for m in best["model"]], lw=1.4, zorder=3,
+        bx, by = best["best_latency_p50_ms"].to_numpy(float), (best["test_accuracy"] * 100).to_numpy(float)
+        ax.scatter(bx, by, s=45, facecolor="none", edgecolor=[colours[m] for m in best["model"]], lw=1.4, zorder=3,
                    label="fastest agreeing runtime")  # fmt: skip
-        for start, end, acc in zip(best["latency_p50_ms"], x, y, strict=True):
+        for start, end, acc in zip(best["latency_p50_ms"], bx, by, strict=True):
             ax.annotate("", (end, acc), (start, acc), arrowprops={"arrowstyle": "->", "color": "grey", "lw": 0.7})
-        front = pareto_front(x, y)
-        order = np.argsort(x[front])
-        ax.plot(x[front][order], y[front][order], ":", color="black", lw=1, label="front, fastest runtimes")
-        ax.legend(loc="upper left")
-        title = "Accuracy vs inference latency: eager (filled) and each model's fastest runtime (open)"
-    ax.set_xlabel("batch-1 latency p50 (ms, log)")
-    ax.set_ylabel("test accuracy (%)")
-    family_legend(ax, summary, colours, loc="lower right")
-    ax.set_title(f"{title}\n{context}")
+        fastest = pareto_front(bx, by)
+        order = np.argsort(bx[fastest])
+        ax.plot(
+            bx[fastest][order], by[fastest][order], ":", color="black", lw=1, label="front, fastest runtimes (named)"
+        )
+        front = front | table["model"].isin(best["model"][fastest]).to_numpy()
+        title = "Which models are worth deploying? Eager PyTorch (filled), each model's fastest runtime (open)"
+    ax.legend(**OUTSIDE_RIGHT_LOW)
+    ax.set_xlabel("batch-1 latency p50 (ms, log scale)")
+    family_legend(ax, summary, colours, **OUTSIDE_RIGHT)
+    ax.set_title(title)
+    _labels(ax, x[front], y[front], list(table["model"][front]), np.ones(front.sum(), bool))
     return fig
 
 
-def time_to_target(ttt: pd.DataFrame, by_target: pd.DataFrame, colours: dict, context: str) -> Figure:
+def time_to_target(ttt: pd.DataFrame, by_target: pd.DataFrame, colours: dict) -> Figure:
     """13. Left: each model's training time to each validation-accuracy target (misses at "never").
     Right: AlgoPerf's performance profile per target: the share of models within tau x the fastest."""
     fig = Figure(figsize=(13, 0.38 * len(ttt) + 2.6), layout="constrained")
@@ -149,21 +188,28 @@ def time_to_target(ttt: pd.DataFrame, by_target: pd.DataFrame, colours: dict, co
     left.set_xscale("log")
     left.axvline(never / 1.7, color="grey", lw=0.8, ls=":")
     left.text(never * 1.25, -0.9, "never", ha="center", fontsize=8, color="grey")
-    left.set_xlabel("training seconds until validation accuracy first reached the target (median over seeds, log)")
+    left.set_xlabel("training time until validation accuracy first reached the target (s, log scale; median of seeds)")
     left.grid(axis="x", alpha=0.3)
     handles = [Line2D([], [], ls="", marker=markers[t], color="grey", mec="black") for t in ttt.columns]
     left.legend(
-        handles, [f"{float(t):.0%}" for t in ttt.columns], title="target", loc="upper center", fontsize=8, ncols=3
-    )
+        handles,
+        [f"{float(t):.0%}" for t in ttt.columns],
+        title="validation-accuracy target",
+        fontsize=8,
+        ncols=len(ttt.columns),
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
+    )  # above: off the markers
     for target in by_target.columns:
         right.step(
             by_target.index, by_target[target], where="post", lw=1.6, label=f"{float(target):.0%} validation accuracy"
         )
-    right.set_xscale("log")
-    right.set_xlabel("τ: time ÷ the fastest model's time to the target (log)")
-    right.set_ylabel("share of the models within τ of the fastest")
+    ratio_axis(right, "x", by_target.index)
+    right.set_xlabel("τ: time ÷ the fastest model's (×, log scale)")
+    right.set_ylabel("models within τ of the fastest (%)")
+    right.yaxis.set_major_formatter(PercentFormatter(xmax=1))
     right.set_ylim(-0.03, 1.03)
     right.grid(alpha=0.3)
     right.legend(loc="lower right")
-    fig.suptitle(f"Time to target (AlgoPerf-style; a model that never reached a target counts as never)\n{context}")
+    fig.suptitle("How long does each model train to reach each accuracy target? (AlgoPerf-style; misses: never)")
     return fig

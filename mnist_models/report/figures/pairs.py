@@ -1,19 +1,22 @@
 """Figures that set two things side by side: models (McNemar), runs (delta), loops (engine), settings (levers).
 
-Like ``figures``: each function takes tables from ``compute`` and returns a matplotlib Figure.
+Like ``figures``: each function takes tables from ``compute`` and returns a matplotlib Figure; ratios are on
+log axes with ticks at powers of two (``basic.ratio_axis``).
 """
 
 from __future__ import annotations
 
+import textwrap
 import warnings
 
 import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, NullFormatter
+from matplotlib.ticker import FuncFormatter, MultipleLocator
 
 from ..tables.groups import lever_matrix
+from .basic import log_axis, ratio_axis
 
 
 def _p_label(p: float) -> str:
@@ -24,10 +27,11 @@ def _p_label(p: float) -> str:
     return f"{p:.3f}" if p < 0.01 else f"{p:.2f}"
 
 
-def significance_heatmap(p_values: pd.DataFrame, level: str, context: str) -> Figure:
+def significance_heatmap(p_values: pd.DataFrame, level: str) -> Figure:
     """10. Pairwise Holm-adjusted p-values, most accurate model first; red cells: significant differences."""
     n = len(p_values)
-    fig = Figure(figsize=(0.7 * n + 4, 0.6 * n + 2.5), layout="constrained")
+    width = 0.7 * n + 4
+    fig = Figure(figsize=(width, 0.6 * n + 2.5), layout="constrained")
     ax = fig.subplots()
     annot = p_values.map(_p_label)
     test = (
@@ -43,17 +47,19 @@ def significance_heatmap(p_values: pd.DataFrame, level: str, context: str) -> Fi
         vmin=0,
         vmax=0.1,
         ax=ax,
-        cbar_kws={"label": "Holm-adjusted p-value (red: significant at 0.05)"},
+        cbar_kws={"label": "Holm-adjusted p-value (probability; red: below 0.05)"},
         annot_kws={"fontsize": 7},
     )
-    ax.set_title(
-        f"Which differences are real? Pairs of {test},\nHolm-corrected over every pair, most accurate first · {context}"
-    )
+    ax.set_title("Which accuracy differences are real?")
+    # the test, below the matrix, as wide as the figure: the title stays one line however few models there are
+    what = f"Pairs of {test}, Holm-corrected over every pair; most accurate model first"
+    ax.set_xlabel(textwrap.fill(what, int(width * 11)), fontsize=9)
     return fig
 
 
-def comparison_bars(comparison: pd.DataFrame, context: str) -> Figure:
-    """Delta between two runs: time change (%) per model and case, accuracy change (pp) per model."""
+def comparison_bars(comparison: pd.DataFrame, baseline: str, current: str) -> Figure:
+    """Delta between two runs (``baseline`` and ``current``, their short names): time change (%) per model and
+    case, accuracy change (pp) per model."""
     both = comparison[comparison["status"] == "both"].copy()
     both["label"] = both["model"] + " · " + both["benchmark"]
     fig = Figure(figsize=(13, 0.35 * len(both) + 2), layout="constrained")
@@ -72,11 +78,11 @@ def comparison_bars(comparison: pd.DataFrame, context: str) -> Figure:
     right.axvline(0, color="black", lw=0.8)
     right.invert_yaxis()
     right.set_xlabel("test accuracy change (percentage points)")
-    fig.suptitle(f"Current run vs baseline\n{context}")
+    fig.suptitle(f"What changed from the baseline? {baseline} → {current}")
     return fig
 
 
-def engine_bars(engine: pd.DataFrame, colours: dict, context: str) -> Figure:
+def engine_bars(engine: pd.DataFrame, colours: dict) -> Figure:
     """11. Training images/s of the notebook-style loop and ours, with the speedup written on each bar."""
     table = engine.sort_values("speedup", ascending=False)
     fig = Figure(figsize=(10, 0.5 * len(table) + 1.8), layout="constrained")
@@ -90,16 +96,17 @@ def engine_bars(engine: pd.DataFrame, colours: dict, context: str) -> Figure:
         ax.text(rate, i + 0.2, f" {speedup:.2f}×", va="center", fontsize=8)
     ax.set_yticks(y, table["model"])
     ax.invert_yaxis()
-    ax.set_xscale("log")
-    ax.set_xlabel("training images/s at the same batch size (log)")
-    ax.legend(loc="lower right")
-    ax.set_title(f"Engine: our training loop vs the notebook-style loop\n{context}")
+    log_axis(ax, "x", table[["notebook_img_s", "ours_img_s"]])
+    ax.set_xlabel("training throughput at the same batch size (images/s, log scale)")
+    fig.legend(loc="outside lower center", ncols=2)  # below: off the bars and their speedups
+    ax.set_title("How much faster does our training loop train than the notebook-style loop?")
     return fig
 
 
-def lever_heatmap(levers: pd.DataFrame, context: str) -> Figure:
+def lever_heatmap(levers: pd.DataFrame) -> Figure:
     """12. Each lever's images/s over the unchanged case's, per model: below 1 (red), the default pays."""
-    table = lever_matrix(levers)
+    # names wrapped at their hyphens: horizontal, they never run into their neighbours
+    table = lever_matrix(levers).rename(columns=lambda name: textwrap.fill(name, 11))
     fig = Figure(figsize=(1.1 * len(table.columns) + 3.5, 0.45 * len(table) + 2.4), layout="constrained")
     ax = fig.subplots()
     with warnings.catch_warnings():  # seaborn's masking of the empty cells calls a deprecated matplotlib API
@@ -114,19 +121,23 @@ def lever_heatmap(levers: pd.DataFrame, context: str) -> Figure:
             annot=table,
             fmt=".2f",
             annot_kws={"fontsize": 8},
-            cbar_kws={"label": "log2 of the ratio"},
+            cbar_kws={
+                "label": "variant's images/s ÷ the unchanged case's (×, log scale)",
+                "ticks": MultipleLocator(1),  # log2: 0.5×, 1×, 2×
+                "format": FuncFormatter(lambda v, _: f"{2**v:g}×"),
+            },
             linewidths=0.5,
             linecolor="white",
         )
     ax.set_xlabel("variant (one setting changed from the suite's defaults)")
     ax.set_ylabel("")
-    ax.tick_params(axis="x", labelrotation=35)
+    ax.tick_params(axis="x", labelrotation=0)
     ax.tick_params(axis="y", labelrotation=0)
-    ax.set_title(f"Levers: images/s of each variant over the unchanged case (red < 1: the default pays)\n{context}")
+    ax.set_title("Which of the suite's defaults pay? (red, below 1×: the variant is slower)")
     return fig
 
 
-def runtime_bars(runtimes: pd.DataFrame, context: str) -> Figure:
+def runtime_bars(runtimes: pd.DataFrame) -> Figure:
     """14. Per model, each runtime's batch-1 latency and batched throughput over eager's (above 1: faster)."""
     shown = runtimes[runtimes["runtime"] != "eager"]
     models = list(dict.fromkeys(runtimes["model"]))
@@ -136,8 +147,8 @@ def runtime_bars(runtimes: pd.DataFrame, context: str) -> Figure:
     height = 0.8 / max(1, len(names))
     colours = dict(zip(names, sns.color_palette("Set2", len(names)), strict=False))
     for ax, column, label in (
-        (axes[0], "latency_speedup", "batch-1 latency"),
-        (axes[1], "throughput_speedup", "batched throughput"),
+        (axes[0], "latency_speedup", "batch-1 latency speedup"),
+        (axes[1], "throughput_speedup", "batched throughput speedup"),
     ):
         for k, name in enumerate(names):
             rows = shown[shown["runtime"] == name].set_index("model").reindex(models)
@@ -145,13 +156,11 @@ def runtime_bars(runtimes: pd.DataFrame, context: str) -> Figure:
             ax.barh(np.arange(len(models)) + (k - (len(names) - 1) / 2) * height, rows[column] - 1, left=1,
                     height=height, color=colours[name], label=name)  # fmt: skip
         ax.axvline(1, color="black", lw=0.8)
-        ax.set_xscale("log")
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}×"))
-        ax.xaxis.set_minor_formatter(NullFormatter())
-        ax.set_xlabel(f"{label}: eager's time ÷ the runtime's\n(log; right of 1×: faster than eager)")
+        ratio_axis(ax, "x", shown[column])
+        ax.set_xlabel(f"{label} over eager (×, log scale; right of 1×: faster)")
         ax.grid(axis="x", alpha=0.3)
     axes[0].set_yticks(np.arange(len(models)), models)
     axes[0].invert_yaxis()
     fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=len(names), title="runtime")
-    fig.suptitle(f"Runtimes against eager PyTorch, model by model (same run, same machine)\n{context}")
+    fig.suptitle("How much faster than eager PyTorch is each runtime, model by model?")
     return fig

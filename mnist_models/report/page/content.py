@@ -48,6 +48,7 @@ class Section:
     lines: tuple[str, ...] = ()
     tables: tuple[Table, ...] = ()
     figures: tuple[Figure, ...] = ()
+    detail: bool = False  # detail below the answer: shown folded away, one click from its heading
 
     @property
     def has_text(self) -> bool:

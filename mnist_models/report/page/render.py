@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from functools import cache
 from pathlib import Path
 
@@ -21,10 +22,33 @@ from .content import Figure, ReportContent, Table
 TEMPLATES = Path(__file__).with_name("templates")
 
 
+LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
+NUMBER = re.compile(r"^[<>≤≥~+−-]?\s?\d")
+WORDS = ("–", "n/a", "never", "exact", "one seed", "any")  # words a numeric column may hold where a number is not
+
+
 def _bold(text: str) -> Markup:
-    """Escape ``text``, then turn ``**x**`` into ``<b>x</b>``."""
-    parts = html.escape(text).split("**")
-    return Markup("".join(f"<b>{p}</b>" if i % 2 else p for i, p in enumerate(parts)))
+    """Escape ``text``, then turn ``**x**`` into ``<b>x</b>`` and ``[x](target)`` into a link."""
+    parts = html.escape(str(text), quote=False).split("**")
+    joined = "".join(f"<b>{p}</b>" if i % 2 else p for i, p in enumerate(parts))
+    return Markup(LINK.sub(lambda m: f"<a href='{html.escape(m[2])}'>{m[1]}</a>", joined))
+
+
+def _cell(value) -> str:
+    """A cell as shown: an empty one says so ("–") instead of leaving a blank a reader must interpret."""
+    text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+    return text if text.strip() else "–"
+
+
+def _numeric_columns(table: Table) -> set[str]:
+    """The columns whose every shown value is a number (right-aligned, never wrapped); text stays left."""
+    out = set()
+    for column in table.frame.columns:
+        values = [_cell(v) for v in table.frame[column]]
+        shown = [v for v in values if v not in WORDS]
+        if shown and all(NUMBER.match(v) for v in shown):
+            out.add(column)
+    return out
 
 
 def _sort_value(table: Table, index, column: str) -> float | None:
@@ -46,14 +70,24 @@ def _environment(kind: str) -> Environment:
         undefined=StrictUndefined,
     )
     env.filters["bold"] = _bold
+    env.filters["cell"] = _cell
+    env.globals["numeric_columns"] = _numeric_columns
     return env
 
 
 def markdown(content: ReportContent) -> str:
     """``summary.md``: what fits a CI job summary (text and tables; figures are in the page)."""
     template = _environment("md").get_template("summary.md.j2")
-    text = template.render(content=content, markdown_table=lambda t: t.frame.to_markdown(index=False))
+    text = template.render(content=content, markdown_table=_markdown_table)
     return text.rstrip("\n") + "\n"
+
+
+def _markdown_table(table: Table) -> str:
+    """A table in Markdown: numbers right-aligned, text left, an empty cell shown as "–"."""
+    frame = table.frame.map(_cell)
+    numeric = _numeric_columns(table)
+    align = ["right" if c in numeric else "left" for c in frame.columns]
+    return frame.to_markdown(index=False, colalign=align, disable_numparse=True)
 
 
 def html_page(content: ReportContent, self_contained: bool = False) -> str:

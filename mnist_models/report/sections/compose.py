@@ -11,7 +11,7 @@ from ..figures import basic
 from ..page.content import ReportContent
 from ..tables import compute, significance, verdicts
 from ..tables import groups as group_tables
-from . import evidence, groups, rounds, summary  # noqa: F401  (importing them registers their sections)
+from . import answer, evidence, groups, rounds, summary  # noqa: F401  (importing them registers their sections)
 
 __all__ = ["SECTIONS", "build_content", "inputs_of"]
 from .inputs import Inputs
@@ -47,7 +47,10 @@ def build_content(
         files.update(part.files)
         notes.extend(part.notes)
     sections = [part.section for part in parts if part.section is not None]
-    sections.insert(1, summary.insights(found, inputs))  # the insights say what every section found: second
+    # the insights say what every section found: after the answer and how to read it, before the detail
+    first_detail = next((i for i, s in enumerate(sections) if s.id == "summary"), len(sections))
+    shown = {s.id for s in sections if s.has_text or s.figures}
+    sections.insert(first_detail, summary.insights(found, inputs, shown))
     failures = None
     if baseline is not None and rules:
         failures = tuple(gate.gate(inputs.comparison, rules, baseline, runs[-1]))

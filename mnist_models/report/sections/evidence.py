@@ -19,14 +19,15 @@ def significance(inputs: Inputs) -> Part | None:
     sig = inputs.significance
     figures, notes = draw(inputs, Drawing(
         "significance", "Pairwise tests, Holm-corrected: which accuracy differences are real",
-        lambda: pairs.significance_heatmap(sig.adjusted, sig.level, inputs.context), supported=len(sig.pairs) > 0,
+        lambda: pairs.significance_heatmap(sig.adjusted, sig.level), supported=len(sig.pairs) > 0,
         missing="The significance figure needs at least two models evaluated on the same test images: it was not drawn.",
     ))  # fmt: skip
     if not len(sig.pairs):
         return Part(None, notes=notes)
     table = tables.display_significance(sig, inputs.summary)
-    line = text.comparison_line(inputs.found, len(sig.pairs))
-    section = Section("significance", "Which differences are real", lines=(line,), tables=(Table(table),),
+    claims = inputs.found.get("seeds_for_an_architecture_claim")
+    lines = (text.comparison_line(inputs.found, len(sig.pairs)), *((text.claims_sentence(claims),) if claims else ()))
+    section = Section("significance", "Which differences are real", lines=lines, tables=(Table(table),),
                       figures=figures)  # fmt: skip
     return Part(section, files={"significance.csv": sig.pairs.to_csv(index=False).encode()}, notes=notes)
 
@@ -34,31 +35,24 @@ def significance(inputs: Inputs) -> Part | None:
 @register_section("costs", order=30, figures=("complexity", "pareto", "inference", "accuracy_vs_latency"))
 def decision_view(inputs: Inputs) -> Part:
     """The decision view: for each cost, the Pareto set, as budgets and as figures."""
-    s, colours, context = inputs.summary, inputs.colours, inputs.context
+    s, colours = inputs.summary, inputs.colours
     has_latency = bool(s["latency_p50_ms"].notna().any())
     has_inference = has_latency or bool(s["throughput_img_s"].notna().any())
     figures, notes = draw(
         inputs,
         Drawing("complexity", "Complexity vs accuracy: what the extra parameters buy",
-                lambda: costs.complexity_scatter(s, colours, context)),
+                lambda: costs.complexity_scatter(s, colours)),
         Drawing("pareto", "Accuracy against each cost, with its Pareto front: what to pick for a budget",
-                lambda: costs.pareto_panels(s, colours, budgets.COSTS, context)),
+                lambda: costs.pareto_panels(s, colours, budgets.COSTS)),
         Drawing("inference", "Inference: batch-1 latency (p50/p99) and batched throughput",
-                lambda: basic.inference_bars(s, colours, context), supported=has_inference,
+                lambda: basic.inference_bars(s, colours), supported=has_inference,
                 missing="No latency or throughput cases in these runs: the inference figure was not drawn."),
         Drawing("accuracy_vs_latency", "Accuracy vs latency: the models worth deploying (Pareto front)",
-                lambda: costs.accuracy_vs_latency(s, colours, context), supported=has_latency,
+                lambda: costs.accuracy_vs_latency(s, colours), supported=has_latency,
                 missing="No latency cases in these runs: the accuracy-vs-latency figure was not drawn."),
     )  # fmt: skip
-    budget_table = tables.display_budgets(inputs.found.get("pareto", {}))
-    line = (
-        "On each front no other model is both cheaper (or faster) and more accurate; within each budget, the "
-        "most accurate model is the one named, beside the models whose cost it cannot be told apart from (an "
-        "interval between processes or seeds). Accuracy differences within the could-be-the-best set are not "
-        "established (see above)."
-    )
-    section = Section("costs", "What to pick for a budget", lines=(line,), tables=(Table(budget_table),),
-                      figures=figures)  # fmt: skip
+    line = "The picks for each budget, and what the run cannot tell apart, are [the answer](#answer)'s."
+    section = Section("costs", "What accuracy costs", lines=(line,), figures=figures)
     return Part(section, notes=notes)
 
 
@@ -75,12 +69,11 @@ def time_to_target(inputs: Inputs) -> Part:
     _, by_target = verdicts.performance_profile(ttt, taus)
     figures, _ = draw(inputs, Drawing(
         "time_to_target", "Time to target: performance profiles of training time to each validation accuracy",
-        lambda: costs.time_to_target(ttt, by_target, inputs.colours, inputs.context),
+        lambda: costs.time_to_target(ttt, by_target, inputs.colours),
     ))  # fmt: skip
     line = (
-        "Training seconds until validation accuracy first reached each target (median over seeds; a seed that "
-        "never did counts as never), and, in the figure, AlgoPerf's performance profile: for each target, the "
-        "share of models that reached it within τ× the fastest model's time."
+        "Training seconds until validation accuracy first reached each target (median over seeds; never: a seed "
+        "that never did). The figure is AlgoPerf's performance profile."
     )
     section = Section("time_to_target", "Time to target", lines=(line,),
                       tables=(Table(tables.display_time_to_target(ttt)),), figures=figures)  # fmt: skip
@@ -93,11 +86,11 @@ def classes(inputs: Inputs) -> Part:
     figures, _ = draw(
         inputs,
         Drawing("per_class", "Per-class accuracy: which classes each model finds hard",
-                lambda: basic.per_class_heatmap(inputs.per_class, inputs.context)),
+                lambda: basic.per_class_heatmap(inputs.per_class)),
         Drawing("confusion", "Confusion matrices: which classes are mistaken for which",
-                lambda: basic.confusion_matrices(matrices, inputs.classes, inputs.context)),
+                lambda: basic.confusion_matrices(matrices, inputs.classes)),
     )  # fmt: skip
-    return Part(Section("classes", "What each model gets wrong", figures=figures))
+    return Part(Section("classes", "What each model gets wrong", figures=figures, detail=True))
 
 
 @register_section("learning", order=60, figures=("learning_curves",))
@@ -105,7 +98,8 @@ def learning(inputs: Inputs) -> Part:
     curves = compute.learning_curves(inputs.items)
     figures, notes = draw(inputs, Drawing(
         "learning_curves", "Learning curves: over- or under-fitting, and when to stop",
-        lambda: basic.learning_curves(curves, inputs.colours, inputs.context), supported=len(curves) > 0,
-        missing="No per-epoch history in these runs: the learning-curves figure was not drawn.",
+        lambda: basic.learning_curves(curves, inputs.colours), supported=bool(basic.curve_models(curves)),
+        missing="No model has more than one epoch of history in these runs (a curve of one point each): the "
+        "learning-curves figure was not drawn.",
     ))  # fmt: skip
-    return Part(Section("learning", "How they learn", figures=figures) if figures else None, notes=notes)
+    return Part(Section("learning", "How they learn", figures=figures, detail=True) if figures else None, notes=notes)

@@ -32,9 +32,7 @@ def runtimes(inputs: Inputs) -> Part | None:
         "Each runtime's predictions are checked against eager PyTorch's on every test image before its speed "
         f"counts: below {AGREEMENT_TOLERANCE:.1%} top-1 agreement its benchmark fails. Speedups divide by the "
         "same model's eager figures from the same run.",
-        "Fastest runtime at batch 1, per model: "
-        + "; ".join(f"{r.model}: **{r.best_runtime}** ({r.best_latency_p50_ms:.3f} ms)" for r in best.itertuples())
-        + ".",
+        "Each ratio is eager's time over the runtime's (above 1×: faster); agreement is top-1 agreement with eager.",
     ]
     if len(failing):
         lines.append(
@@ -44,10 +42,12 @@ def runtimes(inputs: Inputs) -> Part | None:
         )
     figures, _ = draw(inputs, Drawing(
         "runtimes", "Runtimes: batch-1 latency and batched throughput of each runtime, relative to eager PyTorch",
-        lambda: pairs.runtime_bars(table, inputs.context),
+        lambda: pairs.runtime_bars(table),
     ))  # fmt: skip
     section = Section("runtimes", "Runtimes: where the models are shipped", lines=tuple(lines),
-                      tables=(Table(tables.display_runtimes(table)),), figures=figures)  # fmt: skip
+                      tables=(Table(tables.display_runtimes_by_model(table)),
+                              Table(tables.display_runtimes(table), caption="Every runtime's figures", collapsed=True)),
+                      figures=figures)  # fmt: skip
     return Part(section, found, {"runtimes.csv": table.to_csv(index=False).encode()})
 
 
@@ -59,10 +59,10 @@ def engine(inputs: Inputs) -> Part | None:
     found = {"engine_speedup": {m: float(s) for m, s in zip(table["model"], table["speedup"], strict=True)}}
     figures, _ = draw(inputs, Drawing(
         "engine", "Engine: our training loop against the notebook-style loop (images/s)",
-        lambda: pairs.engine_bars(table, inputs.colours, inputs.context),
+        lambda: pairs.engine_bars(table, inputs.colours),
     ))  # fmt: skip
     section = Section("engine", "Engine: our training loop vs the notebook's",
-                      tables=(Table(tables.display_engine(table)),), figures=figures)  # fmt: skip
+                      tables=(Table(tables.display_engine(table)),), figures=figures, detail=True)  # fmt: skip
     return Part(section, found)
 
 
@@ -77,7 +77,7 @@ def restore(inputs: Inputs) -> Part | None:
         }
     }
     heading = "Restored best epoch vs last epoch (the original notebook reported the last)"
-    section = Section("restore", heading, tables=(Table(tables.display_restore(table)),))
+    section = Section("restore", heading, tables=(Table(tables.display_restore(table)),), detail=True)
     return Part(section, found, {"restore.csv": table.to_csv(index=False).encode()})
 
 
@@ -93,10 +93,10 @@ def levers(inputs: Inputs) -> Part | None:
     }
     figures, _ = draw(inputs, Drawing(
         "levers", "Levers: each engine setting changed on its own, images/s relative to the unchanged case",
-        lambda: pairs.lever_heatmap(table, inputs.context),
+        lambda: pairs.lever_heatmap(table),
     ))  # fmt: skip
     heading = "Levers: variant images/s ÷ unchanged images/s (below 1: the default pays)"
-    section = Section("levers", heading, tables=(Table(tables.display_levers(table)),), figures=figures)
+    section = Section("levers", heading, tables=(Table(tables.display_levers(table)),), figures=figures, detail=True)
     return Part(section, found, {"levers.csv": table.to_csv(index=False).encode()})
 
 
@@ -118,10 +118,10 @@ def against_baseline(inputs: Inputs) -> Part | None:
     baseline, current, comparison = inputs.baseline, inputs.runs[-1], inputs.comparison
     if baseline is None or comparison is None:
         return None
-    title = f"{compute.short_name(baseline.name)} → {compute.short_name(current.name)} · {inputs.context}"
     figures, _ = draw(inputs, Drawing(
         "comparison", f"Delta: {current.name} against baseline {baseline.name}",
-        lambda: pairs.comparison_bars(comparison, title), supported=bool((comparison["status"] == "both").any()),
+        lambda: pairs.comparison_bars(comparison, compute.short_name(baseline.name), compute.short_name(current.name)),
+        supported=bool((comparison["status"] == "both").any()),
     ))  # fmt: skip
     shown = tables.display_comparison(comparison)
     section = Section("baseline", "Against the baseline", tables=(Table(shown),) if not shown.empty else (),

@@ -9,8 +9,16 @@ from ..page.content import Section, Table
 from .inputs import Inputs, Part
 from .registry import register_section
 
-STATUS = {"below": "decided: below another", "futile": "decided: not separable", "decided": "decided: most accurate",
-          "best": "open (most accurate so far)", "open": "open at the cap"}  # fmt: skip
+STATUS = {"below": "decided: below another", "futile": "decided: not separable from the most accurate",
+          "decided": "decided: most accurate", "best": "open (most accurate so far)", "open": "open at the cap"}  # fmt: skip
+
+
+def status_word(status: str | None, verdicts: dict) -> str:
+    """A seed-round verdict in words: the best is "most accurate" only when no other model is left beside it
+    (one that cannot be separated from it makes it "tied for most accurate")."""
+    if status == "decided" and any(v.get("status") == "futile" for v in verdicts.values()):
+        return "decided: tied for most accurate"
+    return STATUS.get(status, "–")
 
 
 @register_section("rounds", order=25)
@@ -31,7 +39,7 @@ def seed_rounds(inputs: Inputs) -> Part | None:
             "model": model,
             "seeds": len(records),
             "training s": f"{sum(r.outcome.train_time_s for r in records):.1f}",
-            "verdict": STATUS.get(verdict.get("status"), "–"),
+            "verdict": status_word(verdict.get("status"), last),
             "why": verdict.get("reason", ""),
             "why each seed": "; ".join(f"{r.seed}: {r.seed_reason}" for r in sorted(records, key=lambda r: r.seed)
                                        if r.seed_reason),
@@ -41,12 +49,12 @@ def seed_rounds(inputs: Inputs) -> Part | None:
     budget = f" and a budget of {design['budget_s']:.0f} s of training" if design.get("budget_s") else ""
     lines = (
         f"Seeds were added in rounds (looks at {', '.join(map(str, design['schedule']))} seeds per model) to the "
-        f"models whose verdicts were open, up to {cap} each{budget}: {used} seeds trained of the {cap * len(trained)} "
-        f"a fixed design would have trained, {design['training_s']:.0f} s of training in all.",
-        "Each look tests every pair at its share of α 0.05 (O'Brien-Fleming-type spending, Holm over the pairs); a "
-        "model stops when it is significantly below another, or when even the cap's seeds are unlikely to separate it "
-        "from the most accurate (conditional power below 20%). The simulation in reports/seed-test measures the "
-        "design's error rate under optional stopping.",
+        f"models whose verdicts were open, up to {cap} each{budget}.",
+        f"{used} seeds were trained of the {cap * len(trained)} a fixed design would have, {design['training_s']:.0f} s "
+        "of training in all.",
+        "Each look tests every pair at its share of α 0.05 (O'Brien-Fleming-type spending, Holm over the pairs).",
+        "A model stops when it is significantly below another, or when even the cap's seeds are unlikely to separate "
+        "it from the most accurate (conditional power below 20%; error rates simulated in reports/seed-test).",
     )
     found = {"seed_rounds": {r["model"]: {"seeds": r["seeds"], "verdict": r["verdict"], "why": r["why"]} for r in rows}}
     section = Section("rounds", "Seeds until decided", lines=lines, tables=(Table(table),))

@@ -4,7 +4,6 @@ and the notes on the runs themselves."""
 from __future__ import annotations
 
 import math
-import textwrap
 from collections.abc import Mapping
 
 import pandas as pd
@@ -21,22 +20,21 @@ from .registry import register_section
 
 
 def context(runs: list[Run]) -> str:
-    """The page's head: profile, dataset and the runs, and the machine each ran on with its peaks (a time is
-    only evidence beside the machine it was measured on)."""
+    """The page's one line of facts: profile, dataset, the machine each run ran on with its peaks (a time is only
+    evidence beside the machine it was measured on), and the runs' short names."""
     first = runs[0]
-    line = f"profile {', '.join(sorted({r.profile for r in runs}))} · dataset {first.dataset}"
     machines = list(dict.fromkeys(machine.header(r.machine) for r in runs))
     several = "s" if len(runs) > 1 else ""
-    measured = [  # one fact a line, short enough for a figure's title
-        line for m in machines for part in f"measured on {m}".split("; ") for line in textwrap.wrap(part, 64)
-    ]
-    return "\n".join([line, *measured, f"run{several} {', '.join(compute.short_name(r.name) for r in runs)}"])
+    return " · ".join([
+        f"{', '.join(sorted({r.profile for r in runs}))} profile", first.dataset, *machines,
+        f"run{several} {', '.join(compute.short_name(r.name) for r in runs)}",
+    ])  # fmt: skip
 
 
 @register_section("summary", order=10, figures=("accuracy", "loss"))
 def summary(inputs: Inputs) -> Part:
     """The summary table (key columns, then all), and the accuracy and loss figures."""
-    s, context_line = inputs.summary, inputs.context
+    s = inputs.summary
     table = text.display_summary(s)
     key = text.key_summary(table)
     seed_points = pd.DataFrame(
@@ -45,18 +43,20 @@ def summary(inputs: Inputs) -> Part:
     figures, _ = draw(
         inputs,
         Drawing("accuracy", "Test accuracy with 95% intervals: which model is most accurate",
-                lambda: basic.accuracy_bars(s, seed_points, inputs.colours, context_line)),
+                lambda: basic.accuracy_bars(s, seed_points, inputs.colours)),
         Drawing("loss", "Test loss: how confident and correct each model is",
-                lambda: basic.loss_bars(s, inputs.colours, context_line)),
+                lambda: basic.loss_bars(s, inputs.colours)),
     )  # fmt: skip
     tables = (Table(key, sort_keys=text.sort_keys(key, s)), Table(table, caption="All columns", collapsed=True))
-    return Part(Section("summary", "Summary", tables=tables, figures=figures))
+    lines = tuple(line for run in inputs.runs for line in _peak_lines(run))
+    return Part(Section("summary", "Summary", lines=lines, tables=tables, figures=figures))
 
 
-def insights(found: Mapping, inputs: Inputs) -> Section:
-    """Every section's findings, said as sentences: the page's second section."""
+def insights(found: Mapping, inputs: Inputs, shown: set[str]) -> Section:
+    """Every section's findings, said as sentences, each linking to the ``shown`` section it summarises."""
     word = "digit" if inputs.runs[0].dataset == "mnist" else "class"
-    return Section("insights", "Insights", lines=tuple(text.insight_lines(found, word, len(inputs.significance.pairs))))
+    lines = text.insight_lines(found, word, len(inputs.significance.pairs))
+    return Section("insights", "Insights", lines=tuple(text.linked_to(line, shown) for line in lines))
 
 
 def run_notes(runs: list[Run], items: list[compute.Variant]) -> list[str]:
@@ -66,7 +66,7 @@ def run_notes(runs: list[Run], items: list[compute.Variant]) -> list[str]:
         f"{r.name}: {r.skipped} benchmark(s) without an mnist-models record were ignored." for r in runs if r.skipped
     ]
     for run in runs:
-        notes += _merge_notes(run) + _slowdown_notes(run) + _peak_notes(run)
+        notes += _merge_notes(run) + _slowdown_notes(run)
     notes += _floor_notes(items)
     expected = [g.name for g in GROUPS.specs() if g.option is None]  # a group run only when asked: no news
     missing = [name for name in expected if not any(name in v.records for v in items)]
@@ -101,15 +101,24 @@ def _slowdown_notes(run: Run) -> list[str]:
     ]
 
 
-def _peak_notes(run: Run) -> list[str]:
-    top = compute.exceeded(run)
-    if top <= 1:
-        return []
-    return [
-        f"{compute.short_name(run.name)}: a benchmark ran at {top:.0%} of the measured matmul peak of its precision: "
-        f"the session's probes fell short of the true ceiling by at least {top - 1:.0%}, so efficiencies (% peak) "
-        "near or above 100% are against an underestimated peak."
-    ]
+def _peak_lines(run: Run) -> list[str]:
+    """Beside the "% peak" columns: per precision, the benchmarks that ran above its measured matmul peak (that
+    precision's probe fell short; the other benchmarks' efficiencies stand)."""
+    over: dict[str, list[tuple[str, str, float]]] = {}
+    for model, group, precision, fraction in compute.above_peak(run):
+        over.setdefault(precision, []).append((model, group, fraction))
+    lines = []
+    for precision, benches in sorted(over.items()):
+        top = max(f for *_, f in benches)
+        groups = ", ".join(sorted({g for _, g, _ in benches}))
+        models = sorted({m for m, *_ in benches})
+        who = ", ".join(models) if len(models) <= 3 else f"{len(models)} models"
+        lines.append(
+            f"% peak: {len(benches)} {precision} benchmark(s) ({groups}; {who}) ran at up to {top:.0%} of the "
+            f"measured matmul peak of their precision: its probe fell short of the true ceiling by at least "
+            f"{top - 1:.0%}."
+        )
+    return lines
 
 
 def _floor_notes(items: list[compute.Variant]) -> list[str]:

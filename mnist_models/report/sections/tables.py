@@ -8,8 +8,8 @@ import math
 import pandas as pd
 
 from ..tables.budgets import COSTS
-from ..tables.groups import lever_matrix
-from ..tables.significance import against_best, below_another
+from ..tables.groups import best_runtimes, lever_matrix
+from ..tables.significance import ALPHA, against_best, below_another
 from .text import _num, _p, _percent
 
 
@@ -65,27 +65,57 @@ def display_significance(sig, summary: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def display_budgets(sets: dict) -> pd.DataFrame:
-    """Each front as rows: the cost, the budget, the most accurate model within it, its cost interval and the models
-    whose cost it cannot be told apart from."""
-    rows = []
-    for column, front in sets.items():
+HOW = "#how-to-read-this"  # every column of the answer links to what it means
+
+
+def _interval_cell(column: str, point: dict) -> str:
+    if point["low"] == point["high"]:
+        return "exact" if COSTS[column][3] is None else "one seed"
+    if COSTS[column][1]:  # a rate: in thousands, so that the column stays narrow
+        return f"{point['low'] / 1e3:,.0f}k–{point['high'] / 1e3:,.0f}k img/s"
+    unit = COSTS[column][2]
+    low, high = unit.format(point["low"]), unit.format(point["high"])
+    return f"{low.split(' ')[0]}–{high}"
+
+
+def display_answer(found: dict) -> pd.DataFrame:
+    """The answer first: the most accurate model (or the tied set), then for each cost the point-estimate Pareto
+    front as budget -> pick, each step's accuracy gain and its verdict, and what the run cannot tell apart."""
+    if not found:
+        return pd.DataFrame()
+    names = ("cost", "budget", "pick", "test acc (95% CI)", "gain", "Holm p", "verdict", "cost CI",
+             "not told apart from")  # fmt: skip
+    best = found["best_model"]
+    low, high = found.get("best_interval", (None, None))
+    rows = [[
+        "accuracy", "any", best, _accuracy(found["best_accuracy"], low, high), "–", "–",
+        found.get("best_verdict", "most accurate"), "–", ", ".join(found.get("tied_with_best", [])) or "–",
+    ]]  # fmt: skip
+    for column, front in found.get("pareto", {}).items():
         what, higher, unit, _ = COSTS[column]
         for point in front:
-            interval = (
-                "" if point["low"] == point["high"] else f"{unit.format(point['low'])}–{unit.format(point['high'])}"
+            p = point["gain_holm_p"]
+            first = point["gain_over"] is None
+            verdict = (
+                "cheapest"
+                if first
+                else "not tested"
+                if p is None
+                else "significant"
+                if p < ALPHA
+                else "not established"
             )
-            rows.append(
-                {
-                    "budget on": what,
-                    "budget": ("at least " if higher else "up to ") + unit.format(point["value"]),
-                    "most accurate within it": point["model"],
-                    "test acc": f"{point['accuracy']:.2%}",
-                    "cost 95% interval": interval,
-                    "cost not told apart from": ", ".join(point.get("with", [])),
-                }
-            )
-    return pd.DataFrame(rows)
+            rows.append([
+                what, f"{'≥' if higher else '≤'} {unit.format(point['value'])}", point["model"],
+                _accuracy(point["accuracy"], point["ci_low"], point["ci_high"]),
+                "–" if first else f"{point['gain_pp']:+.2f} pp", "–" if p is None else _p(p), verdict,
+                _interval_cell(column, point), ", ".join(point["apart"]) or "–",
+            ])  # fmt: skip
+    return pd.DataFrame(rows, columns=[f"[{n}]({HOW})" for n in names])
+
+
+def _accuracy(value: float, low: float | None, high: float | None) -> str:
+    return f"{value:.2%}" if low is None or high is None else f"{value:.2%} ({low * 100:.2f}–{high * 100:.2f})"
 
 
 def display_time_to_target(ttt: pd.DataFrame) -> pd.DataFrame:
@@ -135,6 +165,30 @@ def display_engine(engine: pd.DataFrame) -> pd.DataFrame:
             "our % of matmul peak": engine["ours_peak_fraction"].map(_percent),
         }
     )
+
+
+def display_runtimes_by_model(runtimes: pd.DataFrame) -> pd.DataFrame:
+    """One row per model: eager's latency and throughput, then each runtime's, with its ratio to eager's and its
+    top-1 agreement with eager (the long table, per model and runtime, is ``display_runtimes``)."""
+    names = [r for r in dict.fromkeys(runtimes["runtime"]) if r != "eager"]
+    fastest = best_runtimes(runtimes).set_index("model")["best_runtime"]
+    rows = []
+    for model, mine in runtimes.groupby("model", sort=False):
+        by = mine.set_index("runtime")
+        row = {"model": model, "fastest at batch 1": fastest.get(model, "–")}
+        if "eager" in by.index:
+            row["eager p50 ms"] = _num(by.loc["eager", "latency_p50_ms"], ".3f")
+            row["eager img/s"] = _num(by.loc["eager", "throughput_img_s"], ",.0f")
+        for name in names:
+            if name not in by.index:
+                row.update({f"{name}: latency": "–", f"{name}: throughput": "–", f"{name}: agreement": "–"})
+                continue
+            r = by.loc[name]
+            row[f"{name}: latency"] = _num(r["latency_speedup"], ".2f", "×")
+            row[f"{name}: throughput"] = _num(r["throughput_speedup"], ".2f", "×")
+            row[f"{name}: agreement"] = "–" if pd.isna(r["agreement"]) else f"{r['agreement']:.2%}"
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def display_runtimes(runtimes: pd.DataFrame) -> pd.DataFrame:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pandas as pd
 
 from ...results.groups import summary_columns
 from ...results.protocol import ACCURACY_TARGETS, target_key
-from ..tables.budgets import budget_lines
 
 TIME_TO_ACCURACY = "train s to " + "/".join(f"{t:.0%}".rstrip("%") for t in ACCURACY_TARGETS) + "% val"
 # the summary's own columns (display name -> the raw column it sorts by), before and after the groups'
@@ -102,35 +102,30 @@ def comparison_line(found: dict, pairs: int) -> str:
     if found.get("comparisons_of") == "architectures":
         line = (
             f"Comparisons of **architectures** over {found['seeds_per_model']} seeds each: a t-test on the difference "
-            "of mean test accuracies whose variance holds the seeds' spread and the test set's own term (after "
-            f"Bouthillier et al., 2021; calibrated by simulation, reports/seed-test), {family}."
+            "of mean test accuracies, its variance the seeds' spread plus the test set's own term (after Bouthillier "
+            f"et al., 2021; calibrated in reports/seed-test), {family}."
         )
     else:
         line = (
             "Comparisons between **these trained weights** (one seed per model): McNemar's test on the shared test "
             f"images, {family}. They say which networks differ, not which architecture is better."
         )
-    claims = found.get("seeds_for_an_architecture_claim")
-    if claims:
-        line += " " + claims_sentence(claims)
     return line
 
 
 def claims_sentence(claims: dict) -> str:
     """How many seeds a claim of each size takes, or that no number of seeds will do on this test set."""
     seeds = claims["seeds"]
-
-    def takes(size: str) -> str:
-        return (
-            f"{seeds[size]} seeds of each"
-            if seeds[size]
-            else "more seeds than any run (the test-set term alone is too large)"
+    possible = [f"by {size} points takes {seeds[size]} seeds of each" for size in ("0.5", "0.2", "0.1") if seeds[size]]
+    impossible = [size for size in ("0.5", "0.2", "0.1") if not seeds[size]]
+    if impossible:
+        possible.append(
+            f"by {' or '.join(impossible)} points more seeds than any run (the test-set term alone is too large)"
         )
-
     return (
-        f"At the seed-to-seed spread {claims['source']} of {claims['seed_sd_pp']:.2f} points and a test-set term of "
-        f"{claims['test_set_sd_pp']:.2f} points, telling two architectures apart by 0.5 points takes {takes('0.5')}, "
-        f"by 0.2 points {takes('0.2')}, by 0.1 points {takes('0.1')} (80% power, α 0.05 over {claims['pairs']} pairs)."
+        f"Seeds a claim needs: telling two architectures apart {'; '.join(possible)}. That is at 80% power and "
+        f"α 0.05 over {claims['pairs']} pairs, with a seed-to-seed spread of {claims['seed_sd_pp']:.2f} points "
+        f"({claims['source']}) and a test-set term of {claims['test_set_sd_pp']:.2f} points."
     )
 
 
@@ -158,44 +153,118 @@ def verdict_lines(found: dict, pairs: int) -> list[str]:
     ]
 
 
+INSIGHTS = 6  # at most this many bullets, each one sentence of at most INSIGHT_CHARS characters
+INSIGHT_CHARS = 200
+
+
+def _names(models: list[str], most: int = 3) -> str:
+    shown = [f"**{m}**" for m in models[:most]]
+    return ", ".join(shown) + (f" and {len(models) - most} more" if len(models) > most else "")
+
+
+def _best_line(found: dict) -> str:
+    names = _names([found["best_model"], *found.get("tied_with_best", [])])
+    return f"{found['best_verdict'].capitalize()} under the {found['scope']}: {names} ([verdicts](#significance))."
+
+
+def _front_line(found: dict) -> str | None:
+    for column in ("best_latency_p50_ms", "latency_p50_ms"):
+        front = found.get("pareto", {}).get(column)
+        if front and len(front) > 1:
+            first, last = front[0], front[-1]
+            where = "the fastest runtime" if column.startswith("best") else "eager PyTorch"
+            return (
+                f"Batch-1 latency picks on {where} run from **{first['model']}** ({first['value']:.3g} ms, "
+                f"{first['accuracy']:.2%}) to **{last['model']}** ({last['value']:.3g} ms, {last['accuracy']:.2%}) "
+                "([answer](#answer))."
+            )
+    return None
+
+
+def _level_line(found: dict) -> str:
+    if found.get("comparisons_of") == "architectures":
+        return (
+            f"{found['seeds_per_model']} seeds per model: the tests compare architectures, over seeds and test images "
+            "([verdicts](#significance))."
+        )
+    claims = found.get("seeds_for_an_architecture_claim")
+    needed = claims["seeds"].get("0.5") if claims else None
+    tail = f"; an architecture claim of 0.5 pp takes {needed} seeds of each" if needed else ""
+    return f"One seed per model: the tests compare these trained weights, not architectures{tail} ([verdicts](#significance))."
+
+
+def _rounds_line(found: dict) -> str | None:
+    rounds = found.get("seed_rounds")
+    if not rounds:
+        return None
+    decided = sum(1 for r in rounds.values() if r["verdict"].startswith("decided"))
+    seeds = sum(r["seeds"] for r in rounds.values())
+    return (
+        f"Seeds until decided: {seeds} seeds trained, {decided} of {len(rounds)} verdicts decided ([rounds](#rounds))."
+    )
+
+
+def _runtime_line(found: dict) -> str | None:
+    best = found.get("best_runtime")
+    if not best:
+        return None
+    counts: dict[str, int] = {}
+    for entry in best.values():
+        counts[entry["runtime"]] = counts.get(entry["runtime"], 0) + 1
+    runtime, count = max(counts.items(), key=lambda kv: kv[1])
+    return f"Fastest runtime at batch 1: **{runtime}** for {count} of {len(best)} models ([runtimes](#runtimes))."
+
+
+def _engine_line(found: dict) -> str | None:
+    speedups = found.get("engine_speedup")
+    if not speedups:
+        return None
+    low, high = min(speedups.values()), max(speedups.values())
+    return f"Our training loop runs {low:.2f}×–{high:.2f}× the notebook-style loop's images/s ([engine](#engine))."
+
+
+def _classes_line(found: dict, classes_word: str) -> str:
+    return (
+        f"Hardest {classes_word}: **{found['hardest_class']}** ({found['hardest_class_accuracy']:.2%} mean over the "
+        f"models); easiest: **{found['easiest_class']}** ({found['easiest_class_accuracy']:.2%}) ([classes](#classes))."
+    )
+
+
+def _family_line(found: dict) -> str | None:
+    families = found["family_mean_accuracy"]
+    if "cnn" not in families or "mlp" not in families:
+        return None
+    return f"CNN mean test accuracy {families['cnn']:.2%} against MLP {families['mlp']:.2%} ([summary](#summary))."
+
+
+def linked_to(line: str, shown: set[str]) -> str:
+    """``line`` without its links to sections the page does not show (a report without figures has no figure-only
+    sections): a link leads somewhere or is not there."""
+    return re.sub(r" \(\[[^\]]+\]\(#([\w-]+)\)\)", lambda m: m[0] if m[1] in shown else "", line)
+
+
 def insight_lines(found: dict, classes_word: str = "class", pairs: int = 0) -> list[str]:
-    """Insights as sentences, in a fixed order."""
+    """At most six one-sentence insights, most useful first, each linking to the table it summarises."""
     if not found:
         return []
-    best = found["best_model"]
     lines = [
-        f"Most accurate: **{best}** with {found['best_accuracy']:.2%} test accuracy"
-        + (f" (first in {found['rank_first'][best]:.0%} of bootstrap resamples of the seeds and the test images)."
-           if found.get("rank_first") else "."),
-        comparison_line(found, pairs),
+        _best_line(found), _front_line(found), _level_line(found) if pairs else None, _rounds_line(found),
+        _runtime_line(found), _engine_line(found), _classes_line(found, classes_word), _family_line(found),
     ]  # fmt: skip
-    lines += verdict_lines(found, pairs)
-    lines += budget_lines(found.get("pareto", {}))
-    lines.append(
-        f"Hardest {classes_word} across models: **{found['hardest_class']}** ({found['hardest_class_accuracy']:.2%} mean); "
-        f"easiest: **{found['easiest_class']}** ({found['easiest_class_accuracy']:.2%})."
-    )
-    families = found["family_mean_accuracy"]
-    if "cnn" in families and "mlp" in families:
-        lines.append(f"CNN vs MLP mean test accuracy: {families['cnn']:.2%} vs {families['mlp']:.2%}.")
-    lines.append(
-        f"Per model, hardest / easiest {classes_word}: "
-        + "; ".join(
-            f"{m}: {found['hardest_class_per_model'][m]} / {found['easiest_class_per_model'][m]}"
-            for m in found["hardest_class_per_model"]
-        )
-        + "."
-    )
-    if found.get("epochs_to_convergence"):
-        lines.append(
-            "Epochs to convergence (first epoch within 0.5 pp of the best validation accuracy; median over seeds): "
-            + ", ".join(f"{m}: {e:g}" for m, e in found["epochs_to_convergence"].items())
-            + "."
-        )
-    speedups = found.get("engine_speedup")
-    if speedups:
-        low, high = min(speedups.values()), max(speedups.values())
-        lines.append(
-            f"Our training loop runs {low:.2f}×–{high:.2f}× the notebook-style loop's images/s at the same batch size."
-        )
+    return [line for line in lines if line][:INSIGHTS]
+
+
+def answer_lines(found: dict) -> list[str]:
+    """The answer in a terminal's few lines: the most accurate model(s), then each cost's picks cheapest first
+    (the page's answer table, one line per cost)."""
+    if not found:
+        return []
+    from ..tables.budgets import COSTS
+
+    best = [found["best_model"], *found.get("tied_with_best", [])]
+    lines = [f"answer, under the {found['scope']}:", f"  {found['best_verdict']}: {', '.join(best)}"]
+    for column, front in found.get("pareto", {}).items():
+        what, _, unit, _ = COSTS[column]
+        steps = [f"{unit.format(p['value'])} {p['model']} ({p['accuracy']:.2%})" for p in front]
+        lines.append(f"  {what}: " + " → ".join(steps))
     return lines

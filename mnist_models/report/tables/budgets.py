@@ -1,11 +1,16 @@
-"""What to pick for a budget: for each cost, the models no other model beats, with the cost's own uncertainty.
+"""What to pick for a budget: for each cost, the point-estimate Pareto front, each pick with what the run cannot
+tell apart from it.
 
-A time measured in one process is not the code's speed: the same code's batch-1 latency differed up to
-2.7x between fresh processes on one machine. Each time cost therefore carries an interval: the spread
-between processes measured by a committed study (``reference.py``) for latency and throughput, and the
-spread between seeds for the training time where a run has several. A model is off a budget's front
-only when another is more accurate *and* cheaper beyond both intervals; front models whose cost
-intervals overlap are named together, since the run cannot say which of them is cheaper.
+The front is the one the Pareto figure draws (``stats.pareto.pareto_front`` on the point estimates): a model
+is on it when no other model is at least as cheap and at least as accurate, one of the two strictly. So a pick
+is the most accurate model within its own cost, and never less accurate than a model cheaper than it.
+
+What the front cannot say is which of two close models is really cheaper or more accurate. A time measured in
+one process is not the code's speed (the same code's batch-1 latency moved up to 2.7x between fresh
+processes), so each time cost carries an interval: the spread between processes of a committed study
+(``reference.py``) for latency and throughput, between seeds for the training time where a run has several.
+Beside each pick the answer names the models it cannot be told apart from: their cost intervals overlap the
+pick's and their accuracy is not significantly different (Holm over every pair, ``significance``).
 """
 
 from __future__ import annotations
@@ -16,17 +21,19 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ...stats.pareto import pareto_front
 from .compute import Variant
 from .reference import process_spread
+from .significance import ALPHA, Significance
 
 # column -> (what it is, whether more is better, how a budget reads, the spread that applies)
 COSTS = {
-    "latency_p50_ms": ("batch-1 latency p50", False, "{:.3g} ms", "latency"),
-    "best_latency_p50_ms": ("batch-1 latency p50 on the fastest agreeing runtime", False, "{:.3g} ms", "latency"),
-    "throughput_img_s": ("batched throughput", True, "{:,.0f} img/s", "throughput"),
+    "latency_p50_ms": ("latency, eager", False, "{:.3g} ms", "latency"),  # batch 1, p50
+    "best_latency_p50_ms": ("latency, fastest runtime", False, "{:.3g} ms", "latency"),
+    "throughput_img_s": ("throughput", True, "{:,.0f} img/s", "throughput"),  # batched
     "train_time_s": ("training time", False, "{:.3g} s", "seeds"),
-    "params": ("parameters", False, "{:,.0f} parameters", None),
-    "flops_inference": ("FLOPs per image", False, "{:,.0f} FLOPs", None),
+    "params": ("parameters", False, "{:,.0f}", None),
+    "flops_inference": ("FLOPs per image", False, "{:,.0f}", None),
 }
 Z = stats.norm.ppf(0.975)
 
@@ -48,52 +55,67 @@ def cost_interval(column: str, row: pd.Series, items: dict[str, Variant]) -> tup
     return value, value
 
 
-def pareto_sets(summary: pd.DataFrame, items: list[Variant]) -> dict[str, list[dict]]:
-    """For each cost, the front cheapest first: each entry a model, its cost and interval, its accuracy, and the
-    other front models whose cost interval overlaps its own (``with``)."""
+def front_mask(table: pd.DataFrame, column: str) -> np.ndarray:
+    """The point-estimate Pareto front of test accuracy against ``column`` (the figure's and the answer's)."""
+    x = table[column].to_numpy(float)
+    return pareto_front(-x if COSTS[column][1] else x, table["test_accuracy"].to_numpy(float))
+
+
+def separated(sig: Significance | None, a: str, b: str) -> bool | None:
+    """Whether ``a`` and ``b``'s accuracies differ significantly (Holm over every pair); None: never compared."""
+    if sig is None or a not in sig.adjusted.index or b not in sig.adjusted.columns:
+        return None
+    p = sig.adjusted.loc[a, b]
+    return None if pd.isna(p) else bool(p < ALPHA)
+
+
+def holm_p(sig: Significance | None, a: str, b: str) -> float | None:
+    if sig is None or a not in sig.adjusted.index or b not in sig.adjusted.columns:
+        return None
+    p = sig.adjusted.loc[a, b]
+    return None if pd.isna(p) else float(p)
+
+
+def fronts(summary: pd.DataFrame, items: list[Variant], sig: Significance | None = None) -> dict[str, list[dict]]:
+    """For each cost the runs measured, its front cheapest first. Each pick: its cost with the cost's interval,
+    its accuracy with its interval, its gain over the cheaper pick before it (with the Holm p of that pair), and
+    ``apart``: the models the run cannot tell apart from it (cost intervals overlap, accuracy not separated)."""
     by_label = {v.label: v for v in items}
     out = {}
     for column, (_, higher, _, _) in COSTS.items():
         if column not in summary or not summary[column].notna().any():
             continue
-        table = summary.dropna(subset=[column])
-        rows = []
-        for _, row in table.iterrows():
-            low, high = cost_interval(column, row, by_label)
-            # as a cost to keep low: throughput's interval turned upside down
-            rows.append({"model": row["model"], "value": float(row[column]), "low": low, "high": high,
-                         "accuracy": float(row["test_accuracy"]),
-                         "cost": (-high, -low) if higher else (low, high)})  # fmt: skip
-        front = [r for r in rows if not any(_beats(o, r) for o in rows if o is not r)]
-        front.sort(key=lambda r: (-r["value"] if higher else r["value"], -r["accuracy"]))
-        for r in front:
-            r["with"] = [o["model"] for o in front if o is not r and _overlap(o["cost"], r["cost"])]
-        out[column] = [{k: v for k, v in r.items() if k != "cost"} for r in front]
+        table = summary.dropna(subset=[column]).reset_index(drop=True)
+        intervals = [cost_interval(column, row, by_label) for _, row in table.iterrows()]
+        picks = table[front_mask(table, column)]
+        picks = picks.sort_values(["test_accuracy"], ascending=False, kind="stable")
+        picks = picks.sort_values(column, ascending=not higher, kind="stable")
+        front, previous = [], None
+        for i, row in picks.iterrows():
+            model, low, high = row["model"], *intervals[i]
+            apart = [
+                other
+                for j, other in enumerate(table["model"])
+                if other != model and _overlap(intervals[j], (low, high)) and not separated(sig, model, other)
+            ]
+            front.append({
+                "model": model, "value": float(row[column]), "low": low, "high": high,
+                "accuracy": float(row["test_accuracy"]), "ci_low": float(row["ci_low"]), "ci_high": float(row["ci_high"]),
+                "gain_over": None if previous is None else previous["model"],
+                "gain_pp": None if previous is None else (float(row["test_accuracy"]) - previous["accuracy"]) * 100,
+                "gain_holm_p": None if previous is None else holm_p(sig, model, previous["model"]),
+                "apart": apart,
+            })  # fmt: skip
+            previous = front[-1]
+        out[column] = front
     return out
-
-
-def _beats(other: dict, model: dict) -> bool:
-    """``other`` is more accurate (or as accurate) and cheaper beyond both intervals."""
-    cheaper = other["cost"][1] < model["cost"][0]
-    return cheaper and other["accuracy"] >= model["accuracy"]
 
 
 def _overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
     return a[0] <= b[1] and b[0] <= a[1]
 
 
-def budget_lines(sets: dict[str, list[dict]]) -> list[str]:
-    """Each front as a sentence: for a budget of X, the most accurate model within it, and who it cannot be told
-    apart from on that cost."""
-    lines = []
-    for column, front in sets.items():
-        what, higher, unit, _ = COSTS[column]
-        bound = "at least" if higher else "up to"
-        steps = []
-        for p in front:
-            step = f"{bound} {unit.format(p['value'])}: **{p['model']}** ({p['accuracy']:.2%})"
-            if p.get("with"):
-                step += f", cost not told apart from {', '.join(p['with'])}"
-            steps.append(step)
-        lines.append(f"Most accurate for a {what} budget — {'; '.join(steps)}.")
-    return lines
+def budget(column: str, value: float) -> str:
+    """A pick's budget as a reader states it: "latency, eager ≤ 0.253 ms"."""
+    what, higher, unit, _ = COSTS[column]
+    return f"{what} {'≥' if higher else '≤'} {unit.format(value)}"

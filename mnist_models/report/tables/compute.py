@@ -49,11 +49,16 @@ def moved_peak(run: Run) -> float:
     return in_use / measured if measured and in_use and in_use > measured else 1.0
 
 
-def exceeded(run: Run) -> float:
-    """The highest efficiency of the run against its measured peak (above 1: the probes fell short)."""
-    fractions = [b.record.peak_fraction * (moved_peak(run) if b.record.precision == "fp32" else 1.0)
-                 for b in run.benches if b.record.peak_fraction]  # fmt: skip
-    return max([0.0, *fractions])
+def above_peak(run: Run) -> list[tuple[str, str, str, float]]:
+    """(model, group, precision, fraction of the peak) of each benchmark above the measured peak of its precision."""
+    scale = moved_peak(run)
+    out = []
+    for bench in run.benches:
+        record = bench.record
+        fraction = (record.peak_fraction or 0.0) * (scale if record.precision == "fp32" else 1.0)
+        if fraction > 1:
+            out.append((record.model, record.group, record.precision, fraction))
+    return out
 
 
 def variants(runs: list[Run]) -> list[Variant]:

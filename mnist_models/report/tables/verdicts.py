@@ -11,7 +11,7 @@ import pandas as pd
 
 from ...results.outcome import EpochRecord
 from ...stats.seeds import SeedVariance, seeds_needed
-from .budgets import pareto_sets
+from .budgets import fronts
 from .compute import Variant
 from .reference import seed_spread
 from .significance import POWER, Significance, against_best, below_another, could_be_best
@@ -74,9 +74,14 @@ def insights(
     if summary.empty:
         return {}
     best = summary.iloc[0]
+    tied = [m for m in could_be_best(sig) if m != best["model"]]
     out: dict = {
         "best_model": best["model"],
         "best_accuracy": float(best["test_accuracy"]),
+        "best_interval": [float(best["ci_low"]), float(best["ci_high"])],
+        "best_verdict": "tied for most accurate" if tied else "most accurate",
+        "tied_with_best": tied,
+        "scope": scope(summary, items, sig, profile),
         "comparisons_of": sig.level,
         "seeds_per_model": sig.seeds,
         "family": sig.family,
@@ -84,7 +89,7 @@ def insights(
         "below_another": below_another(sig),
         "rank_first": sig.first,
         "against_best": _against_best(sig),
-        "pareto": pareto_sets(summary, items),
+        "pareto": fronts(summary, items, sig),
         "hardest_class": str(per_class.mean(axis=0).idxmin()),
         "hardest_class_accuracy": float(per_class.mean(axis=0).min()),
         "easiest_class": str(per_class.mean(axis=0).idxmax()),
@@ -102,6 +107,16 @@ def insights(
     if claims is not None:
         out["seeds_for_an_architecture_claim"] = claims
     return out
+
+
+def scope(summary: pd.DataFrame, items: list[Variant], sig: Significance, profile: str) -> str:
+    """What every claim of the report holds under: the profile (its training budget), the dataset, the seeds and
+    whether the comparisons are of trained weights or of architectures."""
+    dataset = items[0].seeds()[0].dataset if items else "?"
+    low, high = (int(summary["seeds"].min()), int(summary["seeds"].max())) if len(summary) else (0, 0)
+    seeds = f"{low}" if low == high else f"{low}–{high}"
+    what = "architectures" if sig.level == "architectures" else "these trained weights"
+    return f"{profile} profile, {dataset}, {seeds} seed{'s' if high != 1 else ''} per model ({what})"
 
 
 def _against_best(sig: Significance) -> dict[str, dict]:
