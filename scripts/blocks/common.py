@@ -38,9 +38,17 @@ def table(rows: list[dict]) -> str:
     return pd.DataFrame(rows).to_markdown(index=False, disable_numparse=True) + "\n"
 
 
+def run_link(run: Run) -> str:
+    """A link to the folder a committed run lies in (a reader follows it; a run id or commit hash in prose says nothing)."""
+    if run.path is None:
+        return "an uncommitted run"
+    folder = Path(run.path).resolve().parent.relative_to(ROOT)
+    return f"[{folder}]({folder}/)"
+
+
 def machine_line(runs: list[Run]) -> str:
     """Which machine a table was measured on, from its run: no time is published without its CPU and peaks."""
-    parts = [f"`{run.name}` ({str(run.datetime)[:10]}): {machine.header(run.machine)}" for run in runs]
+    parts = [f"{run_link(run)} ({str(run.datetime)[:10]}): {machine.header(run.machine)}" for run in runs]
     return "Measured in " + "; ".join(parts) + ".\n\n"
 
 

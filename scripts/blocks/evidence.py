@@ -10,8 +10,9 @@ import pandas as pd
 from mnist_models.report.sections import tables as displays
 from mnist_models.report.tables import budgets, compute, significance, verdicts
 from mnist_models.report.tables import groups as group_tables
+from mnist_models.results import machine
 
-from .common import ROOT, machine_line, runs_of, table
+from .common import ROOT, machine_line, run_link, runs_of, table
 
 SEEDS = "reports/seeds/[0-9]*.json"
 AUTO = "reports/auto-seeds/[0-9]*.json"
@@ -54,34 +55,61 @@ def _family(model: str) -> str:
     return "cnn" if model.startswith(("cnn", "lenet", "speedrun")) else "mlp" if model.startswith("mlp") else "other"
 
 
+def _scope(runs, models: int | None = None) -> str:
+    """What a claim holds under: profile with its epochs, dataset, seeds (a claim is no wider than its runs)."""
+    trained = [b.record for run in runs for b in run.benches if b.record.group == "train"]
+    epochs = sorted({r.outcome.epochs_run for r in trained})
+    seeds = len({r.seed for r in trained})
+    count = models or len({r.model for r in trained})
+    span = f"{epochs[0]}–{epochs[-1]}" if len(epochs) > 1 else f"{epochs[0]}"
+    return (
+        f"{runs[0].profile} profile ({span} epochs per model), {runs[0].dataset}, {seeds} seed{'s' if seeds > 1 else ''}"
+        f" of each of {count} models"
+    )
+
+
+def _where(runs) -> str:
+    """The evidence column: the committed run's folder, and the CPU where the claim is about time."""
+    return run_link(runs[0])
+
+
 def claims() -> str:
-    """The README's verdicts, as sentences filled from the committed runs."""
+    """The README's verdicts as a table: each claim, the scope it holds under, and the committed run behind it."""
     runs, items, summary, sig = _evidence(SEEDS)
     best, could = summary.iloc[0], significance.could_be_best(sig)
     accs = {v.label: [r.outcome.test.accuracy for r in v.seeds()] for v in items}
     cnn_low = min(a for m, v in accs.items() if _family(m) == "cnn" for a in v)
     mlp_high = max(a for m, v in accs.items() if _family(m) == "mlp" for a in v)
-    not_separated = _within_family(sig)
-    claim = verdicts.seeds_for_claims(sig, list(items), runs[0].profile)
-    lines = [
-        f"- **{best.model} is the most accurate architecture** over {sig.seeds} seeds of each of the "
-        f"{len(summary)} models ({best.test_accuracy:.2%} mean, first in {sig.first.get(best.model, 0):.0%} of "
-        "bootstrap resamples of the seeds and the test images); "
-        + ("every other model is significantly below another (Holm over every pair)."
-           if could == [best.model] else f"it cannot be told apart from {', '.join(m for m in could if m != best.model)}.")
-        + f" ({machine_line(runs).strip()})",
-        f"- **Every CNN seed beat every MLP seed** (the lowest CNN seed {cnn_low:.2%}, the highest MLP seed "
-        f"{mlp_high:.2%})." if cnn_low > mlp_high else f"- The families overlap: the lowest CNN seed "
-        f"{cnn_low:.2%}, the highest MLP seed {mlp_high:.2%}.",
-        f"- Within a family, {not_separated} at this many seeds: the notebook's ranking inside each family is "
-        "largely not established, and each verdict table says how large a gap could hide.",
+    scope, where = _scope(runs), _where(runs)
+    tied = [m for m in could if m != best.model]
+    verdict = (
+        f"**{best.model} is the most accurate architecture** ({best.test_accuracy:.2%} mean; every other model "
+        "significantly below another)"
+        if not tied
+        else f"**{best.model} is tied for most accurate** with {', '.join(tied)}"
+    )
+    rows = [
+        {"claim": verdict, "holds under": scope, "evidence": where},
+        {"claim": f"**Every CNN seed beat every MLP seed** (lowest CNN {cnn_low:.2%}, highest MLP {mlp_high:.2%})"
+         if cnn_low > mlp_high else f"The families overlap (lowest CNN {cnn_low:.2%}, highest MLP {mlp_high:.2%})",
+         "holds under": scope, "evidence": where},
+        {"claim": f"Within a family, {_within_family(sig)}: the notebook's ranking inside a family is not established",
+         "holds under": scope, "evidence": where},
     ]  # fmt: skip
+    claim = verdicts.seeds_for_claims(sig, list(items), runs[0].profile)
     if claim:
-        from mnist_models.report.sections.text import claims_sentence
+        rows.append({"claim": _seeds_claim(claim), "holds under": scope, "evidence": "[results](docs/results.md)"})
+    rows += _auto_rows() + _budget_rows() + _runtime_rows()
+    return table(rows)
 
-        lines.append(f"- {claims_sentence(claim)}")
-    lines += _auto_lines() + _budget_lines() + _runtime_lines()
-    return "\n".join(lines) + "\n"
+
+def _seeds_claim(claim: dict) -> str:
+    sizes = [f"{size} pp takes {n} seeds of each" for size, n in claim["seeds"].items() if n]
+    never = [size for size, n in claim["seeds"].items() if not n]
+    text = "Telling two architectures apart by " + "; by ".join(sorted(sizes, reverse=True))
+    if never:
+        text += f"; by {' or '.join(sorted(never, reverse=True))} pp, more seeds than any run"
+    return text
 
 
 def _within_family(sig) -> str:
@@ -91,39 +119,37 @@ def _within_family(sig) -> str:
     return f"{len(open_)} of {len(same)} pairs are not separated"
 
 
-def _auto_lines() -> list[str]:
+def _auto_rows() -> list[dict]:
     runs = runs_of(AUTO)
     design = runs[0].machine["mnist_models"]["seed_rounds"]
     trained = [b.record for b in runs[0].benches if b.record.group == "train"]
     models = sorted({r.model for r in trained})
     last = design["looks"][-1]["verdicts"]
     decided = [m for m in models if last.get(m, {}).get("status") in ("below", "futile", "decided")]
-    return [
-        f"- **Seeds until decided** (`--mnist-seeds auto:{design['cap']}` on {', '.join(models)}): {len(trained)} seeds "
-        f"trained of the {design['cap'] * len(models)} a fixed design would have, {design['training_s']:.0f} s of "
-        f"training in all; {len(decided)} of {len(models)} verdicts decided "
-        f"([reports/auto-seeds](reports/auto-seeds/summary.md), {machine_line(runs).strip()})."
-    ]
+    return [{
+        "claim": f"**Seeds until decided** (`--mnist-seeds auto:{design['cap']}`): {len(trained)} seeds trained of the "
+                 f"{design['cap'] * len(models)} a fixed design would have; {len(decided)} of {len(models)} verdicts "
+                 "decided",
+        "holds under": f"{runs[0].profile} profile, {runs[0].dataset}, {', '.join(models)}",
+        "evidence": run_link(runs[0]),
+    }]  # fmt: skip
 
 
-def _budget_lines() -> list[str]:
+def _budget_rows() -> list[dict]:
     runs = runs_of(SAMPLE)
     items = compute.variants(runs)
     summary = compute.summary_table(items)
-    sets = budgets.pareto_sets(summary, items)
-    front = sets.get("latency_p50_ms", [])
-    steps = "; ".join(
-        f"up to {p['value']:.3g} ms: **{p['model']}**" + (f" (or {', '.join(p['with'])})" if p.get("with") else "")
-        for p in front
-    )
-    return [
-        f"- **For a batch-1 latency budget** (eager PyTorch, one seed; each latency with its spread between fresh "
-        f"processes, [reports/process-spread](reports/process-spread/spread.md)): {steps}. Models whose latencies "
-        "the spread cannot tell apart are named together."
-    ]
+    sig = significance.significance(items, list(summary["model"]))
+    front = budgets.fronts(summary, items, sig).get("latency_p50_ms", [])
+    steps = " → ".join(f"{p['model']} ({p['value']:.3g} ms)" for p in front)
+    return [{
+        "claim": f"**Batch-1 latency picks**, eager PyTorch, cheapest first: {steps}",
+        "holds under": f"{_scope(runs)}; {machine.header(runs[0].machine)}",
+        "evidence": run_link(runs[0]),
+    }]  # fmt: skip
 
 
-def _runtime_lines() -> list[str]:
+def _runtime_rows() -> list[dict]:
     runs = runs_of(SAMPLE)
     table_ = group_tables.runtime_table(compute.variants(runs))
     if table_.empty:
@@ -134,11 +160,12 @@ def _runtime_lines() -> list[str]:
     mine = table_[table_["runtime"] == leader]["latency_speedup"]
     compile_slower = int((table_[table_["runtime"] == "compile"]["latency_speedup"] < 1).sum())
     n = table_["model"].nunique()
-    return [
-        f"- **Where the models are shipped** ([runtimes](docs/runtimes.md)): {leader} is the fastest agreeing runtime "
-        f"at batch 1 for {wins} of {n} models ({mine.min():.1f}–{mine.max():.1f}× eager PyTorch's latency in the same "
-        f"run); `torch.compile` is slower than eager at batch 1 for {compile_slower} of {n}."
-    ]
+    return [{
+        "claim": f"**{leader} is the fastest agreeing runtime at batch 1** for {wins} of {n} models "
+                 f"({mine.min():.1f}–{mine.max():.1f}× eager); `torch.compile` is slower than eager for {compile_slower} of {n}",
+        "holds under": f"{_scope(runs)}; {machine.header(runs[0].machine)}",
+        "evidence": f"{run_link(runs[0])}, [runtimes](docs/runtimes.md)",
+    }]  # fmt: skip
 
 
 def auto_seeds(pattern: str = AUTO) -> str:
@@ -150,23 +177,27 @@ def auto_seeds(pattern: str = AUTO) -> str:
     return machine_line(runs) + rows.to_markdown(index=False, disable_numparse=True) + "\n"
 
 
+# The calibration's labels (reports/seed-test/calibration.csv) as a reader names the tests; which came first is the
+# study's history (reports/seed-test/HISTORY.md).
+TEST_NAMES = {"this test": "the suite's test", "old test": "Welch plus the test-set term per seed"}
+
+
 def seed_test() -> str:
     """The architecture test's false-positive rates under both nulls, by seeds, from its committed simulation."""
     frame = pd.read_csv(ROOT / "reports" / "seed-test" / "calibration.csv")
     rows = []
     for (test, k), g in frame.groupby(["test", "seeds"]):
         worst = g.loc[g["rate"].idxmax()]
-        rows.append({"test": test, "seeds per side": k, "false positives (lowest–highest over the nulls)":
+        rows.append({"test": TEST_NAMES.get(test, test), "seeds per side": k, "false positives (lowest–highest over the nulls)":
                      f"{g['rate'].min():.1%}–{g['rate'].max():.1%}",
                      "highest, 95% interval": f"{worst['low']:.1%}–{worst['high']:.1%}"})  # fmt: skip
     rounds = pd.read_csv(ROOT / "reports" / "seed-test" / "rounds.csv")
     nulls = rounds[rounds["difference_pp"] == 0]
-    line = (
-        f"\nSeed rounds (`auto:N`, optional stopping) under the same nulls: differences declared in "
-        f"{nulls['rate'].min():.1%}–{nulls['rate'].max():.1%} of repeats (highest interval up to "
-        f"{nulls['high'].max():.1%}), {len(nulls)} conditions of {int(nulls['repeats'].iloc[0])} repeats.\n"
-    )
-    return table(rows) + line
+    procedure = [{"procedure": "seed rounds (`auto:N`, optional stopping)", "conditions": len(nulls),
+                  "repeats each": int(nulls["repeats"].iloc[0]),
+                  "differences declared (lowest–highest)": f"{nulls['rate'].min():.1%}–{nulls['rate'].max():.1%}",
+                  "highest 95% interval's upper end": f"{nulls['high'].max():.1%}"}]  # fmt: skip
+    return table(rows) + "\nThe seed rounds under the same nulls:\n\n" + table(procedure)
 
 
 def floors() -> str:
