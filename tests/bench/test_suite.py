@@ -244,6 +244,10 @@ def test_saved_run_writes_a_report_and_prints_its_path(smoke_session):
     start = next(i for i, line in enumerate(lines) if line.startswith("answer, under"))
     end = next(i for i, line in enumerate(lines) if line.startswith("report: "))
     assert end - start <= 15  # the answer fits a CI log's glance
+    first_table = next(line for line in (report / "summary.md").read_text().splitlines() if line.startswith("|"))
+    assert "pick" in first_table  # a fresh run's report opens with the answer too
+    page = (report / "index.html").read_text()
+    assert page.index("<section id='answer'>") == page.index("<section ")
     assert (report / "index.html").is_file()
     assert (report / SECTIONS.figure_files()[("summary", "accuracy")]).is_file()
     # the measured peaks, start and end; every fraction against their best, and any above it said so, not hidden
