@@ -162,3 +162,13 @@ def test_the_terminal_answer_is_short():
     lines = answer_lines(content.insights)
     assert 2 <= len(lines) <= 15
     assert content.insights["best_model"] in lines[1]
+
+
+def test_links_in_cells_lead_only_to_anchors_and_relative_paths():
+    from mnist_models.report.page.render import _bold
+
+    shown = str(_bold("**x** ([t](#answer)) [a](javascript:alert(1)) <script> [r](reports/x.md)"))
+    assert "<a href='#answer'>t</a>" in shown
+    assert "<a href='reports/x.md'>r</a>" in shown
+    assert "javascript" not in shown.split("<a ")[-1]
+    assert "<script>" not in shown

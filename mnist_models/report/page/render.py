@@ -22,7 +22,7 @@ from .content import Figure, ReportContent, Table
 TEMPLATES = Path(__file__).with_name("templates")
 
 
-LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
+LINK = re.compile(r"\[([^\]]+)\]\((#[\w-]+|[\w][\w./-]*)\)")  # an anchor or a relative path: no scheme
 NUMBER = re.compile(r"^[<>≤≥~+−-]?\s?\d")
 WORDS = ("–", "n/a", "never", "exact", "one seed", "any")  # words a numeric column may hold where a number is not
 
