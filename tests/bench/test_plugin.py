@@ -181,3 +181,21 @@ def test_entry_point_clashing_with_a_built_in_names_both(pytester, tmp_path):
     result.stderr.fnmatch_lines(
         ["*model 'mlp_64' from entry point 'tiny = tinypkg.models' (tinypkg 1.0)*clashes with*mnist_models built-ins*"]
     )
+
+
+def test_readme_try_it_command_runs_verbatim(tmp_path, data_root):
+    """The README's one-minute try-out, verbatim, in a clone whose `.venv` is this test's environment: it runs the
+    smoke profile on three models, prints the answer and writes the report."""
+    import os
+
+    clone = tmp_path / "mnist-models"
+    _clone(clone)
+    (clone / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)
+    command = _block("### Try it in about a minute", "bash").strip()
+    assert command.startswith(".venv/bin/python -m pytest benchmarks")
+    env = {**os.environ, "HOME": str(tmp_path / "home"), "MNIST_MODELS_DATA": str(data_root[0]),
+           "MNIST_MODELS_CACHE": str(tmp_path / "weights")}  # fmt: skip
+    proc = subprocess.run(command, shell=True, cwd=clone, env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "answer, under the smoke profile" in proc.stdout
+    assert len(list((clone / "reports").glob("0001_*/index.html"))) == 1
