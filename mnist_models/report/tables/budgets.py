@@ -61,19 +61,18 @@ def front_mask(table: pd.DataFrame, column: str) -> np.ndarray:
     return pareto_front(-x if COSTS[column][1] else x, table["test_accuracy"].to_numpy(float))
 
 
-def separated(sig: Significance | None, a: str, b: str) -> bool | None:
-    """Whether ``a`` and ``b``'s accuracies differ significantly (Holm over every pair); None: never compared."""
-    if sig is None or a not in sig.adjusted.index or b not in sig.adjusted.columns:
-        return None
-    p = sig.adjusted.loc[a, b]
-    return None if pd.isna(p) else bool(p < ALPHA)
-
-
 def holm_p(sig: Significance | None, a: str, b: str) -> float | None:
+    """The Holm-adjusted p of ``a`` against ``b`` (every pair of the report); None: the two were never compared."""
     if sig is None or a not in sig.adjusted.index or b not in sig.adjusted.columns:
         return None
     p = sig.adjusted.loc[a, b]
     return None if pd.isna(p) else float(p)
+
+
+def separated(sig: Significance | None, a: str, b: str) -> bool:
+    """Whether ``a`` and ``b``'s accuracies differ significantly (never compared: not separated)."""
+    p = holm_p(sig, a, b)
+    return p is not None and p < ALPHA
 
 
 def fronts(summary: pd.DataFrame, items: list[Variant], sig: Significance | None = None) -> dict[str, list[dict]]:
