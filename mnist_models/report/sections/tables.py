@@ -106,12 +106,17 @@ def display_answer(found: dict) -> pd.DataFrame:
                 else "not established"
             )
             rows.append([
-                what, f"{'≥' if higher else '≤'} {unit.format(point['value'])}", point["model"],
+                what, f"{'≥' if higher else '≤'} {unit.format(point['value'])}", _pick(point),
                 _accuracy(point["accuracy"], point["ci_low"], point["ci_high"]),
                 "–" if first else f"{point['gain_pp']:+.2f} pp", "–" if p is None else _p(p), verdict,
                 _interval_cell(column, point), ", ".join(point["apart"]) or "–",
             ])  # fmt: skip
     return pd.DataFrame(rows, columns=[f"[{n}]({HOW})" for n in names])
+
+
+def _pick(point: dict) -> str:
+    """A pick, with the runtime it runs on where the cost is the fastest runtime's."""
+    return f"{point['model']} on {point['runtime']}" if point.get("runtime") else point["model"]
 
 
 def _accuracy(value: float, low: float | None, high: float | None) -> str:

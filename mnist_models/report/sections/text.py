@@ -265,6 +265,9 @@ def answer_lines(found: dict) -> list[str]:
     lines = [f"answer, under the {found['scope']}:", f"  {found['best_verdict']}: {', '.join(best)}"]
     for column, front in found.get("pareto", {}).items():
         what, _, unit, _ = COSTS[column]
-        steps = [f"{unit.format(p['value'])} {p['model']} ({p['accuracy']:.2%})" for p in front]
+        steps = [
+            f"{unit.format(p['value'])} {p['model']}{' on ' + p['runtime'] if p.get('runtime') else ''} ({p['accuracy']:.2%})"
+            for p in front
+        ]
         lines.append(f"  {what}: " + " → ".join(steps))
     return lines
