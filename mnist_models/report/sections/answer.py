@@ -8,12 +8,13 @@ from .inputs import Inputs, Part
 from .registry import register_section
 
 HOW_TO_READ = (
-    "**cost**: latency is the batch-1 p50, on eager PyTorch or on each model's fastest runtime that agrees with "
-    "it (named beside the pick); throughput is batched images/s; training time is the whole run's.",
+    "**cost**: latency is the batch-1 p50 on eager PyTorch, then on each model's fastest runtime that agrees with "
+    "eager (named in the row); throughput is batched images/s; training time is the whole run's.",
     "**pick**: the most accurate model within the budget (point estimates): the Pareto front the figure draws. "
     "No model cheaper than a pick is as accurate.",
     "**gain**, **Holm p**, **verdict**: what the step up from the cheaper pick in the row above buys in accuracy; "
     "significant when Holm's p over every pair is below 0.05. Not established: the cheaper pick may be as good.",
+    "**detectable**: the smallest gain that step's test would have found with 80% power; a smaller one could hide.",
     "**tied for most accurate**: no other model is significantly more accurate than these; with 95% confidence the "
     "most accurate is among them.",
     "**test acc (95% CI)**: accuracy on the test images with its 95% interval (Wilson for one seed; over seeds "

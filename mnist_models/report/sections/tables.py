@@ -83,12 +83,12 @@ def display_answer(found: dict) -> pd.DataFrame:
     front as budget -> pick, each step's accuracy gain and its verdict, and what the run cannot tell apart."""
     if not found:
         return pd.DataFrame()
-    names = ("cost", "budget", "pick", "test acc (95% CI)", "gain", "Holm p", "verdict", "cost CI",
+    names = ("cost", "budget", "pick", "test acc (95% CI)", "gain", "Holm p", "detectable", "verdict", "cost CI",
              "not told apart from")  # fmt: skip
     best = found["best_model"]
     low, high = found.get("best_interval", (None, None))
     rows = [[
-        "accuracy", "any", best, _accuracy(found["best_accuracy"], low, high), "–", "–",
+        "accuracy", "any", best, _accuracy(found["best_accuracy"], low, high), "–", "–", "–",
         found.get("best_verdict", "most accurate"), "–", ", ".join(found.get("tied_with_best", [])) or "–",
     ]]  # fmt: skip
     for column, front in found.get("pareto", {}).items():
@@ -106,17 +106,14 @@ def display_answer(found: dict) -> pd.DataFrame:
                 else "not established"
             )
             rows.append([
-                what, f"{'≥' if higher else '≤'} {unit.format(point['value'])}", _pick(point),
+                f"latency, {point['runtime']}" if point.get("runtime") else what,
+                f"{'≥' if higher else '≤'} {unit.format(point['value'])}", point["model"],
                 _accuracy(point["accuracy"], point["ci_low"], point["ci_high"]),
-                "–" if first else f"{point['gain_pp']:+.2f} pp", "–" if p is None else _p(p), verdict,
+                "–" if first else f"{point['gain_pp']:+.2f} pp", "–" if p is None else _p(p),
+                "–" if point.get("gain_detectable_pp") is None else f"{point['gain_detectable_pp']:.2f} pp", verdict,
                 _interval_cell(column, point), ", ".join(point["apart"]) or "–",
             ])  # fmt: skip
     return pd.DataFrame(rows, columns=[f"[{n}]({HOW})" for n in names])
-
-
-def _pick(point: dict) -> str:
-    """A pick, with the runtime it runs on where the cost is the fastest runtime's."""
-    return f"{point['model']} on {point['runtime']}" if point.get("runtime") else point["model"]
 
 
 def _accuracy(value: float, low: float | None, high: float | None) -> str:

@@ -69,6 +69,14 @@ def holm_p(sig: Significance | None, a: str, b: str) -> float | None:
     return None if pd.isna(p) else float(p)
 
 
+def detectable_pp(sig: Significance | None, a: str, b: str) -> float | None:
+    """The smallest difference the test of ``a`` against ``b`` could have detected (80% power, the family's level)."""
+    if sig is None or not len(sig.pairs):
+        return None
+    pair = sig.pairs[((sig.pairs["a"] == a) & (sig.pairs["b"] == b)) | ((sig.pairs["a"] == b) & (sig.pairs["b"] == a))]
+    return float(pair["mdd_pp"].iloc[0]) if len(pair) else None
+
+
 def separated(sig: Significance | None, a: str, b: str) -> bool:
     """Whether ``a`` and ``b``'s accuracies differ significantly (never compared: not separated)."""
     p = holm_p(sig, a, b)
@@ -103,6 +111,7 @@ def fronts(summary: pd.DataFrame, items: list[Variant], sig: Significance | None
                 "gain_over": None if previous is None else previous["model"],
                 "gain_pp": None if previous is None else (float(row["test_accuracy"]) - previous["accuracy"]) * 100,
                 "gain_holm_p": None if previous is None else holm_p(sig, model, previous["model"]),
+                "gain_detectable_pp": None if previous is None else detectable_pp(sig, model, previous["model"]),
                 "apart": apart,
                 "runtime": row.get("best_runtime") if column == "best_latency_p50_ms" else None,
             })  # fmt: skip
