@@ -172,3 +172,22 @@ def test_links_in_cells_lead_only_to_anchors_and_relative_paths():
     assert "<a href='reports/x.md'>r</a>" in shown
     assert "javascript" not in shown.split("<a ")[-1]
     assert "<script>" not in shown
+
+
+def test_cells_and_numbers_read_whatever_the_values():
+    """A "|" in a name does not split a Markdown row; costs never print in scientific notation; a rate below a
+    thousand is not "0k"; a p of 0.049 is not shown as 0.05 beside "significant"."""
+    from mnist_models.report.page.content import Table
+    from mnist_models.report.page.render import _markdown_table
+    from mnist_models.report.sections.text import _p
+
+    table = _markdown_table(Table(pd.DataFrame({"model": ["a|b*c*", "<b>x</b>"], "acc": ["99.05%", "98.00%"]})))
+    assert all(row.count("|") - row.count("\\|") == 3 for row in table.splitlines())
+    assert "<b>" not in table
+    assert budgets.cost_text("train_time_s", 1590.4) == "1,590 s"
+    assert budgets.cost_text("latency_p50_ms", 0.005012) == "0.00501 ms"
+    assert budgets.rate_text(736.2) == "736"
+    assert budgets.rate_text(23481) == "23k"
+    assert _p(0.049) == "0.049"
+    assert _p(0.61) == "0.61"
+    assert _p(0.0004) == "<0.001"

@@ -46,7 +46,7 @@ def _numeric_columns(table: Table) -> set[str]:
     for column in table.frame.columns:
         values = [_cell(v) for v in table.frame[column]]
         shown = [v for v in values if v not in WORDS]
-        if shown and all(NUMBER.match(v) for v in shown):
+        if shown and all(NUMBER.match(v) and ":" not in v for v in shown):  # "0: why" is text
             out.add(column)
     return out
 
@@ -82,11 +82,21 @@ def markdown(content: ReportContent) -> str:
     return text.rstrip("\n") + "\n"
 
 
+MARKDOWN_SPECIAL = re.compile(r"([|*\[\]<>`\\])")
+
+
+def _markdown_cell(value) -> str:
+    """A cell's text escaped for Markdown: a "|" in a model name must not split the row, nor "<b>" render."""
+    return MARKDOWN_SPECIAL.sub(r"\\\1", _cell(value))
+
+
 def _markdown_table(table: Table) -> str:
-    """A table in Markdown: numbers right-aligned, text left, an empty cell shown as "–"."""
-    frame = table.frame.map(_cell)
+    """A table in Markdown: numbers right-aligned, text left, an empty cell shown as "–", cells escaped (the
+    headers keep their links to "How to read this")."""
     numeric = _numeric_columns(table)
-    align = ["right" if c in numeric else "left" for c in frame.columns]
+    align = ["right" if c in numeric else "left" for c in table.frame.columns]
+    frame = table.frame.map(_markdown_cell)
+    frame.columns = [str(c).replace("|", "\\|") for c in frame.columns]
     return frame.to_markdown(index=False, colalign=align, disable_numparse=True)
 
 

@@ -7,7 +7,7 @@ import math
 
 import pandas as pd
 
-from ..tables.budgets import COSTS
+from ..tables.budgets import COSTS, cost_text, rate_text
 from ..tables.groups import best_runtimes, lever_matrix
 from ..tables.significance import ALPHA, against_best, below_another
 from .text import _num, _p, _percent
@@ -71,10 +71,9 @@ HOW = "#how-to-read-this"  # every column of the answer links to what it means
 def _interval_cell(column: str, point: dict) -> str:
     if point["low"] == point["high"]:
         return "exact" if COSTS[column][3] is None else "one seed"
-    if COSTS[column][1]:  # a rate: in thousands, so that the column stays narrow
-        return f"{point['low'] / 1e3:,.0f}k–{point['high'] / 1e3:,.0f}k img/s"
-    unit = COSTS[column][2]
-    low, high = unit.format(point["low"]), unit.format(point["high"])
+    if COSTS[column][1]:  # a rate
+        return f"{rate_text(point['low'])}–{rate_text(point['high'])} img/s"
+    low, high = cost_text(column, point["low"]), cost_text(column, point["high"])
     return f"{low.split(' ')[0]}–{high}"
 
 
@@ -92,7 +91,7 @@ def display_answer(found: dict) -> pd.DataFrame:
         found.get("best_verdict", "most accurate"), "–", ", ".join(found.get("tied_with_best", [])) or "–",
     ]]  # fmt: skip
     for column, front in found.get("pareto", {}).items():
-        what, higher, unit, _ = COSTS[column]
+        what, higher, _, _ = COSTS[column]
         for point in front:
             p = point["gain_holm_p"]
             first = point["gain_over"] is None
@@ -107,7 +106,7 @@ def display_answer(found: dict) -> pd.DataFrame:
             )
             rows.append([
                 f"latency, {point['runtime']}" if point.get("runtime") else what,
-                f"{'≥' if higher else '≤'} {unit.format(point['value'])}", point["model"],
+                f"{'≥' if higher else '≤'} {cost_text(column, point['value'])}", point["model"],
                 _accuracy(point["accuracy"], point["ci_low"], point["ci_high"]),
                 "–" if first else f"{point['gain_pp']:+.2f} pp", "–" if p is None else _p(p),
                 "–" if point.get("gain_detectable_pp") is None else f"{point['gain_detectable_pp']:.2f} pp", verdict,
@@ -211,7 +210,7 @@ def display_runtimes(runtimes: pd.DataFrame) -> pd.DataFrame:
                 "img/s": _num(r.throughput_img_s, ",.0f"),
                 "throughput vs eager": _num(r.throughput_speedup, ".2f", "×"),
                 "top-1 agreement": agreement(r),
-                "max |Δ logit|": _num(r.max_logit_diff, ".2g"),
+                "max abs Δ logit": _num(r.max_logit_diff, ".2g"),
                 "conversion s (cold / warm)": f"{_num(r.conversion_time_s, '.2f')} / {_num(r.conversion_warm_time_s, '.2f')}",
                 "artifact": _num(r.artifact_bytes / 1e6, ".2f", " MB"),
             }

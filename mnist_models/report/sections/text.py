@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import textwrap
 
 import pandas as pd
 
@@ -93,7 +94,8 @@ def sort_keys(table: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
 
 
 def _p(value: float) -> str:
-    return "<0.001" if value < 0.001 else f"{value:.3f}" if value < 0.01 else f"{value:.2f}"
+    """A p-value as shown: two significant figures below 0.1, so 0.049 never reads as 0.05."""
+    return "<0.001" if value < 0.001 else f"{value:.3f}" if value < 0.1 else f"{value:.2f}"
 
 
 def comparison_line(found: dict, pairs: int) -> str:
@@ -153,6 +155,8 @@ def verdict_lines(found: dict, pairs: int) -> list[str]:
     ]
 
 
+NBSP = "\u00a0"  # a value and its unit stay on one line
+ANSWER_WIDTH = 118  # a terminal's answer lines wrap within a CI log's usual width
 INSIGHTS = 6  # at most this many bullets, each one sentence of at most INSIGHT_CHARS characters
 INSIGHT_CHARS = 200
 
@@ -183,8 +187,9 @@ def _front_line(found: dict) -> str | None:
 
 def _level_line(found: dict) -> str:
     if found.get("comparisons_of") == "architectures":
+        seeds = found["scope"].split(", ")[2].split(" seed")[0] if found.get("scope") else found["seeds_per_model"]
         return (
-            f"{found['seeds_per_model']} seeds per model: the tests compare architectures, over seeds and test images "
+            f"{seeds} seeds per model: the tests compare architectures, over seeds and test images "
             "([verdicts](#significance))."
         )
     claims = found.get("seeds_for_an_architecture_claim")
@@ -259,15 +264,19 @@ def answer_lines(found: dict) -> list[str]:
     (the page's answer table, one line per cost)."""
     if not found:
         return []
-    from ..tables.budgets import COSTS
+    from ..tables.budgets import COSTS, cost_text
 
     best = [found["best_model"], *found.get("tied_with_best", [])]
     lines = [f"answer, under the {found['scope']}:", f"  {found['best_verdict']}: {', '.join(best)}"]
     for column, front in found.get("pareto", {}).items():
-        what, _, unit, _ = COSTS[column]
+        runtimes = list(dict.fromkeys(p["runtime"] for p in front if p.get("runtime")))
+        each = len(runtimes) > 1  # one runtime for every pick: named once, in the cost
         steps = [
-            f"{unit.format(p['value'])} {p['model']}{' on ' + p['runtime'] if p.get('runtime') else ''} ({p['accuracy']:.2%})"
+            f"{p['model']}{' on ' + p['runtime'] if each and p.get('runtime') else ''} "
+            f"{cost_text(column, p['value']).replace(' ', NBSP)} {p['accuracy']:.2%}"
             for p in front
         ]
-        lines.append(f"  {what}: " + " → ".join(steps))
+        what = f"{COSTS[column][0]} ({runtimes[0]})" if len(runtimes) == 1 else COSTS[column][0]
+        lines += textwrap.wrap(f"{what}: " + " → ".join(steps), ANSWER_WIDTH, initial_indent="  ",
+                               subsequent_indent="      ", break_on_hyphens=False)  # fmt: skip
     return lines

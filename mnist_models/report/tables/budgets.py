@@ -100,6 +100,11 @@ def fronts(summary: pd.DataFrame, items: list[Variant], sig: Significance | None
         front, previous = [], None
         for i, row in picks.iterrows():
             model, low, high = row["model"], *intervals[i]
+            if previous is not None and (previous["value"], previous["accuracy"]) == (
+                float(row[column]),
+                float(row["test_accuracy"]),
+            ):
+                continue  # the same point as the pick before it (its twin): named beside it, not a step
             apart = [
                 other
                 for j, other in enumerate(table["model"])
@@ -124,7 +129,26 @@ def _overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
     return a[0] <= b[1] and b[0] <= a[1]
 
 
+def significant(value: float, digits: int = 3) -> str:
+    """``value`` to ``digits`` significant figures, never in scientific notation: 0.00501, 0.253, 1,590."""
+    if not math.isfinite(value) or value == 0:
+        return f"{value:g}"
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(value))))
+    return f"{round(value, decimals):,.{decimals}f}"
+
+
+def cost_text(column: str, value: float) -> str:
+    """A cost as a reader reads it: "0.253 ms", "1,590 s", "23,481 img/s", "29,178"."""
+    unit = COSTS[column][2]
+    return unit.format(value) if "," in unit else unit.replace("{:.3g}", "{}").format(significant(value))
+
+
+def rate_text(value: float) -> str:
+    """A rate, short: in thousands from 10,000 on (the interval column stays narrow)."""
+    return f"{value / 1e3:,.0f}k" if value >= 1e4 else f"{value:,.0f}"
+
+
 def budget(column: str, value: float) -> str:
     """A pick's budget as a reader states it: "latency, eager ≤ 0.253 ms"."""
-    what, higher, unit, _ = COSTS[column]
-    return f"{what} {'≥' if higher else '≤'} {unit.format(value)}"
+    what, higher, _, _ = COSTS[column]
+    return f"{what} {'≥' if higher else '≤'} {cost_text(column, value)}"
