@@ -68,11 +68,6 @@ def _scope(runs, models: int | None = None) -> str:
     )
 
 
-def _where(runs) -> str:
-    """The evidence column: the committed run's folder, and the CPU where the claim is about time."""
-    return run_link(runs[0])
-
-
 def claims() -> str:
     """The README's verdicts as a table: each claim, the scope it holds under, and the committed run behind it."""
     runs, items, summary, sig = _evidence(SEEDS)
@@ -80,7 +75,7 @@ def claims() -> str:
     accs = {v.label: [r.outcome.test.accuracy for r in v.seeds()] for v in items}
     cnn_low = min(a for m, v in accs.items() if _family(m) == "cnn" for a in v)
     mlp_high = max(a for m, v in accs.items() if _family(m) == "mlp" for a in v)
-    scope, where = _scope(runs), _where(runs)
+    scope, where = _scope(runs), run_link(runs[0])
     tied = [m for m in could if m != best.model]
     verdict = (
         f"**{best.model} is the most accurate architecture** ({best.test_accuracy:.2%} mean; every other model "

@@ -131,30 +131,6 @@ def claims_sentence(claims: dict) -> str:
     )
 
 
-def verdict_lines(found: dict, pairs: int) -> list[str]:
-    """Which models could be the most accurate, and for the others whether the run could have told."""
-    if not pairs:
-        return []
-    best, possible = found["best_model"], found.get("could_be_best", [])
-    against = found.get("against_best", {})
-    tied = [m for m in possible if m != best]
-    if not tied:
-        return [f"Every other model is significantly less accurate than another (Holm p < 0.05): **{best}** alone "
-                "can be the most accurate."]  # fmt: skip
-    detail = ", ".join(
-        f"**{m}** ({against[m]['below_pp']:+.2f} pp, Holm p={_p(against[m]['holm_p'])}, detectable "
-        f"{against[m]['detectable_pp']:.2f} pp)"
-        if m in against
-        else f"**{m}**"
-        for m in tied
-    )
-    return [
-        f"Could be the most accurate (no other model significantly above it; the set holds the most accurate with "
-        f"95% confidence): **{best}** and {detail}. Below {best} by less than the detectable difference, a gap "
-        "could hide: not established is not equal."
-    ]
-
-
 NBSP = "\u00a0"  # a value and its unit stay on one line
 ANSWER_WIDTH = 118  # a terminal's answer lines wrap within a CI log's usual width
 INSIGHTS = 6  # at most this many bullets, each one sentence of at most INSIGHT_CHARS characters

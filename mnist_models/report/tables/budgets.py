@@ -146,9 +146,3 @@ def cost_text(column: str, value: float) -> str:
 def rate_text(value: float) -> str:
     """A rate, short: in thousands from 10,000 on (the interval column stays narrow)."""
     return f"{value / 1e3:,.0f}k" if value >= 1e4 else f"{value:,.0f}"
-
-
-def budget(column: str, value: float) -> str:
-    """A pick's budget as a reader states it: "latency, eager ≤ 0.253 ms"."""
-    what, higher, _, _ = COSTS[column]
-    return f"{what} {'≥' if higher else '≤'} {cost_text(column, value)}"
