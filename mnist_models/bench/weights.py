@@ -45,6 +45,8 @@ class Weights:
         self._trained: dict[str, Trained] = {}
 
     def cache_inputs(self, case: Case) -> dict:
+        """What determines a case's weights: its cache key (the data by its files' checksum and its content's digest,
+        so that weights trained on other data never answer for these)."""
         return {
             "model": case.model,
             "architecture": repr(case.spec.build()),
@@ -53,6 +55,7 @@ class Weights:
             "seed": case.seed,
             "dataset": self.data.name,
             "dataset_checksum": self.data.checksum,
+            "dataset_content": self.data.content,
             "torch": torch.__version__,
             "device_type": self.plan.device.type,
         }
@@ -137,9 +140,10 @@ class Weights:
         if case.id in self._trained:
             hit = self._trained[case.id]
             return Trained(hit.model, hit.outcome, "memory" if hit.source != "disk" else "disk")
-        entry = self.cache.load(self.cache_inputs(case))
+        model = self.plan.fresh_model(case)
+        # a damaged entry, or one whose weights do not fit this model, is retrained with one CacheWarning
+        entry = self.cache.load(self.cache_inputs(case), fits=model.state_dict())
         if entry is not None:
-            model = self.plan.fresh_model(case)
             model.load_state_dict(entry.state_dict)
             # the memory format training leaves behind, so inference is timed alike whatever the weights' origin
             model.to(memory_format=case.training.config.memory_format)

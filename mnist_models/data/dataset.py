@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -13,10 +14,12 @@ import torch
 
 from ..files import atomic_write_bytes
 from . import hub, sources
-from .sources import DataError, dataset_info, default_data_root
+from .digest import combine, tensor_digest
+from .sources import DataError, DataWarning, dataset_info, default_data_root
 
 __all__ = [
     "DataError",
+    "DataWarning",
     "FetchResult",
     "MNISTData",
     "fetch_dataset",
@@ -118,6 +121,7 @@ class MNISTData:
         ""  # where the files came from this time: a mirror, the package-index route, a folder, or already present
     )
     location: str = ""  # the folder the raw files live in
+    content: str = ""  # a digest of the splits' verified content (and of a subset's indices): the weight cache's key
 
     @property
     def device(self) -> torch.device:
@@ -129,15 +133,17 @@ class MNISTData:
         """A stratified subset of each split (for smoke runs); ``None`` keeps a split whole."""
         from sklearn.model_selection import train_test_split  # scikit-learn costs seconds to import: on use
 
-        fields = {}
+        fields, kept = {}, [self.content]
         for split, n in (("train", train), ("val", val), ("test", test)):
             x, y = getattr(self, f"x_{split}"), getattr(self, f"y_{split}")
             if n is not None and n < len(y):
                 keep, _ = train_test_split(np.arange(len(y)), train_size=n, random_state=seed, stratify=y.cpu().numpy())
                 index = torch.as_tensor(np.sort(keep), device=y.device)
                 x, y = x[index], y[index]
+                kept.append(f"{split}:" + tensor_digest(index))  # the subset's content: its rows of verified splits
             fields[f"x_{split}"], fields[f"y_{split}"] = x, y
-        return replace(self, **fields, checksum=f"{self.checksum}:subset-{train}-{val}-{test}-{seed}")
+        checksum = f"{self.checksum}:subset-{train}-{val}-{test}-{seed}"
+        return replace(self, **fields, checksum=checksum, content=combine(kept)[:16])
 
     def describe(self) -> str:
         return (
@@ -193,17 +199,24 @@ def load_dataset(
         normalization=normalization,
         source=source,
         location=str(sources.raw_dir(root, info)),
+        content=combine(split[DIGESTS][key] for key in SPLIT_KEYS)[:16],
     )
 
 
-def _split(root: Path, info, checksum: str, val_size: int, split_seed: int) -> dict[str, torch.Tensor]:
-    """The three splits' uint8 images and labels: read by torchvision and split by scikit-learn once, then kept
-    beside the raw files (``splits/``, written atomically) and read from there.
+SPLIT_KEYS = ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test")
+DIGESTS = "digests"  # the kept file's SHA-256 of each tensor (``digest.tensor_digest``), beside the tensors
+
+
+def _split(root: Path, info, checksum: str, val_size: int, split_seed: int) -> dict:
+    """The three splits' uint8 images and labels (and ``DIGESTS``): read by torchvision and split by scikit-learn
+    once, then kept beside the raw files (``splits/``, written atomically) and read from there.
 
     Reading them back spares a process importing torchvision and scikit-learn (3.3 s of an A/B worker's start on
-    a 2-core AMD EPYC with AVX2 only, paid by both sides at every replacement). The file is named by the raw files' checksum, the
-    split and scikit-learn's version (whose splitter draws the validation set), so other data or another split
-    never reads it; an unreadable one is made again, and a folder that cannot be written only costs the speed.
+    a 2-core AMD EPYC with AVX2 only, paid by both sides at every replacement). The file is named by the raw files'
+    checksum, the split and scikit-learn's version (whose splitter draws the validation set), so other data or
+    another split never reads it. Each tensor is checked against its digest on every load: a file that fails is
+    made again from the (MD5-checked) raw files with one ``DataWarning`` naming it; a folder that cannot be
+    written only costs the speed.
     """
     from importlib.metadata import version
 
@@ -212,20 +225,35 @@ def _split(root: Path, info, checksum: str, val_size: int, split_seed: int) -> d
         / "splits"
         / (f"{checksum}-val{val_size}-seed{split_seed}-sklearn{version('scikit-learn')}.pt")
     )
-    keys = ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test")
     if path.is_file():
-        try:
-            split = torch.load(path, map_location="cpu", weights_only=True)
-            if isinstance(split, dict) and all(isinstance(split.get(k), torch.Tensor) for k in keys):
-                return split
-        except Exception:  # truncated or foreign (torch raises several kinds): made again below
-            pass
+        split, problem = _read_kept(path)
+        if split is not None:
+            return split
+        warnings.warn(f"{path}: {problem}; made again from the verified raw files", DataWarning, stacklevel=3)
     split = _split_afresh(root, info, val_size, split_seed)
+    split[DIGESTS] = {key: tensor_digest(split[key]) for key in SPLIT_KEYS}
     buffer = io.BytesIO()
     torch.save(split, buffer)
     with contextlib.suppress(OSError):  # a read-only data folder: split afresh each time
         atomic_write_bytes(path, buffer.getvalue())
     return split
+
+
+def _read_kept(path: Path) -> tuple[dict | None, str]:
+    """The kept splits at ``path`` if every tensor matches its stored digest, else ``None`` and what is wrong."""
+    try:
+        split = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # truncated or foreign (torch raises several kinds)
+        return None, f"unreadable kept split ({type(exc).__name__})"
+    if not isinstance(split, dict) or not all(isinstance(split.get(k), torch.Tensor) for k in SPLIT_KEYS):
+        return None, "not a kept split (tensors missing)"
+    digests = split.get(DIGESTS)
+    if not isinstance(digests, dict):
+        return None, "kept split without digests (written by an older mnist-models)"
+    for key in SPLIT_KEYS:
+        if digests.get(key) != tensor_digest(split[key]):
+            return None, f"kept split's {key} does not match its SHA-256 digest (the file is damaged)"
+    return split, ""
 
 
 def _split_afresh(root: Path, info, val_size: int, split_seed: int) -> dict[str, torch.Tensor]:

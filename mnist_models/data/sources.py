@@ -33,6 +33,10 @@ class DataError(RuntimeError):
     """The data is missing, corrupt or unobtainable; the message says which file and what to do."""
 
 
+class DataWarning(UserWarning):
+    """A kept file failed its check and is being made again from the verified raw files; the message names it."""
+
+
 @dataclass(frozen=True)
 class DatasetInfo:
     """What identifies one MNIST-like dataset on disk."""

@@ -1,0 +1,98 @@
+"""The weight cache is verified on load: damaged or misfitting weights are retrained with one warning, and the
+accuracy a record publishes is that of the weights it holds."""
+
+from __future__ import annotations
+
+import shutil
+import warnings
+from dataclasses import replace
+
+import pytest
+import torch
+
+from mnist_models.bench.cache import CacheWarning
+from mnist_models.bench.session import resolve
+from mnist_models.bench.settings import SuiteSettings
+from mnist_models.bench.weights import Weights
+from mnist_models.models.registry import resolve_models
+from mnist_models.training.evaluation import evaluate
+
+
+@pytest.fixture(scope="module")
+def trained(tiny, tmp_path_factory):
+    """mlp_64 trained once on the tiny data (smoke profile, CPU), its cache folder and the case."""
+    cache = tmp_path_factory.mktemp("weights")
+    plan = resolve(SuiteSettings(profile="smoke", models=("mlp_64",), device="cpu", cache_dir=str(cache)))
+    weights = Weights(plan, tiny)
+    case = plan.cases[0]
+    first = weights.get(case)
+    assert first.source == "trained"
+    return plan, case, first
+
+
+@pytest.fixture
+def cache(trained, tmp_path):
+    """A private copy of the trained cache, safe to damage: (plan using it, case, its entry's path)."""
+    plan, case, _ = trained
+    shutil.copytree(plan.cache_dir, tmp_path / "weights")
+    plan = replace(plan, cache_dir=tmp_path / "weights")
+    [path] = (tmp_path / "weights").glob("*.pt")
+    return plan, case, path
+
+
+def _scores_itself(data, got) -> bool:
+    """Whether the accuracy ``got`` carries is what its weights score on the test set."""
+    return evaluate(got.model, data.x_test, data.y_test, classes=10).accuracy == got.outcome.test.accuracy
+
+
+def test_intact_weights_come_from_disk_without_a_warning(cache, tiny):
+    plan, case, _ = cache
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CacheWarning)
+        got = Weights(plan, tiny).get(case)
+    assert got.source == "disk"
+    assert _scores_itself(tiny, got)
+
+
+def test_a_flipped_byte_in_cached_weights_is_retrained_and_the_accuracy_is_the_weights_own(cache, tiny):
+    plan, case, path = cache
+    bias = [k for k in torch.load(path, weights_only=True)["state_dict"] if k.endswith("bias")][-1]
+    clean = torch.load(path, weights_only=True)["state_dict"][bias]
+    blob = bytearray(path.read_bytes())
+    at = blob.find(clean.numpy().tobytes())
+    blob[at + 3] ^= 0x40  # the first float's exponent: a bias of about 1e37 (measured: -1.39e37)
+    path.write_bytes(bytes(blob))
+    assert torch.load(path, weights_only=True)["state_dict"][bias].abs().max() > 1e30  # torch loads it silently
+    with pytest.warns(CacheWarning) as caught:
+        got = Weights(plan, tiny).get(case)
+    assert len(caught) == 1
+    assert str(path) in str(caught[0].message)
+    assert "does not match its SHA-256 digest" in str(caught[0].message)
+    assert got.source == "trained"
+    assert got.model.state_dict()[bias].abs().max() < 1e3
+    assert _scores_itself(tiny, got)
+    with warnings.catch_warnings():  # retrained and written again: the next session reads it
+        warnings.simplefilter("error", CacheWarning)
+        assert Weights(plan, tiny).get(case).source == "disk"
+
+
+def test_another_models_state_dict_is_retrained_not_a_runtime_error(cache, tiny):
+    plan, case, path = cache
+    weights = Weights(plan, tiny)
+    entry = weights.cache.load(weights.cache_inputs(case))
+    other = resolve_models(["cnn_32_64_fc64"])[0].build().state_dict()
+    weights.cache.save(weights.cache_inputs(case), other, entry.outcome)  # the right inputs, another model
+    with pytest.warns(CacheWarning, match="does not fit the model: missing") as caught:
+        got = weights.get(case)
+    assert len(caught) == 1
+    assert str(path) in str(caught[0].message)
+    assert got.source == "trained"
+    assert _scores_itself(tiny, got)
+
+
+def test_the_cache_key_covers_the_datas_content(trained, tiny):
+    plan, case, _ = trained
+    same_files_other_content = replace(tiny, content="0" * 16)  # same raw files' checksum, other tensors
+    one, other = Weights(plan, tiny), Weights(plan, same_files_other_content)
+    assert one.cache.path(one.cache_inputs(case)) != other.cache.path(other.cache_inputs(case))
+    assert other.cache.load(other.cache_inputs(case)) is None  # not answered by the weights trained on ``tiny``
