@@ -1,4 +1,9 @@
-"""The ``mnist-models`` command: prepare data, list architectures, build reports, merge runs, A/B, history."""
+"""The ``mnist-models`` command: prepare data, list architectures, build reports, merge runs, A/B, history.
+
+Every subcommand keeps one exit-code contract (docs/exit-codes.md): 0 passed, 1 only for a gate that failed
+on measured evidence, 2 for anything else, with one line on stderr naming the path and what to do, never a
+traceback (``--debug`` prints it too).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,8 @@ import sys
 from collections.abc import Sequence
 
 from .data.sources import DATASETS
+from .files import guarded
+from .parse import OneLineParser, add_debug_flag, folder, out_file
 
 
 def _data_fetch(args: argparse.Namespace) -> int:
@@ -65,7 +72,7 @@ def _merge(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from .version import __version__
 
-    parser = argparse.ArgumentParser(prog="mnist-models", description=__doc__)
+    parser = OneLineParser(prog="mnist-models", description=__doc__)
     parser.add_argument("--version", action="version", version=f"mnist-models {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -73,7 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     data_sub = data.add_subparsers(dest="data_command", required=True)
     fetch = data_sub.add_parser("fetch", help="download or rebuild a dataset and say where it came from")
     fetch.add_argument("--dataset", choices=sorted(DATASETS), default="mnist")
-    fetch.add_argument("--data-dir", help="data root (default: $MNIST_MODELS_DATA or ~/.cache/mnist-models)")
+    fetch.add_argument(
+        "--data-dir", type=folder, help="data root (default: $MNIST_MODELS_DATA or ~/.cache/mnist-models)"
+    )
     fetch.add_argument(
         "--skip-mirrors",
         action="store_true",
@@ -95,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
         "suite versions, a truncated or foreign file); nothing is written on an error.",
     )
     merge.add_argument("runs", nargs="+", metavar="RUN", help="run numbers, names, globs or JSON paths")
-    merge.add_argument("--out", required=True, metavar="FILE", help="the merged JSON file to write")
+    merge.add_argument("--out", required=True, type=out_file, metavar="FILE", help="the merged JSON file to write")
     add_storage_option(merge)
     merge.set_defaults(func=_merge)
 
@@ -106,14 +115,17 @@ def build_parser() -> argparse.ArgumentParser:
     add_ab_parser(sub)
     add_bisect_parser(sub)
     add_history_parser(sub)
-
+    add_debug_flag(parser, False)
+    for command in [*sub.choices.values(), fetch]:
+        add_debug_flag(command, argparse.SUPPRESS)  # after the subcommand too; the top level's value stands otherwise
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    return int(args.func(args))
+    prog = " ".join(["mnist-models", args.command, *([args.data_command] if args.command == "data" else [])])
+    return guarded(prog, args)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -4,9 +4,13 @@ message that says what it expected. No imports of ours: the plugin's options and
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import re
+import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 
@@ -81,6 +85,22 @@ def parse_percent(text: str) -> float:
     return float(match[1]) / 100
 
 
+def positive_percent(text: str) -> float:
+    """A threshold as a percentage above zero: ``"10%"`` -> 0.10 (``"0%"`` would flag every change)."""
+    value = parse_percent(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: a threshold must be above 0%, e.g. 10%")
+    return value
+
+
+def parse_alpha(text: str) -> float:
+    """A false-alarm rate strictly between 0 and 1 (0 would switch the gate off, 1 or more fail everything)."""
+    value = _number(text, float)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: alpha must satisfy 0 < alpha < 1, e.g. 0.05")
+    return value
+
+
 def parse_shard(text: str) -> tuple[int, int]:
     """``"2/3"`` into ``(2, 3)``: shard 2 of 3, counted from 1."""
     match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text or "")
@@ -106,12 +126,7 @@ def _positive(kind: type) -> Callable[[str], Any]:
     """A converter to a number above zero of ``kind`` (int or float)."""
 
     def convert(text: str):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"{text!r} is not {'a whole number' if kind is int else 'a number'}"
-            ) from None
+        value = _number(text, kind)
         if not value > 0:
             raise argparse.ArgumentTypeError(f"must be above 0, got {value}")
         return value
@@ -120,5 +135,92 @@ def _positive(kind: type) -> Callable[[str], Any]:
     return convert
 
 
+def _number(text: str, kind: type) -> Any:
+    """``text`` as a finite ``kind`` (int or float): NaN and infinity are no setting's value."""
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not {'a whole number' if kind is int else 'a number'}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
 positive_int = _positive(int)
 positive_float = _positive(float)
+
+
+# --- Paths: refused when given, not when the run is minutes in -------------------------------------------
+
+
+def _existing_part(path: Path) -> Path:
+    """``path`` itself if it exists, else the nearest of its parents that does (what a write would meet first)."""
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            return candidate
+    return Path(".")
+
+
+def folder(text: str) -> str:
+    """A folder to read or to create: refused if it, or a part of its path, is a file."""
+    path = Path(text).expanduser()
+    blocker = _existing_part(path)
+    if not blocker.is_dir():
+        where = "" if blocker == path else f" {blocker}"
+        raise argparse.ArgumentTypeError(f"{text}:{where} is a file, not a folder; give a folder (made if missing)")
+    return text
+
+
+def out_folder(text: str) -> str:
+    """A folder to write into: as ``folder``, and refused where it cannot be written (checked before any work)."""
+    folder(text)
+    blocker = _existing_part(Path(text).expanduser())
+    if not os.access(blocker, os.W_OK | os.X_OK):
+        raise argparse.ArgumentTypeError(f"{text}: {blocker} is not writable; choose another folder or fix its mode")
+    return text
+
+
+def out_file(text: str) -> str:
+    """A file to write: refused if it is a folder, a part of its path is a file, or its folder is not writable."""
+    path = Path(text).expanduser()
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text}: is a folder; give the file to write, e.g. {path / 'merged.json'}")
+    if text.endswith(os.sep):
+        raise argparse.ArgumentTypeError(f"{text}: names a folder; give the file to write")
+    out_folder(str(path.parent))
+    return text
+
+
+def existing_folder(text: str) -> str:
+    """A folder that must exist (a repository, a source tree)."""
+    path = Path(text).expanduser()
+    if not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text}: {'is a file, not a folder' if path.exists() else 'no such folder'}")
+    return text
+
+
+def python_executable(text: str) -> str:
+    """An interpreter to start: a command on ``$PATH`` or a path to an executable file."""
+    if shutil.which(text) is None:
+        raise argparse.ArgumentTypeError(
+            f"{text}: no such Python (not found, or not executable); give a Python that can import the base tree's "
+            "dependencies, e.g. .venv/bin/python"
+        )
+    return text
+
+
+# --- Parsers: one line per usage error --------------------------------------------------------------------------
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line (the usage is a ``--help`` away), with exit code 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def add_debug_flag(parser: argparse.ArgumentParser, default: Any) -> None:
+    """``--debug``: an error's traceback printed above its one line (``default``: ``argparse.SUPPRESS`` on a
+    subcommand, so that the top level's value stands when it is not given again)."""
+    parser.add_argument("--debug", action="store_true", default=default,
+                        help="on an error, print the traceback before its one line")  # fmt: skip

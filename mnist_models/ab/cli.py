@@ -8,7 +8,16 @@ from pathlib import Path
 
 from ..bench.options import add_ab_flags, read_ab_flags
 from ..bench.settings import SuiteSettings
-from ..parse import parse_percent, positive_int, split_names
+from ..parse import (
+    existing_folder,
+    out_folder,
+    parse_alpha,
+    positive_float,
+    positive_int,
+    positive_percent,
+    python_executable,
+    split_names,
+)
 from ..results.groups import GROUPS
 
 
@@ -43,7 +52,8 @@ def add_ab_parser(sub) -> None:
         "failed, 2 bad input or a side that failed (nothing is written then).",
     )
     parser.add_argument("--base", required=True, help="the baseline: a git ref of this repository, or a source tree")
-    parser.add_argument("--base-python", default=sys.executable, help="the base side's Python (default: this one)")
+    parser.add_argument("--base-python", type=python_executable, default=sys.executable,
+                        help="the base side's Python (default: this one)")  # fmt: skip
     parser.add_argument("--head", default=".", help="the candidate's source tree (default: the current folder)")
     add_ab_flags(parser, SuiteSettings)  # --profile, --models, --seeds, ...: the suite's own settings
     parser.add_argument(
@@ -55,12 +65,13 @@ def add_ab_parser(sub) -> None:
     parser.add_argument("--min-pairs", type=_pairs, default=5, help="pairs before the first look (default: 5)")
     parser.add_argument("--restart-every", type=positive_int, default=4,
                         help="replace both sides' processes every N pairs (default: 4)")  # fmt: skip
-    parser.add_argument("--threshold", type=parse_percent, default=0.10, help="a slowdown that matters (default: 10%%)")
-    parser.add_argument(
-        "--alpha", type=float, default=0.05, help="the gate's false-alarm rate for the suite (default: 0.05)"
-    )
+    parser.add_argument("--threshold", type=positive_percent, default=0.10,
+                        help="a slowdown that matters (default: 10%%)")  # fmt: skip
+    parser.add_argument("--alpha", type=parse_alpha, default=0.05,
+                        help="the gate's false-alarm rate for the suite, 0 < alpha < 1 (default: 0.05)")  # fmt: skip
     parser.add_argument("--seed", type=int, default=0, help="seed of the random block order (default: 0)")
-    parser.add_argument("--out", default="reports/ab", help="folder for base.json, head.json, ab.csv, ab.md")
+    parser.add_argument("--out", type=out_folder, default="reports/ab",
+                        help="folder for base.json, head.json, ab.csv, ab.md")  # fmt: skip
     parser.set_defaults(func=run)
 
 
@@ -128,7 +139,8 @@ def add_bisect_parser(sub) -> None:
     )
     parser.add_argument("--good", required=True, help="a commit, branch or tag without the regression")
     parser.add_argument("--bad", required=True, help="a later commit with it (on --good's first-parent line)")
-    parser.add_argument("--repo", default=".", help="the git repository (default: the current folder)")
+    parser.add_argument("--repo", type=existing_folder, default=".",
+                        help="the git repository (default: the current folder)")  # fmt: skip
     add_ab_flags(parser, SuiteSettings)
     parser.add_argument("--groups", type=_timed_groups, default=tuple(GROUPS.names(timed=True)),
                         help="timed groups to compare")  # fmt: skip
@@ -138,11 +150,13 @@ def add_bisect_parser(sub) -> None:
     parser.add_argument("--min-pairs", type=_pairs, default=5, help="pairs before a probe's first look (default: 5)")
     parser.add_argument("--restart-every", type=positive_int, default=4,
                         help="replace both sides' processes every N pairs (default: 4)")  # fmt: skip
-    parser.add_argument("--threshold", type=parse_percent, default=0.10, help="a slowdown that matters (default: 10%%)")
-    parser.add_argument("--alpha", type=float, default=0.05, help="each probe's false-alarm rate (default: 0.05)")
-    parser.add_argument("--accuracy", metavar="PP", type=float,
+    parser.add_argument("--threshold", type=positive_percent, default=0.10,
+                        help="a slowdown that matters (default: 10%%)")  # fmt: skip
+    parser.add_argument("--alpha", type=parse_alpha, default=0.05,
+                        help="each probe's false-alarm rate, 0 < alpha < 1 (default: 0.05)")  # fmt: skip
+    parser.add_argument("--accuracy", metavar="PP", type=positive_float,
                         help="bisect an accuracy drop of more than PP points instead (McNemar on the test images)")  # fmt: skip
-    parser.add_argument("--out", default="reports/bisect", help="folder for the probes and bisect.md")
+    parser.add_argument("--out", type=out_folder, default="reports/bisect", help="folder for the probes and bisect.md")
     parser.set_defaults(func=run_bisect)
 
 

@@ -140,6 +140,11 @@ def mnist(pytestconfig: pytest.Config, mnist_plan):
         data = load_data(mnist_plan)
     except DataError as exc:
         pytest.exit(f"mnist-models: cannot load the dataset:\n{exc}", returncode=pytest.ExitCode.USAGE_ERROR)
+    except OSError as exc:  # a data root that cannot be written (or is full) while fetching: one line, no traceback
+        from ..files import describe_error
+
+        message = f"mnist-models: cannot fetch the dataset: {describe_error(exc)}"
+        pytest.exit(message, returncode=pytest.ExitCode.USAGE_ERROR)
     say = _say(pytestconfig)
     if say is not None:
         say(f"data: {data.name} from {data.source}, in {data.location}")

@@ -19,6 +19,7 @@ from typing import Any
 from ..data.sources import DATASETS
 from ..parse import (
     SeedPlan,
+    folder,
     one_of,
     parse_percent,
     parse_seeds,
@@ -118,12 +119,12 @@ class SuiteSettings:
         "mnist", f"one of {', '.join(DATASETS)} (default: mnist)", parse_dataset, "NAME", ini=True, ab=True
     )
     data_dir: str | None = option(
-        None, "data root (default: $MNIST_MODELS_DATA or ~/.cache/mnist-models)", str, "DIR", ini=True, ab=True
+        None, "data root (default: $MNIST_MODELS_DATA or ~/.cache/mnist-models)", folder, "DIR", ini=True, ab=True
     )
     cache_dir: str | None = option(
         None,
         "trained-weight cache (default: $MNIST_MODELS_CACHE or ~/.cache/mnist-models/weights)",
-        str,
+        folder,
         "DIR",
         ini=True,
         ab=True,

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..parse import parse_percent
+from ..parse import out_folder, positive_percent
 
 
 def add_history_parser(sub) -> None:
@@ -15,37 +15,42 @@ def add_history_parser(sub) -> None:
         help="series of accuracy and time across saved runs, with their change points, on one page",
         description="Runs are named as `pytest-benchmark compare` names them (numbers, names, globs, JSON paths), "
         "or every run under --storage; A/B outputs (head.json) add their slowdown ratios. Exit codes: 0 done, "
-        "1 --fail-on-change: the newest point opens a regression step, 2 bad input (a truncated or foreign run, "
-        "an empty storage).",
+        "1 --fail-on-change: the newest point opens a regression step, 2 bad input (a named run that does not read, "
+        "an empty storage); a run in storage that does not read is named and left out unless --strict.",
     )
     parser.add_argument("runs", nargs="*", metavar="RUN", help="runs to read (default: every run in --storage)")
     parser.add_argument(
         "--storage", default=".benchmarks", metavar="DIR", help="where the runs are (default: .benchmarks)"
     )
     parser.add_argument(
-        "--out", default="reports/history", metavar="DIR", help="the page's folder (default: reports/history)"
-    )
+        "--out", type=out_folder, default="reports/history", metavar="DIR",
+        help="the page's folder (default: reports/history)",
+    )  # fmt: skip
     parser.add_argument(
         "--fail-on-change",
-        type=parse_percent,
+        type=positive_percent,
         metavar="PCT",
         help="exit 1 when the newest point is slower than its level by more than PCT, significantly (e.g. 10%%)",
     )
-    parser.add_argument("--threshold", type=parse_percent, default=None, metavar="PCT",
+    parser.add_argument("--threshold", type=positive_percent, default=None, metavar="PCT",
                         help="smallest time step reported (default: 10%%, or --fail-on-change's)")  # fmt: skip
     parser.add_argument("--self-contained", action="store_true", help="the page's figures inside index.html")
     parser.add_argument("--no-figures", action="store_true", help="tables and summary only")
+    from ..report.cli import add_strict_option
+
+    add_strict_option(parser)
     parser.set_defaults(func=run_history)
 
 
 def run_history(args: argparse.Namespace) -> int:
+    from ..report.cli import skipping
     from ..results.record import RunError
     from .build import THRESHOLD, build_history
     from .series import load_history
 
     threshold = args.threshold or args.fail_on_change or THRESHOLD
     try:
-        runs = load_history(args.runs, args.storage)
+        runs = load_history(args.runs, args.storage, skip=skipping("history", args.strict))
         history = build_history(runs, Path(args.out), threshold, args.self_contained, draw=not args.no_figures)
     except RunError as exc:
         print(f"mnist-models history: error: {exc}", file=sys.stderr)

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..results import machine
 from ..results.record import RunError
-from ..results.runs import Run, find_runs, load_run
+from ..results.runs import Run, find_runs, load_found
 
 
 @dataclass(frozen=True)
@@ -54,13 +54,15 @@ def _when(run: Run) -> str:
     return str(commit.get("time") or commit.get("author_time") or run.datetime or "")
 
 
-def load_history(ids: list[str], storage: str | Path) -> list[Run]:
+def load_history(ids: list[str], storage: str | Path, skip=None) -> list[Run]:
     """The runs to build a history from: the named ones, or every run in ``storage``; oldest commit first.
 
-    A/B outputs (a folder's ``head.json``, ``base.json``) are read as runs like any other.
+    A/B outputs (a folder's ``head.json``, ``base.json``) are read as runs like any other. A run found in storage
+    that does not read (truncated, foreign, non-finite) is named to ``skip`` and left out; with ``skip=None``
+    (``--strict``) it stops the history, named (exit 2), as does a file given by its path.
     """
     paths = find_runs(ids, storage) if ids else _every_run(Path(str(storage).removeprefix("file://")).expanduser())
-    runs = [load_run(p) for p in paths]  # a truncated or foreign file stops here, named (exit 2)
+    runs = load_found(paths, skip, tuple(ids))
     return sorted(runs, key=lambda r: (_when(r), r.datetime, r.name))
 
 

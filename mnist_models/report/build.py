@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,8 +40,32 @@ def write_content(
     for figure in content.figures:
         files[figure.name] = figure.png
     for name, data in files.items():
-        atomic_write_bytes(directory / name, data)
+        atomic_write_bytes(directory / name, strict_json(data) if name.endswith(".json") else data)
     return [directory / name for name in files]
+
+
+def strict_json(data: bytes) -> bytes:
+    """A JSON file as JSON: a NaN or an infinity (which Python writes bare, and no other reader takes) as null."""
+    try:
+        json.loads(data, parse_constant=_refuse)
+        return data
+    except ValueError:  # a bare NaN or Infinity inside: write it again with null there
+        return json.dumps(_finite(json.loads(data)), indent=2, allow_nan=False).encode()
+
+
+def _refuse(text: str):
+    raise ValueError(f"{text} is not JSON")
+
+
+def _finite(value):
+    """``value`` with every non-finite float as ``None``."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
 
 
 def build_report(

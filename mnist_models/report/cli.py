@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..parse import out_folder
 from ..results.record import RunError
 from ..results.runs import DEFAULT_STORAGE, load_run, load_runs
 
@@ -30,7 +31,8 @@ def add_report_parser(sub) -> None:
     )
     parser.add_argument("runs", nargs="*", metavar="RUN", help="runs to report on (default: the newest saved run)")
     add_storage_option(parser)
-    parser.add_argument("--out", metavar="DIR", help="report directory (default: reports/<last run's name>)")
+    parser.add_argument("--out", type=out_folder, metavar="DIR",
+                        help="report directory (default: reports/<last run's name>)")  # fmt: skip
     parser.add_argument(
         "--compare", metavar="BASELINE", help="baseline run: adds a delta table and figure against the last RUN"
     )
@@ -53,7 +55,23 @@ def add_report_parser(sub) -> None:
         action="store_true",
         help="write index.html with its figures inside: one file a CI artifact or an e-mail can carry",
     )
+    add_strict_option(parser)
     parser.set_defaults(func=run_report)
+
+
+def add_strict_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="stop (exit 2) at a run found in storage that does not read, instead of naming it and going on",
+    )
+
+
+def skipping(command: str, strict: bool):
+    """``None`` under ``--strict`` (an unreadable run stops the command), else a function naming each run left out."""
+    if strict:
+        return None
+    return lambda message: print(f"mnist-models {command}: skipped: {message} (--strict stops here)", file=sys.stderr)
 
 
 def run_report(args: argparse.Namespace) -> int:
@@ -64,7 +82,7 @@ def run_report(args: argparse.Namespace) -> int:
         rules = [GateRule.parse(text) for text in args.fail_on]
         if rules and not args.compare:
             raise RunError("--fail-on needs --compare BASELINE: a gate compares the current run with a baseline")
-        runs = load_runs(args.runs, args.storage)
+        runs = load_runs(args.runs, args.storage, skip=skipping("report", args.strict))
         baseline = None
         if args.compare:
             [baseline_path] = _one(args.compare, args.storage)
@@ -108,8 +126,13 @@ def _one(run_id: str, storage: str) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m mnist_models.report``."""
-    parser = argparse.ArgumentParser(prog="mnist-models")
-    add_report_parser(parser.add_subparsers(dest="command", required=True))
+    """``python -m mnist_models.report``: ``mnist-models report``, with its exit codes and one-line errors."""
+    from ..files import guarded
+    from ..parse import OneLineParser, add_debug_flag
+
+    parser = OneLineParser(prog="mnist-models")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_report_parser(sub)
+    add_debug_flag(sub.choices["report"], False)
     args = parser.parse_args(["report", *(sys.argv[1:] if argv is None else argv)])
-    return int(args.func(args))
+    return guarded("mnist-models report", args)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,9 @@ from pytest_benchmark.storage.file import FileStorage
 from .record import BenchmarkRecord, RunError, pack_outcomes, records_of
 
 DEFAULT_STORAGE = ".benchmarks"
+# A saved run nests about 8 levels deep (a merge of merges a few more); far deeper is no run, and the readers
+# (the schema check, copies) recurse: refused as bad input instead of a RecursionError.
+MAX_DEPTH = 64
 
 
 @dataclass(frozen=True)
@@ -83,8 +88,26 @@ def load_run(path: str | Path) -> Run:
     path = Path(path)
     if not path.is_file():
         raise RunError(f"{path}: no such file")
+    return parse_run(read_json(path), path.stem, path)
+
+
+class _NonFinite(str):
+    """A ``NaN`` or infinity met while parsing: kept as its text, refused with its field once parsed."""
+
+
+def _finite_float(text: str) -> float | _NonFinite:
+    value = float(text)
+    return value if math.isfinite(value) else _NonFinite(text)  # 1e999 reads as infinity
+
+
+def read_json(path: Path) -> Any:
+    """A saved run's JSON as strict JSON: no NaN or infinity, nesting at most ``MAX_DEPTH``; anything else is a
+    :class:`RunError` naming ``path`` (and the field)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text, parse_constant=_NonFinite, parse_float=_finite_float)
+    except OSError as exc:
+        raise RunError(f"{path}: cannot be read ({exc.strerror or exc}); check its permissions") from None
     except UnicodeDecodeError:
         raise RunError(f"{path}: not a text file; expected pytest-benchmark JSON") from None
     except json.JSONDecodeError as exc:
@@ -92,7 +115,32 @@ def load_run(path: str | Path) -> Run:
             f"{path}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}); "
             "the file may be truncated: re-run the benchmarks or pick another run"
         ) from None
-    return parse_run(data, path.stem, path)
+    except RecursionError:
+        raise RunError(f"{path}: JSON nested too deep to read (beyond {MAX_DEPTH} levels); not a saved run") from None
+    _check_tree(data, path)
+    return data
+
+
+def _check_tree(data: Any, path: Path) -> None:
+    """Refuse a non-finite number or nesting beyond ``MAX_DEPTH``, naming the first such field (iteratively: a
+    deep document must not exhaust the stack here either)."""
+    stack: list[tuple[Any, tuple]] = [(data, ())]
+    while stack:
+        value, where = stack.pop()
+        field_name = "/".join(map(str, where)) or "(the document)"
+        if len(where) > MAX_DEPTH:
+            raise RunError(
+                f"{path}: field {field_name[:120]}...: nested deeper than {MAX_DEPTH} levels; not a saved run"
+            )
+        if isinstance(value, _NonFinite):
+            raise RunError(
+                f"{path}: field {field_name}: {value} is not a finite number; a saved run holds finite numbers only: "
+                "re-run the benchmarks or pick another run"
+            )
+        if isinstance(value, dict):
+            stack.extend((v, (*where, k)) for k, v in reversed(value.items()))
+        elif isinstance(value, list):
+            stack.extend((v, (*where, i)) for i, v in reversed(list(enumerate(value))))
 
 
 def find_runs(ids: list[str], storage: str | Path = DEFAULT_STORAGE) -> list[Path]:
@@ -141,8 +189,37 @@ def _query(storage_class, path: Path, globs: list[str]) -> list[Path]:
         raise RunError(str(exc)) from None
 
 
-def load_runs(ids: list[str], storage: str | Path = DEFAULT_STORAGE) -> list[Run]:
-    runs = [load_run(p) for p in find_runs(ids, storage)]
+def load_found(paths: list[Path], skip: Callable[[str], None] | None = None, named: tuple[str, ...] = ()) -> list[Run]:
+    """Each run of ``paths``; one found in storage that does not read is named to ``skip`` and left out (unless
+    ``skip`` is ``None``: ``--strict``). A file given by its path (in ``named``) must read, as must one run at least.
+    """
+    given = {Path(n).expanduser().resolve() for n in named if Path(n).is_file()}
+    runs = []
+    for path in paths:
+        try:
+            runs.append(load_run(path))
+        except RunError as exc:
+            if skip is None or Path(path).resolve() in given:
+                raise
+            skip(str(exc))
+    if not runs:
+        raise RunError(f"none of the {len(paths)} run(s) found reads; see above, or give a run that does")
+    return runs
+
+
+def load_runs(
+    ids: list[str], storage: str | Path = DEFAULT_STORAGE, skip: Callable[[str], None] | None = None
+) -> list[Run]:
+    """The runs ``ids`` name (the newest saved run without any): see ``load_found`` for runs that do not read."""
+    saved = saved_runs(storage) if not ids and skip is not None else []
+    for path in reversed(saved):  # the newest run that reads, each newer one that does not named
+        try:
+            return [load_run(path)]
+        except RunError as exc:
+            skip(str(exc))
+    if saved:
+        raise RunError(f"none of the {len(saved)} saved run(s) in {storage_dir(storage)} reads; see above")
+    runs = load_found(find_runs(ids, storage), skip, tuple(ids))
     datasets = {r.dataset for r in runs}
     if len(datasets) > 1:
         raise RunError(
