@@ -6,13 +6,19 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
+TERMINATED = 143  # 128 + SIGTERM, as a shell reports a command stopped by kill (or a CI job's timeout)
+# A temporary file or folder of ours (``.<name>.<random>.tmp``) lives for the seconds of one write; one older than
+# this was left by a process killed mid-write (SIGKILL, a power cut) and is removed when the next session starts.
+ORPHAN_AGE_S = 3600.0
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -39,6 +45,65 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         if isinstance(exc, OSError):
             raise _naming(exc, path) from exc
         raise
+
+
+def atomic_write_folder(directory: Path, files: dict[str, bytes]) -> None:
+    """Write ``files`` (name -> content) into ``directory`` so that a reader sees the previous set or the new one,
+    never a mix with a file missing: every file is first written into a temporary sibling folder (a full disk or
+    a permission error fails there, and the previous files stay as they were), then renamed into place (a rename
+    needs no space). A new ``directory`` is the staged folder renamed whole.
+    """
+    directory = Path(directory)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        stage = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}.", suffix=".tmp"))
+    except OSError as exc:
+        raise _naming(exc, directory) from exc
+    try:
+        for name, data in files.items():
+            target = stage / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                with open(target, "wb") as fh:
+                    fh.write(data)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            except OSError as exc:
+                raise _naming(exc, directory / name) from exc
+        os.chmod(stage, 0o777 & ~_umask())  # mkdtemp makes 0700; give the folder the usual permissions
+        if not directory.exists():
+            os.rename(stage, directory)
+            return
+        for name in files:
+            (directory / name).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(stage / name, directory / name)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    shutil.rmtree(stage, ignore_errors=True)
+
+
+def clean_orphans(*folders: Path | str | None, older_than_s: float = ORPHAN_AGE_S) -> list[Path]:
+    """Remove our temporary files and folders (``.<name>.<random>.tmp``) older than ``older_than_s`` from each of
+    ``folders`` (not below them): what a process killed mid-write left. Returns what was removed; a folder that
+    is missing or cannot be written is left alone."""
+    removed = []
+    now = time.time()
+    for folder in folders:
+        if folder is None or not Path(folder).is_dir():
+            continue
+        for path in Path(folder).glob(".*.tmp"):
+            try:
+                if now - path.lstat().st_mtime < older_than_s:
+                    continue  # another process may be writing it now
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
+                removed.append(path)
+            except OSError:
+                continue
+    return removed
 
 
 def _naming(exc: OSError, path: Path) -> OSError:
@@ -83,15 +148,26 @@ def describe_error(exc: BaseException) -> str:
     return f"unexpected {type(exc).__name__}: {message} (run again with --debug for the traceback, and report it)"
 
 
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM, raised where the command was, so that every ``finally`` on the way out runs; the
+    cleanup it passes adds what it did to ``done`` (workers stopped, a worktree removed), said in the one line."""
+
+    def __init__(self, signal_name: str, code: int) -> None:
+        super().__init__(signal_name)
+        self.signal_name, self.code, self.done = signal_name, code, []
+
+
 def guarded(prog: str, args: Any) -> int:
     """Run a parsed command (``args.func(args)``) under the exit-code contract: its own code, else 2 and one line
-    for whatever escaped it (exit 1 means "the gate failed", never "something broke"); 130 on Ctrl-C."""
+    for whatever escaped it (exit 1 means "the gate failed", never "something broke"); 130 on Ctrl-C, 143 on
+    SIGTERM (where the command turns it into ``Interrupted``)."""
     func: Callable[[Any], int] = args.func
     try:
         return int(func(args))
-    except KeyboardInterrupt:
-        print(f"{prog}: interrupted", file=sys.stderr)
-        return INTERRUPTED
+    except KeyboardInterrupt as exc:
+        stop = exc if isinstance(exc, Interrupted) else Interrupted("SIGINT", INTERRUPTED)
+        print(f"{prog}: interrupted ({stop.signal_name})" + "".join(f"; {d}" for d in stop.done), file=sys.stderr)
+        return stop.code
     except Exception as exc:
         if getattr(args, "debug", False):
             import traceback

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import io
 import json
 import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +21,14 @@ from ..results.outcome import TrainResult
 
 
 class CacheWarning(UserWarning):
-    """A cache entry was unusable (corrupt or for other inputs) and is being retrained."""
+    """A cache entry was unusable (corrupt or for other inputs) and is being retrained, or the cache cannot be
+    written (read-only: the session goes on without writing) or is held too long by another session."""
+
+
+# How long a session waits for another one training the same entry before it trains it too: the longest training
+# of the full profile on a 2-core CPU is about 12 minutes; an hour means the other session is stuck, not slow.
+LOCK_TIMEOUT_S = 3600.0
+_READ_ONLY = (errno.EACCES, errno.EPERM, errno.EROFS)
 
 
 @dataclass(frozen=True)
@@ -37,8 +47,10 @@ class WeightCache:
     accuracy an entry reports is that of the weights it holds.
     """
 
-    def __init__(self, directory: str | Path) -> None:
+    def __init__(self, directory: str | Path, lock_timeout_s: float = LOCK_TIMEOUT_S) -> None:
         self.directory = Path(directory).expanduser()
+        self.lock_timeout_s = lock_timeout_s
+        self.read_only = False  # set at the first write refused: warned once, then no more writes are tried
 
     @staticmethod
     def key(inputs: dict[str, Any]) -> str:
@@ -77,8 +89,60 @@ class WeightCache:
             return None
         return CacheEntry(state, outcome)
 
-    def save(self, inputs: dict[str, Any], state_dict: dict[str, torch.Tensor], outcome: TrainResult) -> Path:
-        """Write an entry atomically; return its path."""
+    @contextlib.contextmanager
+    def claim(self, inputs: dict[str, Any], waiting: Callable[[str], None] | None = None) -> Iterator[None]:
+        """Hold the entry's lock (``<key>.pt.lock``, an OS file lock: released when its process dies) while the
+        entry is looked up, trained and written, so that concurrent sessions on one cache train it once: the second
+        waits for the first's entry. ``waiting`` is told once if it has to wait. Past ``lock_timeout_s`` it goes on
+        without the lock (one warning): the write is atomic, the cost is training twice. A cache that cannot be
+        written has no lock to take: the session goes on (``save`` warns once).
+        """
+        from filelock import FileLock, Timeout
+
+        if self.read_only:
+            yield
+            return
+        path = self.path(inputs)
+        lock = FileLock(f"{path}.lock")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                lock.acquire(timeout=0)
+            except Timeout:
+                if waiting is not None:
+                    waiting(f"waiting for another session writing {path.name} (its lock {path.name}.lock)")
+                lock.acquire(timeout=self.lock_timeout_s)
+        except Timeout:
+            warnings.warn(
+                f"{path}.lock held by another session for over {self.lock_timeout_s:.0f} s; training here too "
+                "(remove the .lock file if no session uses this cache)", CacheWarning, stacklevel=3)  # fmt: skip
+            yield
+            return
+        except OSError as exc:
+            if exc.errno not in _READ_ONLY:
+                raise
+            self._refused(exc)
+            yield
+            return
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def _refused(self, exc: OSError) -> None:
+        if not self.read_only:
+            warnings.warn(
+                f"weight cache {self.directory} cannot be written ({exc.strerror or exc}); going on without caching: "
+                "trained weights stay in memory for this session (give --mnist-cache-dir a writable folder)",
+                CacheWarning,
+                stacklevel=4,
+            )
+        self.read_only = True
+
+    def save(self, inputs: dict[str, Any], state_dict: dict[str, torch.Tensor], outcome: TrainResult) -> Path | None:
+        """Write an entry atomically; return its path (``None``: the cache cannot be written, warned once)."""
+        if self.read_only:
+            return None
         buffer = io.BytesIO()
         blob = {
             "inputs": json.dumps(inputs, sort_keys=True, default=str),
@@ -88,7 +152,13 @@ class WeightCache:
         blob["digest"] = entry_digest(blob["inputs"], blob["outcome"], blob["state_dict"])
         torch.save(blob, buffer)
         path = self.path(inputs)
-        atomic_write_bytes(path, buffer.getvalue())
+        try:
+            atomic_write_bytes(path, buffer.getvalue())
+        except OSError as exc:
+            if exc.errno not in _READ_ONLY:
+                raise  # a full disk is not a read-only cache: the session stops, saying so
+            self._refused(exc)
+            return None
         return path
 
 

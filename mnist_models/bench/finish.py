@@ -18,7 +18,7 @@ def report_and_gate(session: pytest.Session, options, output: dict) -> list[str]
     """
     config = session.config
     lines: list[str] = []
-    saved = _saved_path(config)
+    saved = saved_path(config)
     name = (
         saved.stem
         if saved
@@ -78,7 +78,7 @@ def _storage_dir(config: pytest.Config) -> Path:
     return storage_dir(config.getoption("benchmark_storage"))
 
 
-def _saved_path(config: pytest.Config) -> Path | None:
+def saved_path(config: pytest.Config) -> Path | None:
     """The file pytest-benchmark just saved (the newest numbered run), if this run saved one."""
     if not (config.getoption("benchmark_save") or config.getoption("benchmark_autosave")):
         return None

@@ -31,6 +31,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     options = SuiteOptions(config)
     config.stash[_OPTIONS_KEY] = options
+    from .saving import SavingPlugin  # imports pytest only: costs nothing where the suite is unused
+
+    config.pluginmanager.register(SavingPlugin(config), "mnist-models-saving")
     if options.explicit:
         options.resolve()  # the user asked: check names and device before anything trains
 
@@ -154,8 +157,14 @@ def mnist(pytestconfig: pytest.Config, mnist_plan):
 @pytest.fixture(scope="session")
 def mnist_suite(pytestconfig: pytest.Config, mnist_plan, mnist):
     """The session's :class:`~mnist_models.bench.session.Session`: weights, timed calls, records."""
+    from ..files import clean_orphans
+    from ..results.runs import storage_dir
     from .session import open_session
 
+    # what a process killed mid-write (SIGKILL) left in the folders this session writes
+    storage = storage_dir(pytestconfig.getoption("benchmark_storage"))
+    machines = [p for p in storage.iterdir() if p.is_dir()] if storage.is_dir() else []  # a run is saved in one
+    clean_orphans(storage, *machines, mnist_plan.cache_dir)
     # on a terminal a line every few seconds inside long epochs; in a CI log, one every half minute
     every = 5.0 if sys.stdout.isatty() else 30.0
     session = open_session(mnist_plan, mnist, say=_say(pytestconfig), say_every_s=every)
@@ -226,6 +235,9 @@ def pytest_benchmark_update_json(config: pytest.Config, benchmarks, output_json:
     from .run_json import finish_run_json
 
     finish_run_json(output_json, config.stash.get(_SESSION_KEY, None))
+    from .saving import mark
+
+    mark(output_json, config)  # an interrupted session's run says so, and what it left out
     info = output_json.get("machine_info", {}).get("mnist_models")
     if isinstance(info, dict):  # how the run was made, so that a committed run can be made again (scripts/reproduce.py)
         info["command"] = shlex.join(["pytest", *map(str, config.invocation_params.args)])
@@ -242,7 +254,12 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
     leave()  # torchrun: this process's part of the process group is done
     from .finish import report_and_gate, unsaved_json
+    from .saving import state
 
+    saving = state(config)
+    if saving["interrupted"] or saving["save_error"]:
+        config.stash[_SUMMARY_KEY] = _unfinished(config, saving)
+        return
     output = config.stash.get(_JSON_KEY, None)
     if output is None and (options.rules or options.after.report):
         # a gate needs no saved run, nor does a report that was asked for by name
@@ -252,6 +269,19 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
             config.stash[_SUMMARY_KEY] = ["no report: this session measured nothing to report"]
         return
     config.stash[_SUMMARY_KEY] = report_and_gate(session, options, output)
+
+
+def _unfinished(config: pytest.Config, saving: dict) -> list[str]:
+    """The terminal's lines for a session that was interrupted or could not save its run: no report, no gate."""
+    from .finish import saved_path
+
+    if saving["save_error"]:
+        return [f"no report: {saving['save_error']}"]
+    saved = saved_path(config) if config.stash.get(_JSON_KEY, None) is not None else None
+    where = f"saved as {saved.stem}, marked interrupted" if saved else "nothing saved"
+    left = f"; left out, unfinished: {', '.join(saving['dropped'])}" if saving["dropped"] else ""
+    return [f"no report: the session was interrupted ({where}{left}); the report, the history and the gates "
+            "refuse an interrupted run unless given --include-interrupted: run the suite again"]  # fmt: skip
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:

@@ -116,10 +116,8 @@ class Weights:
         path = self.cache.save(self.cache_inputs(case), result.model.state_dict(), outcome)
         restored = f" (best epoch {result.best_epoch} of {result.epochs_run}"
         restored += f"; last epoch {last_epoch.accuracy:.4f})" if last_epoch else ")"
-        self._say(
-            f"  {case.model} seed {case.seed}: test accuracy {outcome.test.accuracy:.4f}{restored}; "
-            f"weights cached in {path}"
-        )
+        where = f"weights cached in {path}" if path else "weights kept in memory (the cache cannot be written)"
+        self._say(f"  {case.model} seed {case.seed}: test accuracy {outcome.test.accuracy:.4f}{restored}; {where}")
         return trained
 
     def has(self, model: str, seed: int) -> bool:
@@ -140,15 +138,18 @@ class Weights:
         if case.id in self._trained:
             hit = self._trained[case.id]
             return Trained(hit.model, hit.outcome, "memory" if hit.source != "disk" else "disk")
-        model = self.plan.fresh_model(case)
-        # a damaged entry, or one whose weights do not fit this model, is retrained with one CacheWarning
-        entry = self.cache.load(self.cache_inputs(case), fits=model.state_dict())
-        if entry is not None:
-            model.load_state_dict(entry.state_dict)
-            # the memory format training leaves behind, so inference is timed alike whatever the weights' origin
-            model.to(memory_format=case.training.config.memory_format)
-            trained = Trained(model.eval(), entry.outcome, "disk")
-            self._trained[case.id] = trained
-            return trained
-        model, config, stepper = self.prepare_training(case, parallel=False)
-        return self.finish_training(case, self.run_training(case, model, config, stepper))
+        inputs = self.cache_inputs(case)
+        # another session training these weights on this cache: wait for its entry rather than train them twice
+        with self.cache.claim(inputs, waiting=lambda line: self._say(f"  {case.model} seed {case.seed}: {line}")):
+            model = self.plan.fresh_model(case)
+            # a damaged entry, or one whose weights do not fit this model, is retrained with one CacheWarning
+            entry = self.cache.load(inputs, fits=model.state_dict())
+            if entry is not None:
+                model.load_state_dict(entry.state_dict)
+                # the memory format training leaves behind, so inference is timed alike whatever the weights' origin
+                model.to(memory_format=case.training.config.memory_format)
+                trained = Trained(model.eval(), entry.outcome, "disk")
+                self._trained[case.id] = trained
+                return trained
+            model, config, stepper = self.prepare_training(case, parallel=False)
+            return self.finish_training(case, self.run_training(case, model, config, stepper))

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..files import atomic_write_bytes
+from ..files import atomic_write_bytes, clean_orphans
 from . import hub, sources
 from .digest import combine, tensor_digest
 from .sources import DataError, DataWarning, dataset_info, default_data_root
@@ -225,6 +225,7 @@ def _split(root: Path, info, checksum: str, val_size: int, split_seed: int) -> d
         / "splits"
         / (f"{checksum}-val{val_size}-seed{split_seed}-sklearn{version('scikit-learn')}.pt")
     )
+    clean_orphans(path.parent)  # a kept split's write that a killed process left half-done
     if path.is_file():
         split, problem = _read_kept(path)
         if split is not None:

@@ -50,7 +50,7 @@ def run_history(args: argparse.Namespace) -> int:
 
     threshold = args.threshold or args.fail_on_change or THRESHOLD
     try:
-        runs = load_history(args.runs, args.storage, skip=skipping("history", args.strict))
+        runs = load_history(args.runs, args.storage, skipping("history", args.strict), args.include_interrupted)
         history = build_history(runs, Path(args.out), threshold, args.self_contained, draw=not args.no_figures)
     except RunError as exc:
         print(f"mnist-models history: error: {exc}", file=sys.stderr)

@@ -54,7 +54,7 @@ def _when(run: Run) -> str:
     return str(commit.get("time") or commit.get("author_time") or run.datetime or "")
 
 
-def load_history(ids: list[str], storage: str | Path, skip=None) -> list[Run]:
+def load_history(ids: list[str], storage: str | Path, skip=None, include_interrupted: bool = False) -> list[Run]:
     """The runs to build a history from: the named ones, or every run in ``storage``; oldest commit first.
 
     A/B outputs (a folder's ``head.json``, ``base.json``) are read as runs like any other. A run found in storage
@@ -62,7 +62,7 @@ def load_history(ids: list[str], storage: str | Path, skip=None) -> list[Run]:
     (``--strict``) it stops the history, named (exit 2), as does a file given by its path.
     """
     paths = find_runs(ids, storage) if ids else _every_run(Path(str(storage).removeprefix("file://")).expanduser())
-    runs = load_found(paths, skip, tuple(ids))
+    runs = load_found(paths, skip, tuple(ids), include_interrupted)
     return sorted(runs, key=lambda r: (_when(r), r.datetime, r.name))
 
 

@@ -1,7 +1,8 @@
 """Building a report: its content from the sections, rendered, and every file written (the one place that writes).
 
 ``write_content`` writes any ``ReportContent`` (the history's page too): its data files, ``summary.md``,
-``index.html`` and its figures' PNG files, each atomically.
+``index.html`` and its figures' PNG files, all staged in a temporary folder and then renamed into place, so that
+a failed write leaves the previous report as it was.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..files import atomic_write_bytes
+from ..files import atomic_write_folder, clean_orphans
 from ..results.runs import Run
 from .page import render
 from .page.content import ReportContent
@@ -39,8 +40,10 @@ def write_content(
     files["index.html"] = render.html_page(content, self_contained).encode()
     for figure in content.figures:
         files[figure.name] = figure.png
-    for name, data in files.items():
-        atomic_write_bytes(directory / name, strict_json(data) if name.endswith(".json") else data)
+    files = {name: strict_json(data) if name.endswith(".json") else data for name, data in files.items()}
+    # all staged first, then renamed into place: a failed write (a full disk) leaves the previous report whole
+    clean_orphans(directory.parent)
+    atomic_write_folder(directory, files)
     return [directory / name for name in files]
 
 

@@ -60,10 +60,17 @@ def add_report_parser(sub) -> None:
 
 
 def add_strict_option(parser: argparse.ArgumentParser) -> None:
+    """``--strict`` and ``--include-interrupted``: what a command does with runs that do not read or are partial."""
     parser.add_argument(
         "--strict",
         action="store_true",
         help="stop (exit 2) at a run found in storage that does not read, instead of naming it and going on",
+    )
+    parser.add_argument(
+        "--include-interrupted",
+        action="store_true",
+        help="use runs saved by an interrupted session (marked in their machine_info; partial), which are refused "
+        "otherwise",
     )
 
 
@@ -82,11 +89,11 @@ def run_report(args: argparse.Namespace) -> int:
         rules = [GateRule.parse(text) for text in args.fail_on]
         if rules and not args.compare:
             raise RunError("--fail-on needs --compare BASELINE: a gate compares the current run with a baseline")
-        runs = load_runs(args.runs, args.storage, skip=skipping("report", args.strict))
+        runs = load_runs(args.runs, args.storage, skipping("report", args.strict), args.include_interrupted)
         baseline = None
         if args.compare:
             [baseline_path] = _one(args.compare, args.storage)
-            baseline = load_run(baseline_path)
+            baseline = load_run(baseline_path, args.include_interrupted)
             if baseline.dataset != runs[-1].dataset:
                 raise RunError(
                     f"baseline {baseline.name} is on {baseline.dataset} but {runs[-1].name} is on {runs[-1].dataset}"

@@ -46,6 +46,12 @@ class Run:
         return self.benches[0].record.dataset
 
     @property
+    def interrupted(self) -> dict[str, Any] | None:
+        """How an interrupted session ended and what it left out (``bench.saving``); ``None`` for a whole run."""
+        info = (self.machine.get("mnist_models") or {}).get("interrupted")
+        return info if isinstance(info, dict) else {"how": str(info)} if info else None
+
+    @property
     def profile(self) -> str:
         return self.benches[0].record.profile
 
@@ -83,12 +89,20 @@ def parse_run(data: Any, name: str, path: Path | None = None) -> Run:
     return Run(name, path, data.get("datetime", ""), machine, tuple(benches), skipped, commit)
 
 
-def load_run(path: str | Path) -> Run:
-    """Read one saved JSON file."""
+def load_run(path: str | Path, include_interrupted: bool = False) -> Run:
+    """Read one saved JSON file; a run marked interrupted is refused unless ``include_interrupted``."""
     path = Path(path)
     if not path.is_file():
         raise RunError(f"{path}: no such file")
-    return parse_run(read_json(path), path.stem, path)
+    run = parse_run(read_json(path), path.stem, path)
+    if run.interrupted and not include_interrupted:
+        left = run.interrupted.get("left_out") or []
+        unfinished = f", {len(left)} unfinished left out" if left else ""
+        raise RunError(
+            f"{path}: the session that saved it was interrupted ({len(run.benches)} benchmarks saved{unfinished}); "
+            "its numbers are partial: run the suite again, or pass --include-interrupted to use it anyway"
+        )
+    return run
 
 
 class _NonFinite(str):
@@ -189,15 +203,21 @@ def _query(storage_class, path: Path, globs: list[str]) -> list[Path]:
         raise RunError(str(exc)) from None
 
 
-def load_found(paths: list[Path], skip: Callable[[str], None] | None = None, named: tuple[str, ...] = ()) -> list[Run]:
-    """Each run of ``paths``; one found in storage that does not read is named to ``skip`` and left out (unless
-    ``skip`` is ``None``: ``--strict``). A file given by its path (in ``named``) must read, as must one run at least.
+def load_found(
+    paths: list[Path],
+    skip: Callable[[str], None] | None = None,
+    named: tuple[str, ...] = (),
+    include_interrupted: bool = False,
+) -> list[Run]:
+    """Each run of ``paths``; one found in storage that does not read (or was interrupted, unless
+    ``include_interrupted``) is named to ``skip`` and left out (unless ``skip`` is ``None``: ``--strict``). A file
+    given by its path (in ``named``) must read, as must one run at least.
     """
     given = {Path(n).expanduser().resolve() for n in named if Path(n).is_file()}
     runs = []
     for path in paths:
         try:
-            runs.append(load_run(path))
+            runs.append(load_run(path, include_interrupted))
         except RunError as exc:
             if skip is None or Path(path).resolve() in given:
                 raise
@@ -208,18 +228,21 @@ def load_found(paths: list[Path], skip: Callable[[str], None] | None = None, nam
 
 
 def load_runs(
-    ids: list[str], storage: str | Path = DEFAULT_STORAGE, skip: Callable[[str], None] | None = None
+    ids: list[str],
+    storage: str | Path = DEFAULT_STORAGE,
+    skip: Callable[[str], None] | None = None,
+    include_interrupted: bool = False,
 ) -> list[Run]:
     """The runs ``ids`` name (the newest saved run without any): see ``load_found`` for runs that do not read."""
     saved = saved_runs(storage) if not ids and skip is not None else []
     for path in reversed(saved):  # the newest run that reads, each newer one that does not named
         try:
-            return [load_run(path)]
+            return [load_run(path, include_interrupted)]
         except RunError as exc:
             skip(str(exc))
     if saved:
         raise RunError(f"none of the {len(saved)} saved run(s) in {storage_dir(storage)} reads; see above")
-    runs = load_found(find_runs(ids, storage), skip, tuple(ids))
+    runs = load_found(find_runs(ids, storage), skip, tuple(ids), include_interrupted)
     datasets = {r.dataset for r in runs}
     if len(datasets) > 1:
         raise RunError(

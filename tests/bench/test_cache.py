@@ -96,3 +96,71 @@ def test_the_cache_key_covers_the_datas_content(trained, tiny):
     one, other = Weights(plan, tiny), Weights(plan, same_files_other_content)
     assert one.cache.path(one.cache_inputs(case)) != other.cache.path(other.cache_inputs(case))
     assert other.cache.load(other.cache_inputs(case)) is None  # not answered by the weights trained on ``tiny``
+
+
+def test_a_read_only_cache_warns_once_and_the_session_goes_on_in_memory(trained, tiny, monkeypatch, tmp_path):
+    import errno
+
+    import filelock
+
+    from mnist_models.bench import cache as cache_module
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system", str(tmp_path / "weights"))
+
+    monkeypatch.setattr(filelock.FileLock, "acquire", read_only)  # root writes anywhere: the refusal is mocked
+    monkeypatch.setattr(cache_module, "atomic_write_bytes", read_only)
+    plan, _, _ = trained
+    plan = resolve(SuiteSettings(profile="smoke", models=("mlp_64", "linear"), device="cpu", cache_dir=str(tmp_path)))
+    weights = Weights(plan, tiny)
+    with pytest.warns(CacheWarning) as caught:
+        got = [weights.get(case) for case in plan.cases]
+    assert [w.source for w in got] == ["trained", "trained"]
+    [warning] = caught  # once, not once per model
+    assert "cannot be written (Read-only file system); going on without caching" in str(warning.message)
+    assert not list(tmp_path.glob("*.pt"))
+
+
+CONCURRENT = """
+import time
+from mnist_models.bench.weights import Weights
+
+_run = Weights.run_training
+
+def slow_training(self, *args):  # both sessions reach the entry while the first still trains it
+    time.sleep(3)
+    return _run(self, *args)
+
+Weights.run_training = slow_training
+"""
+
+
+@pytest.mark.slow
+def test_two_concurrent_sessions_on_one_cache_train_each_model_once(tmp_path, data_root):
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    suite = Path(__file__).resolve().parents[2] / "benchmarks" / "test_mnist.py"
+    procs = []
+    for side in ("one", "two"):
+        project = tmp_path / side
+        project.mkdir()
+        (project / "test_mnist.py").write_text(suite.read_text())
+        (project / "conftest.py").write_text(CONCURRENT)
+        command = [sys.executable, "-m", "pytest", "test_mnist.py", "--benchmark-only", "--mnist-profile=smoke",
+                   "--mnist-models=mlp_64,linear", "-k", "latency", f"--mnist-data-dir={data_root[0]}",
+                   f"--mnist-cache-dir={tmp_path / 'weights'}", "--benchmark-json=out.json", "--mnist-no-report",
+                   "-p", "no:cacheprovider"]  # fmt: skip
+        procs.append(
+            subprocess.Popen(command, cwd=project, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        )
+    outputs = [proc.communicate(timeout=600)[0] for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0], "\n".join(o[-2000:] for o in outputs)
+    sources = {}
+    for side in ("one", "two"):
+        for bench in json.loads((tmp_path / side / "out.json").read_text())["benchmarks"]:
+            sources.setdefault(bench["extra_info"]["model"], []).append(bench["extra_info"]["cache"])
+    assert {model: sorted(s) for model, s in sources.items()} == {m: ["disk", "trained"] for m in ("mlp_64", "linear")}
+    assert any("waiting for another session" in output for output in outputs)
