@@ -38,7 +38,15 @@ from scipy import stats
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mnist_models.ab.paired import OPEN, Design, compare_pairs, stop_rule, within_rule  # noqa: E402
+from mnist_models.ab.paired import (  # noqa: E402
+    OPEN,
+    RESTART_EVERY,
+    Design,
+    compare_pairs,
+    processes_of,
+    stop_rule,
+    within_rule,
+)
 from mnist_models.files import atomic_write_bytes  # noqa: E402
 from mnist_models.results.machine import this_cpu  # noqa: E402
 from mnist_models.stats.multiple import holm  # noqa: E402
@@ -74,9 +82,16 @@ def _comparison(base: Path, args, name: str, slowdown: int, seed: int, design: s
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     row = {"name": name, "design": design, "slowdown_pct": slowdown, "seed": seed, "wall_s": round(wall, 1),
            "exit": result.returncode, "models": args.models, "profile": args.profile, "cpu": this_cpu(),
-           "commit": commit.stdout.strip(), "within_rule": stop_rule(SEQUENTIAL if design == "sequential" else FIXED)}  # fmt: skip
+           "commit": commit.stdout.strip(), "within_rule": stop_rule(SEQUENTIAL if design == "sequential" else FIXED),
+           "restart_every": _restart_every(args.ab_args)}  # fmt: skip
     print(f"{name}: exit {result.returncode} in {wall:.0f} s", flush=True)
     return row
+
+
+def _restart_every(ab_args: list[str]) -> int:
+    """The ``--restart-every`` the comparisons ran with (recorded: pairs.csv of older runs does not name the worker
+    pair of each pair)."""
+    return int(ab_args[ab_args.index("--restart-every") + 1]) if "--restart-every" in ab_args else RESTART_EVERY
 
 
 def measure(args) -> int:
@@ -106,11 +121,17 @@ def _write_index(index: Path, rows: list[dict]) -> None:
     atomic_write_bytes(index, pd.DataFrame(rows).to_csv(index=False).encode())
 
 
-def _recorded(folder: Path) -> tuple[dict, dict]:
+def _recorded(folder: Path, restart_every: int = RESTART_EVERY) -> tuple[dict, dict, list[int]]:
+    """A comparison's pairs per side, and each pair's worker pair: as ``pairs.csv`` names it, else as the coordinator
+    replaced the workers (``restart_every`` pairs; 0 for comparisons made before workers were replaced)."""
     pairs = pd.read_csv(folder / "pairs.csv").sort_values(["benchmark", "pair"])
     base = {b: list(g["base_s"]) for b, g in pairs.groupby("benchmark")}
     head = {b: list(g["head_s"]) for b, g in pairs.groupby("benchmark")}
-    return base, head
+    most = max(map(len, base.values()))
+    if "process" in pairs:
+        longest = pairs[pairs["benchmark"] == max(base, key=lambda b: len(base[b]))]
+        return base, head, [int(v) - 1 for v in longest["process"]]
+    return base, head, processes_of(most, restart_every)
 
 
 def wilson(hits: int, total: int) -> tuple[float, float]:
@@ -133,6 +154,10 @@ def who(models: str) -> str:
 def _with_studies(index: pd.DataFrame) -> pd.DataFrame:
     """A study: the comparisons of one model set, profile and CPU; rates are never pooled across studies."""
     index = index.fillna({"models": "?", "profile": "quick", "cpu": "?", "commit": "?"})
+    # the worker pairs of recorded pairs that do not name theirs: the coordinator's default, unless the index says
+    # otherwise (0: one worker per side, as before workers were replaced)
+    index["restart_every"] = (index["restart_every"] if "restart_every" in index else
+                              pd.Series(RESTART_EVERY, index=index.index)).fillna(RESTART_EVERY).astype(int)  # fmt: skip
     if "within_rule" not in index:
         index["within_rule"] = None
     earlier = index["within_rule"].isna()
@@ -148,9 +173,9 @@ def analyse(args) -> int:
     index = _with_studies(pd.read_csv(out / "comparisons.csv", dtype={"commit": str}))
     verdicts = []
     for row in index[index["design"] == "fixed"].itertuples():
-        base, head = _recorded(out / "comparisons" / row.name)
+        base, head, processes = _recorded(out / "comparisons" / row.name, row.restart_every)
         for design_name, design in (("fixed", FIXED), ("sequential (replayed)", SEQUENTIAL)):
-            table = compare_pairs(base, head, THRESHOLD, design=design)
+            table = compare_pairs(base, head, THRESHOLD, design=design, processes=processes)
             verdicts.append(table.assign(comparison=row.name, design=design_name, slowdown_pct=row.slowdown_pct,
                                          study=row.study))  # fmt: skip
     for row in index[index["design"] == "sequential"].itertuples():
@@ -272,13 +297,13 @@ def scaled(index: pd.DataFrame, out: Path, table: pd.DataFrame) -> pd.DataFrame:
     rows = []
     identical = index[(index["slowdown_pct"] == 0) & (index["design"] == "fixed")]
     for study, chosen in identical.groupby("study", sort=False):
-        recorded = [_recorded(out / "comparisons" / name) for name in chosen["name"]]
+        recorded = [_recorded(out / "comparisons" / r.name, r.restart_every) for r in chosen.itertuples()]
         for delta in SCALED:
             for design_name, design in (("fixed", FIXED), ("sequential (replayed)", SEQUENTIAL)):
                 each = [
                     compare_pairs(base, {b: [t * (1 + delta) for t in ts] for b, ts in head.items()}, THRESHOLD,
-                                  design=design)
-                    for base, head in recorded
+                                  design=design, processes=processes)
+                    for base, head, processes in recorded
                 ]  # fmt: skip
                 verdicts = pd.concat(each)
                 injected = table[(table["study"] == study) & (table["design"] == design_name)

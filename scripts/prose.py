@@ -38,6 +38,8 @@ ALLOWED: tuple[tuple[str, str], ...] = (
     (r"\b99%\s+per\s+look|keep\s+at\s+most\s+5%", "the within verdict's levels: settings (ab/paired.py)"),
     (r"verdict\s+at\s+the\s+cap\s+is\s+below\s+10%", "the undecidable stop's level: a setting (ab/paired.py)"),
     (r"\+10%,\s+\+15%\s+and\s+\+25%", "the slowdowns replayed on identical pairs: settings (scripts/gate_power.py)"),
+    (r"\ba\s+4%\s+offset\s+is\s+assumed|\b4%\s+where\s+one\s+worker\s+pair",
+     "the between-process term assumed with one worker pair: a setting (ab/paired.py PROCESS_FALLBACK)"),
     (r"\b(?:0|100)%", "the ends of a scale"),
 )
 

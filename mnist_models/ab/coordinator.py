@@ -14,6 +14,7 @@ import fnmatch
 import json
 import os
 import random
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -23,7 +24,7 @@ from statistics import median
 
 from ..bench.profiles import PROFILES
 from ..bench.settings import SuiteSettings
-from ..files import atomic_write_bytes
+from ..files import Interrupted, atomic_write_bytes
 from ..results.groups import GROUPS
 from .paired import Design, decide
 
@@ -66,8 +67,12 @@ class Worker:
             text=True,
             bufsize=1,
         )
-        self._send({**message, "side": side.name})
         self.facts: dict = {}
+        try:
+            self._send({**message, "side": side.name})
+        except BaseException:  # an interrupt before the caller holds this worker: stop it here
+            self.close()
+            raise
 
     def _send(self, message: dict) -> bool:
         try:
@@ -131,17 +136,37 @@ def base_tree(base: str, repo: Path) -> Iterator[Path]:
     )
     if found.returncode != 0:
         raise ABError(f"--base {base!r} is neither a folder nor a commit, branch or tag of the repository at {repo}")
-    folder = Path(tempfile.mkdtemp(prefix="mnist-ab-base-"))
-    subprocess.run(
-        ["git", "worktree", "add", "--detach", "--quiet", str(folder), found.stdout.strip()],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-    )
-    try:
+    with worktree(repo, found.stdout.strip(), "mnist-ab-base-", ABError) as folder:
         yield folder
+
+
+@contextlib.contextmanager
+def worktree(repo: Path, commit: str, prefix: str, error: type[Exception]) -> Iterator[Path]:
+    """``commit`` checked out in a temporary git worktree, removed afterwards, after an interrupt too (which
+    then says so); a checkout that fails raises ``error``."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    stop = None
+    try:
+        added = subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(folder), commit], cwd=repo,
+                               capture_output=True, text=True)  # fmt: skip
+        if added.returncode != 0:
+            raise error(f"git worktree add {commit}: {added.stderr.strip() or added.stdout.strip()}")
+        yield folder
+    except Interrupted as exc:
+        stop = exc
+        raise
     finally:
-        subprocess.run(["git", "worktree", "remove", "--force", str(folder)], cwd=repo, capture_output=True)
+        said = remove_worktree(repo, folder)
+        if stop is not None:
+            stop.done.append(said)
+
+
+def remove_worktree(repo: Path, folder: Path) -> str:
+    """``folder`` and git's record of it gone (a half-made worktree too); what became of it, in words."""
+    subprocess.run(["git", "worktree", "remove", "--force", str(folder)], cwd=repo, capture_output=True)
+    shutil.rmtree(folder, ignore_errors=True)  # not a worktree yet (interrupted while it was added), or left files
+    subprocess.run(["git", "worktree", "prune"], cwd=repo, capture_output=True)
+    return f"worktree {folder} NOT removed: remove it by hand" if folder.exists() else f"worktree {folder} removed"
 
 
 def _check_same(base: dict, head: dict) -> None:
@@ -176,7 +201,7 @@ def _message(settings: SuiteSettings, groups: list[str]) -> dict:
 class Comparison:
     """What an A/B comparison measured: each side's block medians per benchmark (pair by pair), the verdicts."""
 
-    medians: dict[str, dict[str, list[float]]]
+    medians: dict[str, dict[str, list]]  # base and head: block medians; process: each pair's worker pair (from 0)
     rows: dict[str, dict]
     pairs: int  # the pairs the comparison ran (the most any benchmark had)
     processes: int  # worker processes each side started (a fresh pair of them every ``restart_every`` pairs)
@@ -271,13 +296,15 @@ def run_ab(settings: SuiteSettings, groups: list[str], base: Side, head: Side, d
     the head's timed calls only; ``only``: fnmatch patterns of the benchmarks to measure (all without any)."""
     profile = PROFILES[settings.profile]
     sides = _Sides(settings, groups, base, head, say)
+    complete = 0  # pairs measured in full, said if an interrupt stops the comparison
     try:
         benchmarks = matching(sides.start()["cases"], only)
         if not benchmarks:
             raise ABError(f"no benchmark matches {', '.join(only)}; the sides offer {', '.join(sides.offered)}")
         rounds = {g: rounds_per_block(profile, g, design.max_pairs) for g in groups}
-        medians: dict[str, dict[str, list[float]]] = {side: {b: [] for b in benchmarks} for side in ("base", "head")}
-        order, decided, rows = random.Random(seed), {}, {}
+        medians: dict[str, dict[str, list]] = {side: {b: [] for b in benchmarks} for side in ("base", "head")}
+        medians["process"] = {b: [] for b in benchmarks}  # pairs that share a worker pair are not independent
+        order, decided, rows, processes = random.Random(seed), {}, {}, []
         for pair in range(1, design.max_pairs + 1):
             measured = [b for b in benchmarks if b not in decided]
             if pair > 1 and (pair - 1) % restart_every == 0 and sides.replaceable:
@@ -285,12 +312,20 @@ def run_ab(settings: SuiteSettings, groups: list[str], base: Side, head: Side, d
                 sides.start()
             say(f"[ab] pair {pair}/{design.max_pairs}: {len(measured)} of {len(benchmarks)} benchmarks still open")
             _pair(sides, measured, rounds, order, pair, medians)
+            processes.append(sides.started - 1)  # the worker pair this pair ran in (from 0)
+            for bench in measured:
+                medians["process"][bench].append(sides.started - 1)
+            complete = pair
             if design.looks_at(pair):
-                rows = decide(medians["base"], medians["head"], design, threshold, decided)
+                rows = decide(medians["base"], medians["head"], design, threshold, decided, processes)
                 decided.update({b: r for b, r in rows.items() if r["verdict"] != "open"})
                 if len(decided) == len(benchmarks):
                     break
         sides.collect()
+    except Interrupted as stop:
+        sides.close()
+        stop.done.append(f"workers stopped after {complete} complete pair(s), nothing gated or written")
+        raise
     finally:
         sides.close()
     _write_runs(sides.runs, out, base, head, design, seed, sides.started)
