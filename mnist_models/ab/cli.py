@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from ..bench.options import add_ab_flags, read_ab_flags
 from ..bench.settings import SuiteSettings
+from ..files import INTERRUPTED, TERMINATED, Interrupted
 from ..parse import (
     existing_folder,
     out_folder,
@@ -39,6 +44,30 @@ def _pairs(text: str) -> int:
     return pairs
 
 
+@contextlib.contextmanager
+def interruptible() -> Iterator[None]:
+    """SIGINT and SIGTERM raise ``Interrupted`` in the command, so that the ``finally`` blocks it passes stop the
+    workers and remove the worktrees (SIGTERM's default would end the process with both left behind). Raised
+    once: a second signal while that cleanup runs is ignored, so that it cannot cut the cleanup short."""
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+        yield
+        return
+    raised = False
+
+    def handler(signum: int, frame) -> None:
+        nonlocal raised
+        if not raised:
+            raised = True
+            raise Interrupted(signal.Signals(signum).name, INTERRUPTED if signum == signal.SIGINT else TERMINATED)
+
+    previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, action in previous.items():
+            signal.signal(signum, action)
+
+
 def add_ab_parser(sub) -> None:
     default_groups = ",".join(GROUPS.names(timed=True))
     parser = sub.add_parser(
@@ -49,7 +78,8 @@ def add_ab_parser(sub) -> None:
         "Each benchmark is decided as soon as its pairs allow (slower beyond the threshold, within it, or undecidable "
         "by the cap) and then no longer measured; --pairs N measures every benchmark N pairs instead. Exit codes: 0 no benchmark slower "
         "beyond the threshold (open ones pass, saying the smallest slowdown they could have detected), 1 the gate "
-        "failed, 2 bad input or a side that failed (nothing is written then).",
+        "failed, 2 bad input or a side that failed (nothing is written then), 130 on SIGINT and 143 on SIGTERM "
+        "(the workers stopped, the worktree removed, nothing gated).",
     )
     parser.add_argument("--base", required=True, help="the baseline: a git ref of this repository, or a source tree")
     parser.add_argument("--base-python", type=python_executable, default=sys.executable,
@@ -76,6 +106,11 @@ def add_ab_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    with interruptible():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     from ..bench.settings import default_cache_dir
     from .coordinator import ABError, Side, base_tree, run_ab
     from .paired import Design
@@ -135,7 +170,8 @@ def add_bisect_parser(sub) -> None:
         "afresh and compared by McNemar's test); a commit that does not build or import is skipped and named; the "
         "commit found is confirmed against its parent. Each probe's ab.md is kept under --out, with bisect.md. "
         "Exit codes: 0 a commit was named and confirmed, 1 none could be (every candidate skipped, or the one found "
-        "was not slower than its parent), 2 bad input (refs, or a --good that does not run).",
+        "was not slower than its parent), 2 bad input (refs, or a --good that does not run), 130 on SIGINT and 143 on "
+        "SIGTERM (the workers stopped, the worktrees removed, no commit named).",
     )
     parser.add_argument("--good", required=True, help="a commit, branch or tag without the regression")
     parser.add_argument("--bad", required=True, help="a later commit with it (on --good's first-parent line)")
@@ -161,6 +197,11 @@ def add_bisect_parser(sub) -> None:
 
 
 def run_bisect(args: argparse.Namespace) -> int:
+    with interruptible():
+        return _run_bisect(args)
+
+
+def _run_bisect(args: argparse.Namespace) -> int:
     from ..bench.settings import default_cache_dir
     from ..report.gate import GateRule
     from .bisect import BisectError, commits_between, search, short, summary, write_summary
@@ -193,6 +234,9 @@ def run_bisect(args: argparse.Namespace) -> int:
     except BisectError as exc:
         print(f"mnist-models bisect: error: {exc}", file=sys.stderr)
         return 2
+    except Interrupted as stop:
+        stop.done.append("no commit named, bisect.md not written")
+        raise
     write_summary(out, summary(good, bad, found, probes, confirm, what))
     print(f"[bisect] written: {out / 'bisect.md'}")
     if found is None:

@@ -14,20 +14,16 @@ from ..bench.settings import SuiteSettings
 from ..report.gate import GateRule, compare_runs, gate
 from ..results.record import RunError
 from ..results.runs import load_run
-from .bisect import BisectError, Probe, git, short
-from .coordinator import ABError, Side, run_ab
+from .bisect import BisectError, Probe, short
+from .coordinator import ABError, Side, run_ab, worktree
 from .paired import Design, table_of
 
 
 @contextlib.contextmanager
 def checkout(repo: Path, commit: str) -> Iterator[Path]:
-    """``commit`` as a source tree: a temporary git worktree, removed afterwards."""
-    folder = Path(tempfile.mkdtemp(prefix=f"mnist-bisect-{short(commit)}-"))
-    git(repo, "worktree", "add", "--detach", "--quiet", str(folder), commit)
-    try:
+    """``commit`` as a source tree: a temporary git worktree, removed afterwards (after an interrupt too)."""
+    with worktree(repo, commit, f"mnist-bisect-{short(commit)}-", BisectError) as folder:
         yield folder
-    finally:
-        subprocess.run(["git", "worktree", "remove", "--force", str(folder)], cwd=repo, capture_output=True)
 
 
 class TimeProbe:
