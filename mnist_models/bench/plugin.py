@@ -224,6 +224,7 @@ MEASURED_MACHINE_INFO = (
     "nominal_peak_flops",
     "seed_rounds",
     "command",  # how the run was made: not a fact of the machine
+    "interrupted",  # how the run ended (bench.saving): neither
 )
 
 

@@ -84,6 +84,10 @@ def test_ctrl_c_in_a_benchmarks_first_round_saves_a_run_marked_interrupted_that_
     history = _cli(pytester.path, "history", "--out", "h")
     assert history.returncode == 2
     assert "interrupted" in history.stderr
+    (pytester.path / "conftest.py").unlink()  # the next session is not interrupted
+    gated = _suite(pytester, data_root, None, "--benchmark-compare", "--mnist-fail-on=accuracy:0.3pp")
+    assert gated.ret == pytest.ExitCode.USAGE_ERROR  # an interrupted baseline gates nothing
+    assert "the session that saved it was interrupted" in gated.stdout.str()
 
 
 def test_a_full_disk_at_save_is_one_line_exit_2_and_leaves_no_file_in_storage(pytester, data_root):
@@ -137,3 +141,33 @@ def test_orphaned_temporary_files_older_than_a_session_are_cleaned_and_fresh_one
         os.utime(path, (an_hour_ago, an_hour_ago))
     assert sorted(p.name for p in clean_orphans(tmp_path)) == [old_file.name, old_folder.name]
     assert sorted(p.name for p in tmp_path.iterdir()) == [".w.tmp", "0001_x.json"]
+
+
+@pytest.mark.slow
+def test_a_real_sigint_mid_suite_with_autosave_saves_a_marked_run(tmp_path, data_root):
+    """The Ctrl-C of a terminal: SIGINT to the pytest process while it trains its second model."""
+    import signal
+
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "test_mnist.py").write_text(SUITE.read_text())
+    log = project / "log.txt"
+    command = [sys.executable, "-m", "pytest", "test_mnist.py", "--benchmark-only", "--benchmark-autosave",
+               "--mnist-profile=smoke", "--mnist-models=linear,lenet5", f"--mnist-data-dir={data_root[0]}",
+               f"--mnist-cache-dir={tmp_path / 'weights'}", "-p", "no:cacheprovider"]  # fmt: skip
+    with open(log, "w") as out:
+        proc = subprocess.Popen(command, cwd=project, stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.time() + 300
+        while "training lenet5" not in log.read_text() and proc.poll() is None and time.time() < deadline:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=120)
+    text = log.read_text()
+    assert proc.returncode == pytest.ExitCode.INTERRUPTED, text[-3000:]
+    assert "INTERNALERROR" not in text
+    assert "no report: the session was interrupted (saved as 0001_" in text
+    [saved] = (project / ".benchmarks").rglob("*.json")
+    document = json.loads(saved.read_text())
+    assert "interrupted" in document["machine_info"]["mnist_models"]
+    assert all("lenet5" not in b["name"] or b["extra_info"] for b in document["benchmarks"])
+    assert not (project / "reports").exists()
