@@ -14,6 +14,10 @@ from .version import __version__ as __version__
 
 _PUBLIC = {
     "DataError": ".data.dataset",
+    "DatasetSpec": ".data.registry",
+    "get_dataset": ".data.registry",
+    "list_datasets": ".data.registry",
+    "register_dataset": ".data.registry",
     "MNISTData": ".data.dataset",
     "fetch_dataset": ".data.dataset",
     "load_dataset": ".data.dataset",
@@ -37,6 +41,8 @@ _PUBLIC = {
     "BenchmarkRecord": ".results.record",
     "TimedCall": ".bench.timing",
     "register_runner": ".bench.runners",
+    "RunContext": ".bench.context",
+    "register_section": ".report.sections.registry",
     "register_runtime": ".runtimes.base",
     "TrainResult": ".results.outcome",
     "train": ".training.loop",
@@ -45,10 +51,12 @@ _PUBLIC = {
 __all__ = [
     "BenchmarkRecord",
     "DataError",
+    "DatasetSpec",
     "Evaluation",
     "GroupSpec",
     "MNISTData",
     "ModelSpec",
+    "RunContext",
     "SummaryColumn",
     "TimedCall",
     "TrainConfig",
@@ -57,14 +65,18 @@ __all__ = [
     "create_model",
     "evaluate",
     "fetch_dataset",
+    "get_dataset",
     "get_spec",
     "inference_flops",
+    "list_datasets",
     "list_models",
     "load_dataset",
+    "register_dataset",
     "register_group",
     "register_model",
     "register_runner",
     "register_runtime",
+    "register_section",
     "resolve_device",
     "resolve_models",
     "train",
@@ -73,11 +85,14 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from .bench.context import RunContext
     from .bench.runners import register_runner
     from .bench.timing import TimedCall
     from .data.dataset import DataError, MNISTData, fetch_dataset, load_dataset
+    from .data.registry import DatasetSpec, get_dataset, list_datasets, register_dataset
     from .models.facts import count_parameters, inference_flops, training_flops
     from .models.registry import ModelSpec, create_model, get_spec, list_models, register_model, resolve_models
+    from .report.sections.registry import register_section
     from .results.groups import GroupSpec, SummaryColumn, register_group
     from .results.outcome import Evaluation, TrainResult
     from .results.protocol import TrainConfig

@@ -1,4 +1,4 @@
-"""The ``mnist-models`` command: prepare data, list architectures, build reports, merge runs, A/B, history.
+"""The ``mnist-models`` command: data, architectures, reports, merged runs, A/B, history, reproduce, upgrade.
 
 Every subcommand keeps one exit-code contract (docs/exit-codes.md): 0 passed, 1 only for a gate that failed
 on measured evidence, 2 for anything else, with one line on stderr naming the path and what to do, never a
@@ -11,8 +11,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from .data.sources import DATASETS
-from .files import guarded
+from .bench.settings import parse_dataset
+from .files import INTERRUPTED, guarded
 from .parse import OneLineParser, add_debug_flag, folder, out_file
 
 
@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     data = sub.add_parser("data", help="prepare datasets ahead of time")
     data_sub = data.add_subparsers(dest="data_command", required=True)
     fetch = data_sub.add_parser("fetch", help="download or rebuild a dataset and say where it came from")
-    fetch.add_argument("--dataset", choices=sorted(DATASETS), default="mnist")
+    fetch.add_argument("--dataset", type=parse_dataset, default="mnist", help="a registered dataset (default: mnist)")
     fetch.add_argument(
         "--data-dir", type=folder, help="data root (default: $MNIST_MODELS_DATA or ~/.cache/mnist-models)"
     )
@@ -115,6 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_ab_parser(sub)
     add_bisect_parser(sub)
     add_history_parser(sub)
+    from .maintain import add_reproduce_parser, add_upgrade_parser
+
+    add_reproduce_parser(sub)
+    add_upgrade_parser(sub)
     add_debug_flag(parser, False)
     for command in [*sub.choices.values(), fetch]:
         add_debug_flag(command, argparse.SUPPRESS)  # after the subcommand too; the top level's value stands otherwise
@@ -122,8 +126,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    try:  # building the options loads installed packages' entry points (a broken one is named, in one line)
+        parser = build_parser()
+        args = parser.parse_args(argv)
+    except KeyboardInterrupt:
+        print("mnist-models: interrupted (SIGINT)", file=sys.stderr)
+        return INTERRUPTED
+    except ValueError as exc:
+        print(f"mnist-models: error: {(str(exc).strip().splitlines() or [''])[0]}", file=sys.stderr)
+        return 2
     prog = " ".join(["mnist-models", args.command, *([args.data_command] if args.command == "data" else [])])
     return guarded(prog, args)
 

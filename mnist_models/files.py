@@ -16,9 +16,14 @@ from typing import Any
 
 INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
 TERMINATED = 143  # 128 + SIGTERM, as a shell reports a command stopped by kill (or a CI job's timeout)
-# A temporary file or folder of ours (``.<name>.<random>.tmp``) lives for the seconds of one write; one older than
-# this was left by a process killed mid-write (SIGKILL, a power cut) and is removed when the next session starts.
+# A temporary file or folder of ours (``.<name>.<random>.mnist-models.tmp``: the marker keeps other programs' files
+# out of the cleaning) lives for the seconds of one write; one older than this was left by a process killed
+# mid-write (SIGKILL, a power cut) and is removed when the next session starts.
+TEMP_SUFFIX = ".mnist-models.tmp"
 ORPHAN_AGE_S = 3600.0
+# What a folder written by ``atomic_write_folder`` lists of its own files: a rewrite replaces such a folder whole
+# (no file of the previous report stays beside the new ones); a folder without it is another's, written file by file.
+MANIFEST = ".mnist-models-files"
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -29,7 +34,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     """
     path.parent.mkdir(parents=True, exist_ok=True)  # its own error names the folder in the way
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
     except OSError as exc:
         raise _naming(exc, path) from exc
     try:
@@ -49,16 +54,17 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 def atomic_write_folder(directory: Path, files: dict[str, bytes]) -> None:
     """Write ``files`` (name -> content) into ``directory`` so that a reader sees the previous set or the new one,
-    never a mix with a file missing: every file is first written into a temporary sibling folder (a full disk or
-    a permission error fails there, and the previous files stay as they were), then renamed into place (a rename
-    needs no space). A new ``directory`` is the staged folder renamed whole.
+    never a mix: every file is first written into a temporary sibling folder (a full disk or a permission error
+    fails there, and the previous files stay as they were), then the folder takes the place of the previous one by
+    renames (which need no space), so that no file of the previous set stays beside the new ones.
+
+    Only a folder this function wrote (it lists its files in ``MANIFEST``) is replaced whole; a folder holding
+    anything else (the user's own files) has each new file renamed into place and keeps the rest.
     """
     directory = Path(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        stage = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}.", suffix=".tmp"))
-    except OSError as exc:
-        raise _naming(exc, directory) from exc
+    files = {**files, MANIFEST: ("\n".join(sorted(files)) + "\n").encode()}
+    stage = _temporary_folder(directory)
     try:
         for name, data in files.items():
             target = stage / name
@@ -74,6 +80,12 @@ def atomic_write_folder(directory: Path, files: dict[str, bytes]) -> None:
         if not directory.exists():
             os.rename(stage, directory)
             return
+        if _written_here(directory):
+            previous = _temporary_folder(directory)
+            os.rename(directory, previous / "old")  # two renames: the report is absent for a moment, never mixed
+            os.rename(stage, directory)
+            shutil.rmtree(previous, ignore_errors=True)
+            return
         for name in files:
             (directory / name).parent.mkdir(parents=True, exist_ok=True)
             os.replace(stage / name, directory / name)
@@ -83,16 +95,33 @@ def atomic_write_folder(directory: Path, files: dict[str, bytes]) -> None:
     shutil.rmtree(stage, ignore_errors=True)
 
 
+def _temporary_folder(directory: Path) -> Path:
+    try:
+        return Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}.", suffix=TEMP_SUFFIX))
+    except OSError as exc:
+        raise _naming(exc, directory) from exc
+
+
+def _written_here(directory: Path) -> bool:
+    """Whether ``directory`` holds nothing but what ``atomic_write_folder`` wrote there (its ``MANIFEST``)."""
+    try:
+        listed = set((directory / MANIFEST).read_text(encoding="utf-8").split())
+        present = {str(p.relative_to(directory)) for p in directory.rglob("*") if p.is_file()}
+    except (OSError, UnicodeDecodeError):
+        return False
+    return present <= listed | {MANIFEST}
+
+
 def clean_orphans(*folders: Path | str | None, older_than_s: float = ORPHAN_AGE_S) -> list[Path]:
-    """Remove our temporary files and folders (``.<name>.<random>.tmp``) older than ``older_than_s`` from each of
-    ``folders`` (not below them): what a process killed mid-write left. Returns what was removed; a folder that
-    is missing or cannot be written is left alone."""
+    """Remove our temporary files and folders (``.<name>.<random>`` + ``TEMP_SUFFIX``; no other program's) older than
+    ``older_than_s`` from each of ``folders`` (not below them): what a process killed mid-write left. Returns what
+    was removed; a folder that is missing or cannot be written is left alone."""
     removed = []
     now = time.time()
     for folder in folders:
         if folder is None or not Path(folder).is_dir():
             continue
-        for path in Path(folder).glob(".*.tmp"):
+        for path in Path(folder).glob(f".*{TEMP_SUFFIX}"):
             try:
                 if now - path.lstat().st_mtime < older_than_s:
                     continue  # another process may be writing it now

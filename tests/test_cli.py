@@ -46,3 +46,10 @@ def test_pytest_benchmark_compare_reads_our_saved_runs():
     )
     assert proc.returncode == 0, proc.stderr
     assert "test_latency[mlp_64-seed0]" in proc.stdout
+
+
+def test_reproduce_of_a_folder_without_one_run_is_one_line_and_exit_2(tmp_path, capsys):
+    assert main(["reproduce", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"mnist-models reproduce: error: {tmp_path} holds 0 runs")
+    assert len(err.strip().splitlines()) == 1

@@ -16,7 +16,7 @@ PAGES = [ROOT / "README.md", ROOT / "CHANGELOG.md", *sorted((ROOT / "docs").glob
 
 def test_generated_tables_match_the_committed_runs():
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "readme_tables.py"), "--check"],
+        [sys.executable, str(ROOT / "tools" / "readme_tables.py"), "--check"],
         capture_output=True,
         text=True,
         check=False,
@@ -30,7 +30,9 @@ def _targets(page: Path) -> list[tuple[Path, str]]:
     (it is what a reader types in a shell there)."""
     text = re.sub(r"```.*?```", "", page.read_text(encoding="utf-8"), flags=re.S)  # code blocks hold commands
     links = re.findall(r"\]\(([^)\s]+)\)", text)
-    paths = re.findall(r"`((?:docs|reports|scripts|tests|mnist_models|benchmarks|ci|\.github|\.ci)/[^`\s*<>]+)`", text)
+    paths = re.findall(
+        r"`((?:docs|reports|studies|tools|tests|mnist_models|benchmarks|ci|\.github|\.ci)/[^`\s*<>]+)`", text
+    )
     web = ("http://", "https://", "mailto:")
     return [(page.parent, t) for t in links if not t.startswith(web)] + [(ROOT, t) for t in paths]
 
@@ -64,29 +66,29 @@ def test_no_placeholder_is_left_in_a_page(page):
 
 
 def test_every_floor_follows_its_rule():
-    """The floors in the registry are what scripts/floors.py derives from the committed multi-seed run."""
+    """The floors in the registry are what studies/floors/floors.py derives from the committed multi-seed run."""
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "floors.py"), "--check"], capture_output=True, text=True, cwd=ROOT
+        [sys.executable, str(ROOT / "studies" / "floors" / "floors.py"), "--check"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def _prose():
-    sys.path.insert(0, str(ROOT / "scripts"))
-    import prose
-
-    return prose
+@pytest.fixture
+def prose(script_module):
+    return script_module("tools/prose.py")
 
 
 @pytest.mark.parametrize("page", PAGES[:1] + PAGES[2:], ids=[str(p.relative_to(ROOT)) for p in PAGES[:1] + PAGES[2:]])
-def test_every_measured_figure_in_prose_is_generated_or_sourced(page):
+def test_every_measured_figure_in_prose_is_generated_or_sourced(page, prose):
     """A figure with a unit outside a generated block must be on the short allow-list that names its source."""
-    assert _prose().unexplained(page.read_text(encoding="utf-8")) == []
+    assert prose.unexplained(page.read_text(encoding="utf-8")) == []
 
 
-def test_the_prose_check_fails_on_an_edited_figure():
+def test_the_prose_check_fails_on_an_edited_figure(prose):
     """Edit one figure into a page's prose (as a reader would find a stale number): the check names it."""
-    prose = _prose()
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     assert prose.unexplained(text) == []
     edited = text.replace("## What you get\n", "## What you get\n\nThe speedrun CNN reaches 99.31% in 4.2 s.\n", 1)

@@ -77,6 +77,33 @@ def test_thresholds_and_pair_counts_must_be_positive(argv, flag, capsys):
     assert f"argument {flag}:" in err
 
 
+@pytest.mark.parametrize(
+    ("rule", "example"), [("accuracy:0pp", "accuracy:0.3pp"), ("time:median:0%", "time:median:15%")]
+)
+def test_a_gate_rule_at_zero_is_refused(rule, example, capsys):
+    code, err = _exit(["report", str(SMOKE), "--compare", str(SMOKE), "--fail-on", rule], capsys)
+    assert code == 2
+    assert f"a threshold must be above 0, e.g. {example}" in err
+
+
+def test_min_pairs_above_max_pairs_is_refused_before_any_work(capsys):
+    code, err = _exit(["ab", "--base", "HEAD", "--min-pairs", "10", "--max-pairs", "3"], capsys)  # before: ran 3 to 3
+    assert code == 2
+    assert "--min-pairs 10 is above --max-pairs 3" in err
+
+
+def test_an_installed_package_that_fails_to_load_is_one_line(monkeypatch, capsys):
+    def broken():
+        raise ValueError("entry point 'evil = evilplug' (evil 0.1) (mnist_models.groups) could not be loaded")
+
+    monkeypatch.setattr(cli, "build_parser", broken)
+    code, err = _exit(["models"], capsys)  # before: a 45-line traceback and exit 1
+    assert code == 2
+    assert (
+        err == "mnist-models: error: entry point 'evil = evilplug' (evil 0.1) (mnist_models.groups) could not be loaded"
+    )
+
+
 # --- Paths: a file where a folder is expected, and the reverse ----------------------------------------------------
 
 
@@ -219,6 +246,23 @@ def test_non_finite_numbers_and_deep_json_are_refused_naming_file_and_field(comm
     else:
         assert "field benchmarks/1/extra_info/outcome/test/accuracy" in err
         assert "not a finite number" in err
+
+
+@pytest.mark.parametrize(
+    ("edit", "said"),
+    [
+        (lambda test, info: test.update(accuracy=round(test["accuracy"] + 0.1, 4)), "is not its confusion matrix's"),
+        (lambda test, info: info.update(latency_p50_ms=-0.5), "latency_p50_ms: -0.5 is less than the minimum of 0"),
+    ],
+    ids=["a flipped digit in an accuracy", "a negative latency"],
+)
+def test_a_saved_number_its_own_evidence_contradicts_is_refused(edit, said, smoke, tmp_path, capsys):
+    run = copy.deepcopy(smoke)
+    bench = next(b for b in run["benchmarks"] if b["group"] == "latency" and b["extra_info"]["outcome"])
+    edit(bench["extra_info"]["outcome"]["test"], bench["extra_info"])  # before: published, exit 0
+    code, err = _exit(["report", str(_write(tmp_path / "edited.json", run)), "--out", str(tmp_path / "r")], capsys)
+    assert code == 2
+    assert said in err
 
 
 def test_a_report_writes_strict_json_only(smoke, tmp_path, capsys):

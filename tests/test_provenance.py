@@ -58,16 +58,18 @@ def test_no_committed_accuracy_interval_leaves_0_to_100_percent():
 
 @pytest.mark.slow
 def test_a_report_rebuilt_from_its_run_gives_the_same_tables(tmp_path):
-    """scripts/reproduce.py on a copy of a committed report: the same tables; one cell edited: that file named."""
+    """mnist-models reproduce on a copy of a committed report: the same tables; one cell edited: exit 2, that file named."""
     import shutil
 
     folder = tmp_path / "seeds"
     shutil.copytree(ROOT / "reports" / "seeds", folder)
-    command = [sys.executable, str(ROOT / "scripts" / "reproduce.py"), str(folder)]
+    command = [sys.executable, "-m", "mnist_models", "reproduce", str(folder)]
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stdout + done.stderr
     table = folder / "per_class.csv"
     table.write_text(table.read_text().replace("0.9", "0.8", 1))
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
-    assert done.returncode == 1
-    assert "per_class.csv" in done.stdout
+    assert done.returncode == 2
+    assert done.stderr.startswith("mnist-models reproduce: error: ")
+    assert "per_class.csv" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1

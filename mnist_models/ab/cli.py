@@ -92,7 +92,9 @@ def add_ab_parser(sub) -> None:
     )  # fmt: skip
     parser.add_argument("--pairs", type=_pairs, help="the fixed design: this many pairs of every benchmark")
     parser.add_argument("--max-pairs", type=_pairs, default=16, help="the sequential design's cap (default: 16)")
-    parser.add_argument("--min-pairs", type=_pairs, default=5, help="pairs before the first look (default: 5)")
+    parser.add_argument(
+        "--min-pairs", type=_pairs, help="pairs before the first look (default: 5, or the cap if lower)"
+    )
     parser.add_argument("--restart-every", type=positive_int, default=4,
                         help="replace both sides' processes every N pairs (default: 4)")  # fmt: skip
     parser.add_argument("--threshold", type=positive_percent, default=0.10,
@@ -110,6 +112,19 @@ def run(args: argparse.Namespace) -> int:
         return _run(args)
 
 
+MIN_PAIRS = 5
+
+
+def min_pairs(args: argparse.Namespace, error: type[Exception]) -> int:
+    """``--min-pairs``, at most the cap when left to its default; one given above ``--max-pairs`` is ``error``."""
+    if args.min_pairs is None:
+        return min(MIN_PAIRS, args.max_pairs)
+    if args.min_pairs > args.max_pairs:
+        raise error(f"--min-pairs {args.min_pairs} is above --max-pairs {args.max_pairs}: the first look comes after "
+                    "the cap; lower --min-pairs or raise --max-pairs")  # fmt: skip
+    return args.min_pairs
+
+
 def _run(args: argparse.Namespace) -> int:
     from ..bench.settings import default_cache_dir
     from .coordinator import ABError, Side, base_tree, run_ab
@@ -118,12 +133,12 @@ def _run(args: argparse.Namespace) -> int:
     # both sides share one weight cache (this side's default), so that neither retrains what the other has
     cache_dir = str(Path(args.cache_dir).expanduser() if args.cache_dir else default_cache_dir())
     settings = read_ab_flags(args, SuiteSettings, cache_dir=cache_dir)
-    design = (
-        Design(max_pairs=args.pairs, alpha=args.alpha, fixed=True)
-        if args.pairs
-        else Design(max_pairs=args.max_pairs, min_pairs=min(args.min_pairs, args.max_pairs), alpha=args.alpha)
-    )
     try:
+        design = (
+            Design(max_pairs=args.pairs, alpha=args.alpha, fixed=True)
+            if args.pairs
+            else Design(max_pairs=args.max_pairs, min_pairs=min_pairs(args, ABError), alpha=args.alpha)
+        )
         head = Path(args.head).resolve()
         if not (head / "mnist_models").is_dir():
             raise ABError(f"--head {args.head}: no mnist_models package in that folder")
@@ -140,22 +155,22 @@ def _run(args: argparse.Namespace) -> int:
 def report(comparison, design, args: argparse.Namespace, title: str) -> int:
     """``ab.csv``, ``pairs.csv`` and ``ab.md``, the terminal's lines, and the exit code."""
     from ..files import atomic_write_bytes
-    from .paired import OPEN, failures, markdown, pairs_table, table_of
+    from .paired import OPEN, conclude, failures, markdown, pairs_table, table_of
 
-    table = table_of(comparison.rows, design, args.threshold)
+    verdicts = conclude(comparison.rows, design, args.threshold)
     out = Path(args.out)
-    atomic_write_bytes(out / "ab.csv", table.to_csv(index=False).encode())
+    atomic_write_bytes(out / "ab.csv", table_of(verdicts).to_csv(index=False).encode())
     atomic_write_bytes(out / "pairs.csv", pairs_table(comparison.medians).to_csv(index=False).encode())
-    lines = markdown(table, title, design, args.threshold, args.slowdown)
+    lines = markdown(verdicts, title, design, args.threshold, args.slowdown)
     atomic_write_bytes(out / "ab.md", ("\n".join(lines) + "\n").encode())
     print("\n".join(lines[2:]))
     print(f"[ab] {comparison.pairs} pairs at most, {comparison.processes} process(es) per side; written: "
           f"{out / 'base.json'}, {out / 'head.json'}, {out / 'ab.csv'}, {out / 'pairs.csv'}, {out / 'ab.md'}")  # fmt: skip
-    failed = failures(table, args.threshold, args.alpha)
+    failed = failures(verdicts, args.threshold, args.alpha)
     if failed:
         print("A/B gate FAILED:", *(f"  {line}" for line in failed), sep="\n")
         return 1
-    still = table[table["verdict"].isin(OPEN)]
+    still = [v for v in verdicts if v.verdict in OPEN]
     note = f"; {len(still)} left open (their detectable slowdown in ab.md)" if len(still) else ""
     print(f"A/B gate: no benchmark slower than +{args.threshold:.0%} beyond the noise{note}")
     return 0
@@ -183,7 +198,9 @@ def add_bisect_parser(sub) -> None:
     parser.add_argument("--benchmarks", type=split_names, default=(), metavar="PATTERNS",
                         help="fnmatch patterns of the benchmarks that regressed, e.g. 'latency/mlp_64-*' (default: all)")  # fmt: skip
     parser.add_argument("--max-pairs", type=_pairs, default=16, help="each probe's cap on pairs (default: 16)")
-    parser.add_argument("--min-pairs", type=_pairs, default=5, help="pairs before a probe's first look (default: 5)")
+    parser.add_argument(
+        "--min-pairs", type=_pairs, help="pairs before a probe's first look (default: 5, or the cap if lower)"
+    )
     parser.add_argument("--restart-every", type=positive_int, default=4,
                         help="replace both sides' processes every N pairs (default: 4)")  # fmt: skip
     parser.add_argument("--threshold", type=positive_percent, default=0.10,
@@ -219,7 +236,7 @@ def _run_bisect(args: argparse.Namespace) -> int:
         else:
             # a probe is bad or good: one stopped as undecidable would pass as good and send the search the wrong way,
             # so a probe measures an open benchmark up to the cap
-            design = Design(max_pairs=args.max_pairs, min_pairs=min(args.min_pairs, args.max_pairs), alpha=args.alpha,
+            design = Design(max_pairs=args.max_pairs, min_pairs=min_pairs(args, BisectError), alpha=args.alpha,
                             undecidable=False)  # fmt: skip
             probe = TimeProbe(repo, settings, list(args.groups), args.benchmarks, design, args.threshold, out,
                               args.restart_every)  # fmt: skip

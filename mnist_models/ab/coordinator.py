@@ -12,7 +12,6 @@ import contextlib
 import copy
 import fnmatch
 import json
-import os
 import random
 import shutil
 import subprocess
@@ -25,8 +24,10 @@ from statistics import median
 from ..bench.profiles import PROFILES
 from ..bench.settings import SuiteSettings
 from ..files import Interrupted, atomic_write_bytes
+from ..installed import tree_environment
 from ..results.groups import GROUPS
-from .paired import Design, decide
+from .paired import Design, Verdict, decide
+from .protocol import Protocol, spoken
 
 # Both sides get glibc malloc with fixed thresholds: by default the mmap threshold moves with a
 # process's history, and one side could serve its activations from fresh (page-faulting) mmaps
@@ -37,6 +38,14 @@ MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(64 << 20), "MALLOC_TRIM_THRESHOLD_": str
 
 class ABError(Exception):
     """Bad input or a side that failed: the message says which and why (exit code 2)."""
+
+
+class SideError(ABError):
+    """One side failed: its worker refused the settings, or died; ``side`` says which ("base" or "head")."""
+
+    def __init__(self, side: str, message: str) -> None:
+        super().__init__(message)
+        self.side = side
 
 
 @dataclass(frozen=True)
@@ -52,11 +61,7 @@ class Worker:
     def __init__(self, side: Side, message: dict) -> None:
         self.side = side
         self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115  (its stderr, read if it fails; closed in close)
-        env = {
-            **MALLOC,
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join([str(side.tree), os.environ.get("PYTHONPATH", "")]),
-        }
+        env = {**MALLOC, **tree_environment(side.tree)}  # its own tree's code and entry points
         self.process = subprocess.Popen(
             [side.python, "-m", "mnist_models.ab.worker"],
             cwd=side.tree,
@@ -83,18 +88,19 @@ class Worker:
             return False
 
     def reply(self, doing: str) -> dict:
-        """The next answer of the side; its death, as an ``ABError`` saying what it was doing."""
+        """The next answer of the side; its death, as a ``SideError`` saying what it was doing."""
         line = self.process.stdout.readline()
         if not line:
-            raise ABError(self._died(doing))
+            raise SideError(self.side.name, self._died(doing))
         return json.loads(line)
 
     def ready(self) -> dict:
         """Wait for the side to start: what it will measure (benchmarks, data, profile, versions)."""
         self.facts = self.reply("starting")
         if "error" in self.facts:
-            raise ABError(
-                f"the {self.side.name} side (tree {self.side.tree}) refused the settings: {self.facts['error']}"
+            raise SideError(
+                self.side.name,
+                f"the {self.side.name} side (tree {self.side.tree}) refused the settings: {self.facts['error']}",
             )
         return self.facts
 
@@ -105,7 +111,7 @@ class Worker:
     def send(self, message: dict, doing: str) -> None:
         """``message`` sent without waiting for the answer (read it with ``reply``)."""
         if not self._send(message):
-            raise ABError(self._died(doing))
+            raise SideError(self.side.name, self._died(doing))
 
     def _died(self, doing: str) -> str:
         code = self.process.wait(timeout=60)
@@ -202,7 +208,7 @@ class Comparison:
     """What an A/B comparison measured: each side's block medians per benchmark (pair by pair), the verdicts."""
 
     medians: dict[str, dict[str, list]]  # base and head: block medians; process: each pair's worker pair (from 0)
-    rows: dict[str, dict]
+    rows: dict[str, Verdict]
     pairs: int  # the pairs the comparison ran (the most any benchmark had)
     processes: int  # worker processes each side started (a fresh pair of them every ``restart_every`` pairs)
 
@@ -225,7 +231,8 @@ class _Sides:
 
     def start(self) -> dict:
         """Both sides' workers: the first pair one at a time (each measures its matmul peaks alone); a replacement
-        pair at once, each taking its side's first peaks (a worker of protocol 3 or later on both sides)."""
+        pair at once, each taking its side's first peaks (``Protocol.GIVEN_PEAKS`` on both sides: an older worker
+        says no peaks when it finishes, so its side's replacements measure their own)."""
         together = self.together = all(self.peaks.get(side.name) for side in self.sides)
         for side in self.sides:
             self.say(f"[ab] starting the {side.name} side: {side.tree}")
@@ -245,7 +252,7 @@ class _Sides:
     def replaceable(self) -> bool:
         """Whether both sides' workers can be replaced mid-way (an older tree's worker cannot: it would write a
         run of benchmarks it never timed)."""
-        return all(w.facts.get("protocol", 1) >= 2 for w in self.workers.values())
+        return all(spoken(w.facts) >= Protocol.REPLACEABLE for w in self.workers.values())
 
     def collect(self) -> None:
         """Each side's run so far (its blocks since it started), then its process closed. The first processes
@@ -318,7 +325,7 @@ def run_ab(settings: SuiteSettings, groups: list[str], base: Side, head: Side, d
             complete = pair
             if design.looks_at(pair):
                 rows = decide(medians["base"], medians["head"], design, threshold, decided, processes)
-                decided.update({b: r for b, r in rows.items() if r["verdict"] != "open"})
+                decided.update({b: r for b, r in rows.items() if r.verdict != "open"})
                 if len(decided) == len(benchmarks):
                     break
         sides.collect()

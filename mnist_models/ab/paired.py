@@ -35,9 +35,9 @@ measured is looked at:
   simulation (14% with eleven, replayed on recorded pairs alike). So each look uses one nominal level, chosen so that the chance
   over all the looks is at most 5% (Pocock 1977): 99% per look, calibrated by simulation for this
   statistic and these looks (5 to 16 pairs) under normal, t(3) and contaminated noise
-  (``scripts/within_calibration.py``, ``reports/gate-power/within_calibration.md``). It is a
+  (``studies/within-calibration/``, ``reports/gate-power/within_calibration.md``). It is a
   non-binding futility stop: it can only remove chances to fail, so the false-alarm rate stays at
-  ``alpha``; what it costs in power is measured by ``scripts/gate_power.py``.
+  ``alpha``; what it costs in power is measured by ``studies/gate-power/gate_power.py``.
 - *undecidable*: from ``UNDECIDABLE_FROM`` pairs on, an open benchmark whose chance of either verdict at the cap is
   below ``UNDECIDABLE_POWER``, if the slowdown seen so far is the truth and the pairs to come are as
   noisy as those so far (conditional power, stochastic curtailment: Lan, Simon & Halperin 1982; the
@@ -54,8 +54,10 @@ A decided benchmark is not measured again; the comparison ends when all are deci
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from functools import cache
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -63,12 +65,14 @@ from scipy import stats
 
 from ..stats.multiple import holm
 from ..stats.paired import TRIM, clustered_parts
+from .verdict import OPEN as OPEN  # re-exported: the scripts read the passing verdicts here
+from .verdict import VERDICTS, Verdict, table_of
 
 POWER = 0.8
 WITHIN_LEVEL = 0.05  # a within verdict's error over all its looks: at exactly the threshold, called within <= 5%
-WITHIN_PER_LOOK = 0.01  # each look's one-sided level: WITHIN_LEVEL over the looks (scripts/within_calibration.py)
+WITHIN_PER_LOOK = 0.01  # each look's one-sided level: WITHIN_LEVEL over the looks (studies/within-calibration)
 # An open benchmark stops as undecidable when the cap would bring it a verdict with less than this chance. Replayed
-# on the recorded pairs of 7 identical and 5 +25% comparisons of every model (scripts/gate_power.py): 0.1 from
+# on the recorded pairs of 7 identical and 5 +25% comparisons of every model (studies/gate-power/): 0.1 from
 # half the cap on cut the sequential design's measuring time from 58% to 50% of the fixed design's at a cost of
 # one benchmark in 195 found slower at +25%; 0.2 (the seed rounds' level) cut it to 49% but cost two.
 UNDECIDABLE_POWER = 0.1
@@ -79,7 +83,7 @@ UNDECIDABLE_POWER = 0.1
 # of 468 (every group at 95% or more).
 UNDECIDABLE_FROM = 6
 # The between-process standard deviation (log units) assumed where it cannot be estimated (one worker pair): a
-# process slow by 4% for its whole life, the offset the gate's calibration covers (scripts/gate_process_term.py).
+# process slow by 4% for its whole life, the offset the gate's calibration covers (studies/gate-power/).
 PROCESS_FALLBACK = 0.04
 RESTART_EVERY = 4  # the coordinator's default: the worker pairs assumed for recorded pairs that do not name theirs
 
@@ -134,16 +138,24 @@ def processes_of(pairs: int, restart_every: int = RESTART_EVERY) -> list[int]:
     return [(k // restart_every if restart_every else 0) for k in range(pairs)]
 
 
-def _parts(base: np.ndarray, head: np.ndarray, processes: list[int]) -> dict:
+class _Parts(NamedTuple):
     """What one benchmark's pairs say before its group's between-process term is known."""
+
+    pairs: int
+    head_faster_pairs: int
+    center: float  # the trimmed mean of the pairs' logs
+    var_pairs: float  # its per-pair (Tukey-McLaughlin) variance
+    excess: float  # the cluster-robust variance over the worker pairs less var_pairs; NaN with one worker pair
+    processes: int
+
+
+def _parts(base: np.ndarray, head: np.ndarray, processes: list[int]) -> _Parts:
     logs = np.log(head / base)
-    n = len(logs)
-    row = {"pairs": n, "head_faster_pairs": int((head < base).sum())}
+    n, faster = len(logs), int((head < base).sum())
     if n < 2:
-        return {**row, "center": float(logs.mean()) if n else 0.0, "var_pairs": math.inf, "excess": math.nan,
-                "processes": 1}  # fmt: skip
+        return _Parts(n, faster, float(logs.mean()) if n else 0.0, math.inf, math.nan, 1)
     center, var_pairs, excess, k = clustered_parts(logs, np.asarray(processes[:n]))
-    return {**row, "center": float(center), "var_pairs": float(var_pairs), "excess": float(excess), "processes": k}
+    return _Parts(n, faster, float(center), float(var_pairs), float(excess), k)
 
 
 def between_process(excesses: list[float]) -> tuple[float, bool]:
@@ -156,9 +168,9 @@ def between_process(excesses: list[float]) -> tuple[float, bool]:
     return max(0.0, float(np.mean(known))), True
 
 
-def _row(bench: str, parts: dict, tau2: float, estimated: bool) -> dict:
-    n, center, k = parts["pairs"], parts["center"], parts["processes"]
-    se = math.sqrt(parts["var_pairs"] + tau2 / k) if n >= 2 else math.inf
+def _row(bench: str, parts: _Parts, tau2: float, estimated: bool) -> Verdict:
+    n, center, k = parts.pairs, parts.center, parts.processes
+    se = math.sqrt(parts.var_pairs + tau2 / k) if n >= 2 else math.inf
     half = _t(0.975, _df(n)) * se
     if not math.isfinite(se):
         p_value = 1.0
@@ -166,20 +178,20 @@ def _row(bench: str, parts: dict, tau2: float, estimated: bool) -> dict:
         p_value = float(stats.t.sf(center / se, _df(n)))  # one-sided, H0: no slowdown
     else:  # every pair identical (or the kept ones are), and no process term
         p_value = 0.0 if center > 0 else 1.0
-    return {
-        "benchmark": bench,
-        "pairs": n,
-        "processes": k,
-        "ratio": math.exp(center),
-        "ratio_low": math.exp(center - half),
-        "ratio_high": math.exp(center + half),
-        "head_faster_pairs": parts["head_faster_pairs"],
-        "p_value": p_value,
-        "process_sd": math.sqrt(tau2),
-        "process_estimated": estimated,
-        "log_se": se,
-        "excess": parts["excess"],
-    }
+    return Verdict(
+        benchmark=bench,
+        pairs=n,
+        processes=k,
+        ratio=math.exp(center),
+        ratio_low=math.exp(center - half),
+        ratio_high=math.exp(center + half),
+        head_faster_pairs=parts.head_faster_pairs,
+        p_value=p_value,
+        process_sd=math.sqrt(tau2),
+        process_estimated=estimated,
+        log_se=se,
+        excess=parts.excess,
+    )
 
 
 def _group(bench: str) -> str:
@@ -197,28 +209,28 @@ def _t(q: float, df: int) -> float:
     return float(stats.t.ppf(q, df))
 
 
-def _upper(row: dict, level: float) -> float:
+def _upper(row: Verdict, level: float) -> float:
     """The upper end of the one-sided (1 - level) interval of the ratio."""
-    return math.exp(math.log(row["ratio"]) + _t(1 - level, _df(row["pairs"])) * row["log_se"])
+    return math.exp(math.log(row.ratio) + _t(1 - level, _df(row.pairs)) * row.log_se)
 
 
-def detectable(row: dict, threshold: float, alpha: float, power: float = POWER) -> float:
+def detectable(row: Verdict, threshold: float, alpha: float, power: float = POWER) -> float:
     """The smallest slowdown the comparison would have found with ``power``: significant at ``alpha`` (one-sided)
     and estimated beyond the threshold, at its pairs' noise (the between-process term included)."""
-    se, df = row["log_se"], _df(row["pairs"])
+    se, df = row.log_se, _df(row.pairs)
     if not math.isfinite(se):
         return math.inf
     needed = max(_t(1 - alpha, df) * se, math.log1p(threshold))
     return math.expm1(needed + _t(power, df) * se)
 
 
-def chance_decided(row: dict, design: Design, threshold: float) -> float:
+def chance_decided(row: Verdict, design: Design, threshold: float) -> float:
     """The chance that the cap brings a verdict (slower or within), if the slowdown observed so far is the truth
     and the pairs still to come are as noisy as those so far: conditional power (Lan, Simon & Halperin 1982)."""
-    pairs, cap, se = row["pairs"], design.max_pairs, row["log_se"]
+    pairs, cap, se = row.pairs, design.max_pairs, row.log_se
     if not math.isfinite(se) or pairs >= cap:
         return 0.0
-    center = math.log(row["ratio"])
+    center = math.log(row.ratio)
     se_cap = se * math.sqrt(pairs / cap)  # the standard error at the cap
     spread = se * math.sqrt(pairs * (cap - pairs)) / cap  # how far the pairs to come may move the estimate
     bar, df = math.log1p(threshold), _df(cap)
@@ -228,9 +240,9 @@ def chance_decided(row: dict, design: Design, threshold: float) -> float:
 
 
 def decide(base: dict[str, list[float]], head: dict[str, list[float]], design: Design, threshold: float,
-           decided: dict[str, dict], processes: list[int] | None = None) -> dict[str, dict]:  # fmt: skip
-    """One look, after the latest pair: each benchmark's row and verdict (slower, within, open). ``decided``: the
-    rows already decided, kept as they are; a benchmark measured at this look is decided here or stays open.
+           decided: Mapping[str, Verdict], processes: list[int] | None = None) -> dict[str, Verdict]:  # fmt: skip
+    """One look, after the latest pair: each benchmark's verdict (slower, within, undecidable, open). ``decided``:
+    the verdicts already reached, kept as they are; a benchmark measured at this look is decided here or stays open.
     ``processes``: the worker pair of each pair (a benchmark's pairs are the first ones; default: replaced every
     ``RESTART_EVERY`` pairs)."""
     processes = processes if processes is not None else processes_of(max(map(len, base.values()), default=0))
@@ -238,65 +250,68 @@ def decide(base: dict[str, list[float]], head: dict[str, list[float]], design: D
              if b not in decided}  # fmt: skip
     excesses: dict[str, list[float]] = {}
     for b in base:
-        excesses.setdefault(_group(b), []).append(decided[b]["excess"] if b in decided else fresh[b]["excess"])
+        excesses.setdefault(_group(b), []).append(decided[b].excess if b in decided else fresh[b].excess)
     terms = {group: between_process(values) for group, values in excesses.items()}
     rows = {b: decided[b] if b in decided else _row(b, fresh[b], *terms[_group(b)]) for b in base}
     pairs = max((len(base[b]) for b in base if b not in decided), default=design.max_pairs)
     share = design.slower_looks.get(pairs)
     if share is not None:  # a look that may call a benchmark slower: Holm over every benchmark at its share
         names = list(rows)
-        for name, adjusted in zip(names, holm([rows[n]["p_value"] for n in names]), strict=True):
-            row = rows[name]
+        for name, adjusted in zip(names, holm([rows[n].p_value for n in names]), strict=True):
             if name in decided:
                 continue
-            row["holm_p"] = float(adjusted)
-            if adjusted < share and row["ratio"] > 1 + threshold:  # a slowdown, and estimated beyond the threshold
-                row["verdict"], row["alpha_spent"] = "slower", share
-    for name, row in rows.items():
-        if name in decided or row.get("verdict") == "slower":
+            row = replace(rows[name], holm_p=float(adjusted))
+            if adjusted < share and row.ratio > 1 + threshold:  # a slowdown, and estimated beyond the threshold
+                row = replace(row, verdict="slower", alpha_spent=share)
+            rows[name] = row
+    for name, row in list(rows.items()):
+        if name in decided or row.failed:
             continue
-        level = design.within_looks.get(row["pairs"])
+        level = design.within_looks.get(row.pairs)
         if level is not None and _upper(row, level) < 1 + threshold:
-            row["verdict"] = "within"
-        elif row["pairs"] in design.futility_looks and chance_decided(row, design, threshold) < UNDECIDABLE_POWER:
-            row["verdict"] = "undecidable"
+            rows[name] = replace(row, verdict="within")
+        elif row.pairs in design.futility_looks and chance_decided(row, design, threshold) < UNDECIDABLE_POWER:
+            rows[name] = replace(row, verdict="undecidable")
         else:
-            row["verdict"] = "open"
-        row.setdefault("holm_p", math.nan)
+            rows[name] = replace(row, verdict="open")  # at a look that did not test it, holm_p stays NaN
     return rows
 
 
-def compare_pairs(base: dict[str, list[float]], head: dict[str, list[float]], threshold: float,
-                  alpha: float = 0.05, design: Design | None = None,
-                  processes: list[int] | None = None) -> pd.DataFrame:  # fmt: skip
-    """Replay the design on recorded pairs (the pairs in the order they were measured): one row per benchmark,
-    with the pairs it used, slowdown and 95% interval, p, Holm p, verdict, the smallest slowdown it could have
-    detected. ``design`` defaults to the fixed design on all the pairs given; ``processes``: the worker pair of each
-    pair (default: replaced every ``RESTART_EVERY`` pairs, as the coordinator does)."""
+def replay(base: dict[str, list[float]], head: dict[str, list[float]], threshold: float, alpha: float = 0.05,
+           design: Design | None = None, processes: list[int] | None = None) -> list[Verdict]:  # fmt: skip
+    """Replay the design on recorded pairs (the pairs in the order they were measured): one verdict per benchmark,
+    with the pairs it used, slowdown and 95% interval, p, Holm p, the smallest slowdown it could have detected.
+    ``design`` defaults to the fixed design on all the pairs given; ``processes``: the worker pair of each pair
+    (default: replaced every ``RESTART_EVERY`` pairs, as the coordinator does)."""
     if not base:
-        return pd.DataFrame()
+        return []
     design = design or Design(max_pairs=max(len(v) for v in base.values()), alpha=alpha, fixed=True)
-    decided: dict[str, dict] = {}
-    rows: dict[str, dict] = {}
+    decided: dict[str, Verdict] = {}
+    rows: dict[str, Verdict] = {}
     for pairs in range(2, design.max_pairs + 1):
         if not design.looks_at(pairs):
             continue
         so_far = {b: (v[:pairs] if b not in decided else v) for b, v in base.items()}
         head_so_far = {b: (v[:pairs] if b not in decided else v) for b, v in head.items()}
         rows = decide(so_far, head_so_far, design, threshold, decided, processes)
-        decided.update({b: r for b, r in rows.items() if r["verdict"] != "open"})
+        decided.update({b: r for b, r in rows.items() if r.verdict != "open"})
         if len(decided) == len(base) or pairs >= min(len(v) for v in base.values()):
             break
-    return table_of(rows, design, threshold)
+    return conclude(rows, design, threshold)
 
 
-def table_of(rows: dict[str, dict], design: Design, threshold: float) -> pd.DataFrame:
-    """The rows as ``ab.csv``: a benchmark still open at the end is open, and every row says what it could detect."""
-    table = pd.DataFrame(list(rows.values()))
-    table["failed"] = table["verdict"] == "slower"
-    alpha = design.final_alpha / max(len(table), 1)  # the Bonferroni bound of the last look's Holm levels
-    table["detectable"] = [detectable(r, threshold, alpha) for r in table.to_dict("records")]
-    return table.drop(columns=["log_se", "excess"])
+def compare_pairs(base: dict[str, list[float]], head: dict[str, list[float]], threshold: float,
+                  alpha: float = 0.05, design: Design | None = None,
+                  processes: list[int] | None = None) -> pd.DataFrame:  # fmt: skip
+    """``replay``'s verdicts as ``ab.csv``'s table (for the scripts that pool many comparisons)."""
+    return table_of(replay(base, head, threshold, alpha, design, processes))
+
+
+def conclude(rows: Mapping[str, Verdict], design: Design, threshold: float) -> list[Verdict]:
+    """The verdicts at the end, each with the smallest slowdown it could have detected (a benchmark still open at
+    the end is open)."""
+    alpha = design.final_alpha / max(len(rows), 1)  # the Bonferroni bound of the last look's Holm levels
+    return [replace(row, detectable=detectable(row, threshold, alpha)) for row in rows.values()]
 
 
 def pairs_table(medians: dict[str, dict[str, list]]) -> pd.DataFrame:
@@ -313,30 +328,19 @@ def pairs_table(medians: dict[str, dict[str, list]]) -> pd.DataFrame:
     )
 
 
-def failures(table: pd.DataFrame, threshold: float, alpha: float) -> list[str]:
+def failures(verdicts: Sequence[Verdict], threshold: float, alpha: float) -> list[str]:
     """A readable line per failing benchmark saying what was tested (empty: the gate passes)."""
-    if table.empty:
-        return []
     return [
         f"{row.benchmark}: slower than +{threshold:.0%}: estimate {row.ratio - 1:+.1%} (95% interval "
         f"{row.ratio_low - 1:+.1%} to {row.ratio_high - 1:+.1%}, {row.pairs} pairs in {row.processes} worker "
         f"pair(s)), different from no change at Holm-adjusted p={row.holm_p:.2g} < "
-        f"{getattr(row, 'alpha_spent', alpha):g} (this look's share of α {alpha:g})"
-        for row in table.itertuples()
+        f"{row.alpha_spent:g} (this look's share of α {alpha:g})"
+        for row in verdicts
         if row.failed
     ]
 
 
-VERDICTS = {
-    "slower": "FAILED: slower beyond the threshold",
-    "within": "within the threshold",
-    "open": "open at the cap",
-    "undecidable": "open: undecidable by the cap, stopped",
-}
-OPEN = ("open", "undecidable")  # the verdicts that pass without deciding: each says what it could have detected
-
-
-def markdown(table: pd.DataFrame, title: str, design: Design, threshold: float, slowdown: float) -> list[str]:
+def markdown(verdicts: Sequence[Verdict], title: str, design: Design, threshold: float, slowdown: float) -> list[str]:
     """``ab.md``: how the comparison was made, then one row per benchmark with what it could have missed."""
     injected = f"; INJECTED slowdown on the head: +{slowdown:.0%}" if slowdown else ""
     how = (
@@ -371,7 +375,7 @@ def markdown(table: pd.DataFrame, title: str, design: Design, threshold: float, 
             f"| {r.benchmark} | {VERDICTS[r.verdict]} | {r.pairs} | {r.processes} | {r.ratio - 1:+.1%} | "
             f"{r.ratio_low - 1:+.1%} to {r.ratio_high - 1:+.1%} | {r.head_faster_pairs}/{r.pairs} | "
             f"{r.process_sd:.1%}{'' if r.process_estimated else ' (assumed)'} | {_p(r.holm_p)} | {_pct(r.detectable)} |"
-            for r in table.itertuples()
+            for r in verdicts
         ),
     ]
 
@@ -388,7 +392,7 @@ def within_rule(design: Design) -> str:
 
 def stop_rule(design: Design) -> str:
     """Every rule that stops a benchmark before the cap without failing it, in words: the within rule, and where
-    the design has one, the undecidable stop (``scripts/gate_power.py`` labels its real runs with it)."""
+    the design has one, the undecidable stop (``studies/gate-power/gate_power.py`` labels its real runs with it)."""
     rule = within_rule(design)
     if design.futility_looks:
         rule += f"; undecidable below {UNDECIDABLE_POWER:.0%} chance from {design.futility_looks.start} pairs"

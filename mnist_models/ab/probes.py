@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import subprocess
 import sys
 import tempfile
@@ -11,12 +10,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..bench.settings import SuiteSettings
+from ..installed import tree_environment
 from ..report.gate import GateRule, compare_runs, gate
 from ..results.record import RunError
 from ..results.runs import load_run
 from .bisect import BisectError, Probe, short
-from .coordinator import ABError, Side, run_ab, worktree
-from .paired import Design, table_of
+from .coordinator import ABError, Side, SideError, run_ab, worktree
+from .paired import Design, Verdict, conclude
 
 
 @contextlib.contextmanager
@@ -43,25 +43,26 @@ class TimeProbe:
                 comparison = run_ab(self.settings, self.groups, Side("base", base, sys.executable),
                                     Side("head", head, sys.executable), self.design, self.threshold, folder,
                                     restart_every=self.restart_every, only=self.patterns, say=lambda line: None)  # fmt: skip
-            except ABError as exc:
-                if "the base side" in str(exc):
+            except SideError as exc:
+                if exc.side == "base":
                     raise BisectError(f"the good commit {short(against)} did not run: {exc}") from None
                 return Probe(commit, against, "skip", _first_line(exc), folder)
-        table = table_of(comparison.rows, self.design, self.threshold)
-        _write_ab(folder, table, self.design, self.threshold, f"{short(commit)} against {short(against)}")
-        slower = table[table["verdict"] == "slower"]
-        if len(slower):
-            return Probe(commit, against, "bad", ", ".join(f"{r.benchmark} {r.ratio - 1:+.0%}" for r in
-                                                           slower.itertuples()), folder)  # fmt: skip
+            except ABError as exc:  # the sides do not measure the same thing, or no benchmark matches
+                return Probe(commit, against, "skip", _first_line(exc), folder)
+        verdicts = conclude(comparison.rows, self.design, self.threshold)
+        _write_ab(folder, verdicts, self.design, self.threshold, f"{short(commit)} against {short(against)}")
+        slower = [v for v in verdicts if v.failed]
+        if slower:
+            return Probe(commit, against, "bad", ", ".join(f"{v.benchmark} {v.ratio - 1:+.0%}" for v in slower), folder)
         return Probe(commit, against, "good", f"no benchmark slower than +{self.threshold:.0%}", folder)
 
 
-def _write_ab(folder: Path, table, design: Design, threshold: float, title: str) -> None:
+def _write_ab(folder: Path, verdicts: list[Verdict], design: Design, threshold: float, title: str) -> None:
     from ..files import atomic_write_bytes
-    from .paired import markdown
+    from .paired import markdown, table_of
 
-    atomic_write_bytes(folder / "ab.csv", table.to_csv(index=False).encode())
-    atomic_write_bytes(folder / "ab.md", ("\n".join(markdown(table, title, design, threshold, 0.0)) + "\n").encode())
+    atomic_write_bytes(folder / "ab.csv", table_of(verdicts).to_csv(index=False).encode())
+    atomic_write_bytes(folder / "ab.md", ("\n".join(markdown(verdicts, title, design, threshold, 0.0)) + "\n").encode())
 
 
 def _first_line(exc: Exception) -> str:
@@ -88,7 +89,7 @@ class AccuracyProbe:
                        f"--benchmark-json={folder / f'{short(commit)}.json'}",
                        *(f"--mnist-models={m}" for m in self.settings.models),
                        *([f"--mnist-data-dir={self.settings.data_dir}"] if self.settings.data_dir else [])]  # fmt: skip
-            env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tree), os.environ.get("PYTHONPATH", "")])}
+            env = tree_environment(tree)  # the commit's own code and entry points
             done = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True)
         try:
             self._runs[commit] = (load_run(folder / f"{short(commit)}.json"), "")

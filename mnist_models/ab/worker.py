@@ -20,11 +20,9 @@ import os
 import sys
 import time
 
+from .protocol import CURRENT
+
 MIN_BLOCK_S = 0.02  # a block's timed work at least (batch-1 latency: some 60 rounds)
-# 2: a run holds only the benchmarks this process timed, so that a coordinator may replace the process mid-way
-# 3: takes the peaks of an earlier process ({"peaks": {"fp32": [...], "bf16": x}}) instead of measuring them, and
-#    says its own in the answer to finish, so that replacements of both sides may start at once
-PROTOCOL = 3
 
 
 def _settings(message: dict):
@@ -44,7 +42,7 @@ def _build(message: dict):
 
     known = message.get("peaks")
     peaks = (known["fp32"], known["bf16"]) if known else None
-    session = open_session(_settings(message), fresh_copies=True, peaks=peaks)
+    session = open_session(_settings(message), mode="ab-worker", peaks=peaks)
     benchmarks = {}
     for case in session.plan.cases:
         session.weights.get(case)  # trained now if neither this session nor the cache has them
@@ -60,7 +58,7 @@ def _facts(session, benchmarks) -> dict:
     data = session.data
     return {
         "ready": True,
-        "protocol": PROTOCOL,
+        "protocol": int(CURRENT),  # its versions: ab/protocol.py
         "cases": sorted(benchmarks),
         "dataset": data.name,
         "checksum": data.checksum,

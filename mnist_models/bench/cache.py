@@ -29,6 +29,7 @@ class CacheWarning(UserWarning):
 # of the full profile on a 2-core CPU is about 12 minutes; an hour means the other session is stuck, not slow.
 LOCK_TIMEOUT_S = 3600.0
 _READ_ONLY = (errno.EACCES, errno.EPERM, errno.EROFS)
+_FULL = (errno.ENOSPC, errno.EDQUOT)  # a full disk: the weights are as good in memory; the session goes on
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,7 @@ class WeightCache:
         if not self.read_only:
             warnings.warn(
                 f"weight cache {self.directory} cannot be written ({exc.strerror or exc}); going on without caching: "
-                "trained weights stay in memory for this session (give --mnist-cache-dir a writable folder)",
+                "trained weights stay in memory for this session (free space, or give --mnist-cache-dir a writable folder)",
                 CacheWarning,
                 stacklevel=4,
             )
@@ -155,8 +156,8 @@ class WeightCache:
         try:
             atomic_write_bytes(path, buffer.getvalue())
         except OSError as exc:
-            if exc.errno not in _READ_ONLY:
-                raise  # a full disk is not a read-only cache: the session stops, saying so
+            if exc.errno not in _READ_ONLY + _FULL:
+                raise
             self._refused(exc)
             return None
         return path

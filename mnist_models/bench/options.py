@@ -111,7 +111,7 @@ def read_ab_flags(args: argparse.Namespace, settings_class: type[Settings], **fi
 # pytest-benchmark's defaults (it keeps its times as validated strings): a value that differs was set by
 # the user, and the suite times with its own rounds (pedantic), so it would be silently ignored.
 _CALIBRATION = {"benchmark_min_rounds": 5, "benchmark_max_time": 1.0, "benchmark_min_time": 0.000005}
-_EXPLICIT = ("models", "device", "precision", "runtimes")  # given, they are checked before anything trains
+_EXPLICIT = ("models", "device", "precision", "runtimes", "dataset")  # given, they are checked before anything trains
 
 
 class SuiteOptions:

@@ -19,8 +19,8 @@ from ..parse import SeedPlan
 from ..results.protocol import PROTOCOL, TrainConfig
 from ..results.record import case_id
 from ..training.distributed import World
-from .levers import LEVER_NAMES
 from .profiles import Profile
+from .settings import SuiteSettings
 from .shards import shard_of
 
 if TYPE_CHECKING:
@@ -95,27 +95,64 @@ class Case:
 
 @dataclass(frozen=True)
 class SuitePlan:
-    """Everything a session's settings decided, resolved and validated (see ``bench.session.resolve``)."""
+    """Everything a session's settings decided, resolved and validated (see ``bench.session.resolve``): the
+    settings themselves, as they were asked for, and what resolving them found (models, seeds, device, threads,
+    folders, the process group). A setting used as it is asked for is read from ``settings``, never copied."""
 
     profile: Profile
     specs: tuple[ModelSpec, ...]
     seeds: tuple[int, ...]  # every seed a case may train with (with ``seed_plan``, up to its cap)
     device: torch.device
-    dataset: str
     data_dir: Path | None
     cache_dir: Path
     threads: int
-    skip_mirrors: bool = False
-    precision: str | None = None  # --mnist-precision: autocast for every model (None: each spec's own, else fp32)
-    compile: bool = False  # --mnist-compile: torch.compile for training and timed eager inference
+    settings: SuiteSettings = field(default_factory=SuiteSettings)  # what the session was asked for
     runtimes: tuple[str, ...] = ("eager",)  # --mnist-runtimes: what runs the inference groups, eager first
-    rounds: float = 1.0  # --mnist-rounds: scale on the profile's timed rounds
-    levers: bool = False  # --mnist-levers: the levers group runs too
-    shard: tuple[int, int] | None = None  # --mnist-shard K/N: this session runs shard K of N
     world: World = field(default_factory=World)  # torchrun: this process's rank among the data-parallel processes
     measured_seconds: Mapping[str, float] = field(default_factory=dict)  # --mnist-shard-times: model -> s per seed
-    slowdown: float = 0.0  # --mnist-slowdown: injected extra work per timed call, as a fraction
-    seed_plan: SeedPlan | None = None  # --mnist-seeds auto:N: seeds added while verdicts are open
+
+    @property
+    def dataset(self) -> str:
+        return self.settings.dataset
+
+    @property
+    def skip_mirrors(self) -> bool:
+        return self.settings.skip_mirrors
+
+    @property
+    def precision(self) -> str | None:
+        """--mnist-precision: autocast for every model (None: each spec's own, else fp32)."""
+        return self.settings.precision
+
+    @property
+    def compile(self) -> bool:
+        """--mnist-compile: torch.compile for training and timed eager inference."""
+        return self.settings.compile
+
+    @property
+    def rounds(self) -> float:
+        """--mnist-rounds: scale on the profile's timed rounds."""
+        return self.settings.rounds
+
+    @property
+    def levers(self) -> bool:
+        """--mnist-levers: the levers group runs too."""
+        return self.settings.levers
+
+    @property
+    def shard(self) -> tuple[int, int] | None:
+        """--mnist-shard K/N: this session runs shard K of N."""
+        return self.settings.shard
+
+    @property
+    def slowdown(self) -> float:
+        """--mnist-slowdown: injected extra work per timed call, as a fraction."""
+        return self.settings.slowdown
+
+    @property
+    def seed_plan(self) -> SeedPlan | None:
+        """--mnist-seeds auto:N: seeds added while verdicts are open."""
+        return self.settings.seeds if isinstance(self.settings.seeds, SeedPlan) else None
 
     @cached_property
     def cases(self) -> tuple[Case, ...]:
@@ -139,11 +176,6 @@ class SuitePlan:
             return self._by_id[name]
         except KeyError:
             raise KeyError(f"no case {name!r} in this session") from None
-
-    @property
-    def lever_names(self) -> tuple[str, ...]:
-        """The levers group's variants (the same in every session)."""
-        return LEVER_NAMES
 
     def fresh_model(self, case: Case) -> nn.Module:
         """A newly built model of ``case`` with its seed's initial weights, on the session's device: the one place

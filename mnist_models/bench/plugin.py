@@ -234,13 +234,16 @@ def pytest_benchmark_update_json(config: pytest.Config, benchmarks, output_json:
     import shlex
 
     from .run_json import finish_run_json
+    from .saving import interrupted_now, mark
 
-    finish_run_json(output_json, config.stash.get(_SESSION_KEY, None))
-    from .saving import mark
-
+    try:
+        finish_run_json(output_json, config.stash.get(_SESSION_KEY, None))
+    except KeyboardInterrupt:  # Ctrl-C during the closing peak probe: saved without it, marked interrupted
+        interrupted_now(config)
+        finish_run_json(output_json, None)
     mark(output_json, config)  # an interrupted session's run says so, and what it left out
     info = output_json.get("machine_info", {}).get("mnist_models")
-    if isinstance(info, dict):  # how the run was made, so that a committed run can be made again (scripts/reproduce.py)
+    if isinstance(info, dict):  # how the run was made, so that it can be made again (mnist-models reproduce)
         info["command"] = shlex.join(["pytest", *map(str, config.invocation_params.args)])
     config.stash[_JSON_KEY] = output_json
 
@@ -269,7 +272,12 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         if output is None and options.after.report and options.is_main:
             config.stash[_SUMMARY_KEY] = ["no report: this session measured nothing to report"]
         return
-    config.stash[_SUMMARY_KEY] = report_and_gate(session, options, output)
+    try:
+        config.stash[_SUMMARY_KEY] = report_and_gate(session, options, output)
+    except KeyboardInterrupt:  # Ctrl-C while the report is written: the staged folder never replaced the last one
+        session.exitstatus = pytest.ExitCode.INTERRUPTED
+        config.stash[_SUMMARY_KEY] = ["no report: interrupted while the report was written (the previous report, if "
+                                      "any, is as it was)"]  # fmt: skip
 
 
 def _unfinished(config: pytest.Config, saving: dict) -> list[str]:

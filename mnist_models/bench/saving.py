@@ -43,6 +43,8 @@ class SavingPlugin:
         yield
         if state["save_error"]:
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
+        elif state["interrupted"]:
+            session.exitstatus = pytest.ExitCode.INTERRUPTED
 
 
 def state(config: pytest.Config) -> dict:
@@ -50,16 +52,25 @@ def state(config: pytest.Config) -> dict:
     return config.stash.get(_STATE_KEY, {"dropped": [], "save_error": None, "interrupted": False})
 
 
+def interrupted_now(config: pytest.Config) -> None:
+    """Ctrl-C after the last test, while the run was being finished: the run is saved marked interrupted."""
+    config.stash[_STATE_KEY]["interrupted"] = True
+
+
 def prune(benchmarks: list, interrupted: bool) -> list[str]:
     """Leave out of ``benchmarks`` (in place) those with no rounds, and in an interrupted session the suite's whose
     record was never written; return their names."""
-    from ..results.groups import GROUPS
-    from ..results.record import is_ours
 
     def measured(bench) -> bool:
         if not bench:  # no rounds: stopped before its first one ended
             return False
-        return not (interrupted and bench.group in GROUPS and not is_ours(bench.extra_info))
+        if not interrupted:
+            return True
+        # the registries (and numpy) only for an interrupted session: a project that does not use the suite pays nothing
+        from ..results.groups import GROUPS
+        from ..results.record import is_ours
+
+        return not (bench.group in GROUPS and not is_ours(bench.extra_info))
 
     dropped = [bench.name for bench in benchmarks if not measured(bench)]
     benchmarks[:] = [bench for bench in benchmarks if measured(bench)]

@@ -10,13 +10,14 @@ settings into a ``SuitePlan``.
 
 from __future__ import annotations
 
+import argparse
 import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import Field, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from ..data.sources import DATASETS
 from ..parse import (
     SeedPlan,
     folder,
@@ -43,7 +44,15 @@ def default_cache_dir() -> Path:
     return Path(cache).expanduser() / "mnist-models" / "weights"
 
 
-parse_dataset = one_of("dataset", DATASETS)
+def parse_dataset(text: str) -> str:
+    """A dataset's name; whether one is registered under it is checked when the session resolves its settings,
+    after a project's ``conftest.py`` (which may register its own) and installed packages' datasets have loaded."""
+    name = str(text).strip()
+    if not re.fullmatch(r"\w[\w.-]*", name):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a dataset name (letters, digits, '_', '-', '.')")
+    return name
+
+
 parse_precision = one_of("precision", PRECISIONS)
 parse_profile = one_of("profile", PROFILES)
 
@@ -116,7 +125,13 @@ class SuiteSettings:
         ab=True,
     )
     dataset: str = option(
-        "mnist", f"one of {', '.join(DATASETS)} (default: mnist)", parse_dataset, "NAME", ini=True, ab=True
+        "mnist",
+        "a registered dataset: a built-in (mnist, fashion-mnist, kmnist, qmnist, emnist-digits; docs/data.md) or "
+        "one registered with register_dataset (default: mnist)",
+        parse_dataset,
+        "NAME",
+        ini=True,
+        ab=True,
     )
     data_dir: str | None = option(
         None, "data root (default: $MNIST_MODELS_DATA or ~/.cache/mnist-models)", folder, "DIR", ini=True, ab=True

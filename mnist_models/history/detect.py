@@ -14,7 +14,7 @@ Why ruptures: a maintained library of the standard algorithms (PELT, binary segm
 numpy and scipy as its only dependencies. Apache Otava and MongoDB's signal-processing-algorithms
 implement E-Divisive with their own significance tests; Otava brings an application's
 dependencies (a CLI, database and cloud clients) and the MongoDB package had no release since
-2024. The significance test here is ours, and ``scripts/history_power.py`` measures the whole
+2024. The significance test here is ours, and ``studies/history/history_power.py`` measures the whole
 detector (false alarms, power, where the change lands) on series with this project's own noise.
 """
 
@@ -31,7 +31,7 @@ from ..stats.multiple import holm
 from ..stats.paired import mcnemar_p
 from .series import Series
 
-PENALTY = 4.0  # x noise variance x log(n): measured with scripts/history_power.py (reports/history/power.md)
+PENALTY = 4.0  # x noise variance x log(n): measured with studies/history/history_power.py (reports/history/power.md)
 MIN_SEGMENT = 3  # points on each side of a time step
 ALPHA = 0.01  # per series, after Holm across its candidate steps
 THRESHOLD = 0.10  # a time step smaller than this is not reported (the A/B gate's default)

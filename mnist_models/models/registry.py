@@ -16,6 +16,9 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+DEFAULT_DATASET = "mnist"  # the dataset a bare ``floor`` is for, and a session's when none is named
+
+
 if TYPE_CHECKING:
     from torch import nn
 
@@ -32,16 +35,17 @@ class UnknownModelError(KeyError):
 
 @dataclass(frozen=True)
 class ProfileSettings:
-    """An architecture's settings under one profile: its epochs and accuracy floors, and why a floor is what it is.
+    """An architecture's settings under one profile: its epochs, its accuracy floor on each dataset, and why a floor
+    is what it is.
 
     Given to ``register_model(profiles={"quick": {"epochs": 2, "floor": 0.95}})`` as a mapping whose keys are
-    checked: ``epochs``, ``floor`` (MNIST), ``floor[<dataset>]`` (another dataset) and ``floor_reason``; any
-    other key is an error naming the valid ones, so a typo cannot silently train the protocol's 100 epochs.
+    checked: ``epochs``, ``floor`` (on the default dataset, MNIST), ``floor[<dataset>]`` (on another) and
+    ``floor_reason``; any other key is an error naming the valid ones, so a typo cannot silently train the
+    protocol's 100 epochs. A dataset without a floor here has none (the record says ``floor: null``).
     """
 
     epochs: int | None = None
-    floor: float | None = None  # on MNIST
-    dataset_floors: Mapping[str, float] = field(default_factory=dict)  # other datasets' floors, by name
+    floors: Mapping[str, float] = field(default_factory=dict)  # each dataset's floor, by the dataset's name
     floor_reason: str = ""  # why the floor is not the rule's figure, where it was changed for a measured reason
 
     @classmethod
@@ -58,17 +62,37 @@ class ProfileSettings:
                 f"model {model!r}, profile {profile!r}: epochs must be a whole number >= 1, got {epochs!r}"
             )
         floors = {match[1]: float(v) for k, v in values.items() if (match := _DATASET_FLOOR.fullmatch(k))}
-        floor = values.get("floor")
-        return cls(epochs, None if floor is None else float(floor), MappingProxyType(floors),
-                   str(values.get("floor_reason", "")))  # fmt: skip
+        if values.get("floor") is not None:
+            floors[DEFAULT_DATASET] = float(values["floor"])
+        return cls(epochs, MappingProxyType(floors), str(values.get("floor_reason", "")))
+
+    @property
+    def floor(self) -> float | None:
+        """The floor on the default dataset (MNIST)."""
+        return self.floors.get(DEFAULT_DATASET)
 
     def floor_on(self, dataset: str) -> float | None:
-        return self.floor if dataset == "mnist" else self.dataset_floors.get(dataset)
+        return self.floors.get(dataset)
 
 
 _PROFILE_KEYS = ("epochs", "floor", "floor_reason")
-_DATASET_FLOOR = re.compile(r"floor\[([\w-]+)\]")
+_DATASET_FLOOR = re.compile(r"floor\[([\w.-]+)\]")
 _NO_SETTINGS = ProfileSettings()
+
+
+def _with_floors(
+    profiles: Mapping[str, ProfileSettings], floors: Mapping[str, Mapping[str, float]], model: str
+) -> dict[str, ProfileSettings]:
+    """``profiles`` with ``floors`` ({dataset: {profile: floor}}) added; a floor given twice is an error."""
+    merged = dict(profiles)
+    for dataset, by_profile in floors.items():
+        for profile, value in by_profile.items():
+            settings = merged.get(profile, _NO_SETTINGS)
+            if dataset in settings.floors:
+                raise ValueError(f"model {model!r}, profile {profile!r}: two floors on {dataset!r}")
+            floors_now = MappingProxyType({**settings.floors, dataset: float(value)})
+            merged[profile] = replace(settings, floors=floors_now)
+    return merged
 
 
 @dataclass(frozen=True)
@@ -101,9 +125,18 @@ class ModelSpec:
         """Settings for one profile (none set when the spec has none for it)."""
         return self.profiles.get(name, _NO_SETTINGS)
 
-    def floor(self, profile: str, dataset: str = "mnist") -> float | None:
-        """The accuracy floor under ``profile`` on ``dataset``."""
+    def floor(self, profile: str, dataset: str = DEFAULT_DATASET) -> float | None:
+        """The accuracy floor under ``profile`` on ``dataset`` (``None``: no floor, where none was registered)."""
         return self.profile(profile).floor_on(dataset)
+
+    @property
+    def floors(self) -> dict[str, dict[str, float]]:
+        """Every floor of the spec: ``{dataset: {profile: floor}}``."""
+        table: dict[str, dict[str, float]] = {}
+        for profile, settings in self.profiles.items():
+            for dataset, value in settings.floors.items():
+                table.setdefault(dataset, {})[profile] = value
+        return table
 
     def floor_reason(self, profile: str) -> str:
         """Why the floor is what it is, where it was changed for a measured reason (else ``""``)."""
@@ -217,10 +250,17 @@ def register_model(
     profiles: Mapping[str, Mapping[str, Any]] | None = None,
     parametric: bool = False,
     defaults: Mapping[str, Any] | None = None,
+    floors: Mapping[str, Mapping[str, float]] | None = None,
 ) -> Callable[[Callable[..., nn.Module]], Callable[..., nn.Module]]:
-    """Decorator: register a factory under its function name (or ``name``)."""
+    """Decorator: register a factory under its function name (or ``name``).
+
+    ``floors`` holds accuracy floors by dataset and profile (``{"fashion-mnist": {"quick": 0.82}}``), beside
+    those a profile's ``floor`` (the default dataset's) and ``floor[<dataset>]`` give.
+    """
 
     def decorate(factory: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
+        model = name or factory.__name__
+        settings = {k: ProfileSettings.of(model, k, v) for k, v in (profiles or {}).items()}
         REGISTRY.add(
             ModelSpec(
                 name=name or factory.__name__,
@@ -228,9 +268,7 @@ def register_model(
                 family=family,
                 description=description,
                 train=MappingProxyType(dict(train or {})),
-                profiles=MappingProxyType(
-                    {k: ProfileSettings.of(name or factory.__name__, k, v) for k, v in (profiles or {}).items()}
-                ),
+                profiles=MappingProxyType(_with_floors(settings, floors or {}, model)),
                 parametric=parametric,
                 params=MappingProxyType(dict(defaults or {})),
                 source=_source(factory),

@@ -89,14 +89,22 @@ class GateRule:
                 raise ValueError(
                     f"{option} {text!r}: unknown group(s) {sorted(unknown)}; groups are {', '.join(GROUPS.names())}"
                 )
-            return cls("time", float(time_rule[2]), time_rule[1], groups, text)
+            return cls("time", _positive(float(time_rule[2]), text, option, "time:median:15%"), time_rule[1], groups,
+                       text)  # fmt: skip
         acc_rule = re.fullmatch(r"accuracy:(\d+(?:\.\d+)?)pp", text)
         if acc_rule:
-            return cls("accuracy", float(acc_rule[1]), text=text)
+            return cls("accuracy", _positive(float(acc_rule[1]), text, option, "accuracy:0.3pp"), text=text)
         raise ValueError(
             f"{option} {text!r}: expected accuracy:0.3pp (gate time with `mnist-models ab`; a time:median:15% rule "
             "applies only to two runs of one machine)"
         )
+
+
+def _positive(value: float, text: str, option: str, example: str) -> float:
+    """A rule's threshold, above 0: at 0 any change, however small, would fail (as ``ab --threshold`` refuses)."""
+    if not value > 0:
+        raise ValueError(f"{option} {text!r}: a threshold must be above 0, e.g. {example}")
+    return value
 
 
 def _accuracy_failures(both: pd.DataFrame, rule: GateRule) -> list[str]:

@@ -6,10 +6,10 @@ its runner fills (a runner filling another is an error), which key tells its var
 which summary columns and report sections it feeds; the plugin's test functions, the A/B
 worker's benchmarks, the record's variant, the report's tables and sections and the command
 lines' choices are all derived from ``GROUPS``. Adding a group is one ``register_group(GroupSpec(...))``
-here and its runner where runners live (``mnist_models.bench.runners.register_runner``); an installed
-package adds both through the entry point group ``mnist_models.groups`` (a module whose import
-registers them), loaded on the registry's first use. Pure data: nothing here imports torch, nor
-anything above this package.
+and its runner (``mnist_models.bench.runners.register_runner``); a package adds both through the entry
+point group ``mnist_models.groups`` (a module whose import registers them), loaded on the registry's
+first use. The built-in groups come in that way too, each from its own folder (``mnist_models.groups``).
+Pure data: nothing here imports torch, nor anything above this package.
 """
 
 from __future__ import annotations
@@ -19,14 +19,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..installed import load_entry_points
-
-# The built-in groups' names: the one place they are spelled.
-TRAIN = "train"  # the whole training run, once
-TRAIN_STEP = "train-step"  # rounds of optimiser steps
-LATENCY = "latency"  # batch-1 inference
-THROUGHPUT = "throughput"  # batched inference
-ENGINE = "engine"  # our training loop against the notebook's
-LEVERS = "levers"  # one engine setting changed (--mnist-levers)
 
 
 @dataclass(frozen=True)
@@ -38,6 +30,7 @@ class SummaryColumn:
     label: str  # its header for people
     fmt: str = ",.0f"  # how to show a value ("percent": a fraction as a percentage)
     key: bool = False  # one of the few columns shown first
+    by_runtime: bool = False  # also a column of the runtimes table, per runtime (a group whose variant is the runtime)
     order: int = 100  # where the column sits among the groups' columns of summary.csv
 
 
@@ -119,6 +112,11 @@ class GroupRegistry:
             return
         self._installed = True
         load_entry_points(ENTRY_POINT_GROUP)
+        if not self._specs:  # the built-in groups come in through the entry points too
+            raise ValueError(
+                f"no benchmark group is registered: the entry points of {ENTRY_POINT_GROUP} are missing "
+                "(reinstall mnist-models: pip install -e .)"
+            )
 
     def add(self, spec: GroupSpec) -> GroupSpec:
         existing = self._specs.get(spec.name)
@@ -168,41 +166,3 @@ def summary_columns(specs: Sequence[GroupSpec] | None = None) -> list[tuple[Grou
     """Every group's summary columns, in their order in summary.csv."""
     columns = [(spec, column) for spec in (specs or GROUPS.specs()) for column in spec.summary]
     return sorted(columns, key=lambda pair: pair[1].order)
-
-
-_RUNTIMES = Variants("runtime", "runtimes", default="eager")  # the runtimes the session was asked for
-_STEP_FIELDS = ("batch_size", "steps_per_round", "compile_time_s")
-_INFERENCE_FIELDS = ("batch_size", "compile_time_s", "runtime", "agreement", "disagreements", "max_logit_diff",
-                     "runtime_accuracy", "conversion_time_s", "conversion_warm_time_s", "artifact_bytes",
-                     "peak_rss_bytes")  # fmt: skip
-
-for _spec in (
-    GroupSpec(TRAIN, "the profile's whole training run, validation included, once",
-              trains=True, order=0,
-              fields=("batch_size", "world_size", "backend", "images_per_s_per_process", "compile_time_s")),
-    GroupSpec(TRAIN_STEP, "a fixed number of optimiser steps on a fresh model: training images/s",
-              rounds="step_rounds", timed=True, order=10, fields=_STEP_FIELDS,
-              summary=(SummaryColumn("train_step_img_s", "images_per_s", "train img/s", order=30),
-                       SummaryColumn("train_step_peak_fraction", "peak_fraction", "% peak train", "percent",
-                                     order=31))),
-    GroupSpec(LATENCY, "batch-1 inference on the trained weights; p50 and p99",
-              rounds="latency_rounds", warmup_rounds=10, timed=True, ab_blocks=5, order=20, variants=_RUNTIMES,
-              sections=("runtimes",),
-              fields=(*_INFERENCE_FIELDS, "latency_p50_ms", "latency_p99_ms"),
-              summary=(SummaryColumn("latency_p50_ms", "latency_p50_ms", "p50 ms", ".3f", key=True, order=10),
-                       SummaryColumn("latency_p99_ms", "latency_p99_ms", "p99 ms", ".3f", order=11))),
-    GroupSpec(THROUGHPUT, "batched inference on the trained weights: images/s",
-              rounds="throughput_rounds", warmup_rounds=2, timed=True, order=30, fields=_INFERENCE_FIELDS,
-              variants=_RUNTIMES, sections=("runtimes",),
-              summary=(SummaryColumn("throughput_img_s", "images_per_s", "img/s", ",.0f", key=True, order=20),
-                       SummaryColumn("throughput_peak_fraction", "peak_fraction", "% peak infer", "percent",
-                                     order=32))),
-    GroupSpec(ENGINE, "the train-step work by our loop and by a notebook-style loop",
-              rounds="step_rounds", order=40, fields=(*_STEP_FIELDS, "engine_loop"),
-              variants=Variants("engine_loop", ("notebook", "ours")), sections=("engine",)),
-    GroupSpec(LEVERS, "the train-step or throughput work with one engine setting changed",
-              rounds="step_rounds", order=50, option="levers",
-              fields=tuple(dict.fromkeys((*_STEP_FIELDS, *_INFERENCE_FIELDS, "lever", "lever_baseline"))),
-              variants=Variants("lever", "lever_names"), sections=("levers",)),
-):  # fmt: skip
-    register_group(_spec)

@@ -190,6 +190,35 @@ def validate(info: dict[str, Any], where: str) -> None:
         raise RunError(f"{where}: field {path}: {_short(error.message)}{more}")
 
 
+def consistent(evaluation: dict[str, Any] | None, where: str) -> None:
+    """Refuse an evaluation whose published accuracy its own evidence contradicts: the confusion matrix (its trace
+    over its total), the predictions against the labels, the interval around the accuracy. A flipped digit in a
+    saved run's accuracy, or a hand-edited one, is named here instead of published."""
+    if not evaluation:
+        return
+    accuracy, total, confusion = evaluation["accuracy"], evaluation["total"], evaluation["confusion"]
+    counted = sum(map(sum, confusion))
+    right = sum(row[i] for i, row in enumerate(confusion) if i < len(row))
+    problems = []
+    if counted != total:
+        problems.append(f"its confusion matrix counts {counted} images, not its total {total}")
+    elif abs(accuracy - right / total) > 1e-9:
+        problems.append(f"accuracy {accuracy!r} is not its confusion matrix's {right}/{total}")
+    predictions, labels = evaluation.get("predictions"), evaluation.get("labels")
+    if labels and predictions and len(labels) == len(predictions) == total:
+        matched = sum(a == b for a, b in zip(predictions, labels, strict=True))
+        if abs(accuracy - matched / total) > 1e-9:
+            problems.append(f"accuracy {accuracy!r} is not its predictions' {matched}/{total} right")
+    if not evaluation["ci_low"] <= accuracy <= evaluation["ci_high"]:
+        problems.append(
+            f"accuracy {accuracy!r} lies outside its interval [{evaluation['ci_low']}, {evaluation['ci_high']}]"
+        )
+    if problems:
+        raise RunError(
+            f"{where}: {problems[0]}; the file was damaged or edited: re-run the benchmarks or pick another run"
+        )
+
+
 def _short(message: str, limit: int = 160) -> str:
     return message if len(message) <= limit else message[: limit - 3] + "..."
 
@@ -240,6 +269,8 @@ def records_of(benchmarks: list[Any], where: str = "the run") -> list[BenchmarkR
             )
         info = upgrade(info)
         validate(info, name)
+        for part in ("test", "last_epoch_test"):  # what a record publishes must agree with the evidence beside it
+            consistent((info.get("outcome") or {}).get(part), f"{name}: field outcome/{part}")
         key = _outcome_key(info)
         try:
             if info.get("outcome") is not None:

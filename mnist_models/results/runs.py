@@ -100,7 +100,7 @@ def load_run(path: str | Path, include_interrupted: bool = False) -> Run:
         unfinished = f", {len(left)} unfinished left out" if left else ""
         raise RunError(
             f"{path}: the session that saved it was interrupted ({len(run.benches)} benchmarks saved{unfinished}); "
-            "its numbers are partial: run the suite again, or pass --include-interrupted to use it anyway"
+            "its numbers are partial: run the suite again (report and history take it with --include-interrupted)"
         )
     return run
 

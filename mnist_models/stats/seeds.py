@@ -22,7 +22,7 @@ The estimate is clipped at zero, so adding it can only widen the interval. The d
 tested with a t statistic and Welch-Satterthwaite degrees of freedom, each seed variance with its
 k - 1 degrees of freedom and the test-set term with n - 1 (Satterthwaite 1946; Welch 1947).
 
-``scripts/seed_test_calibration.py`` measures the test's false-positive rate and power by simulation
+``studies/seed-test/seed_test_calibration.py`` measures the test's false-positive rate and power by simulation
 (two nulls: identical architectures; equally accurate architectures that err on different images,
 with a fresh test set per repeat), at k = 2, 3, 5 and 10 seeds, from the seed spread and the
 per-image correctness of a committed run; ``reports/seed-test`` holds its tables. The degrees of

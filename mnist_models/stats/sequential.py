@@ -14,7 +14,7 @@ A model stops getting seeds when its verdict is decided: it is significantly bel
 best: the conditional power at the cap, at the difference observed so far, is below
 ``FUTILITY_POWER`` (stochastic curtailment, Lan, Simon & Halperin 1982). Stopping for futility
 only removes chances to reject, so it cannot raise the error rate. The most accurate model keeps
-getting seeds while any comparison with it is open. ``scripts/seed_test_calibration.py`` simulates
+getting seeds while any comparison with it is open. ``studies/seed-test/seed_test_calibration.py`` simulates
 the whole procedure under the nulls and alternatives of the fixed test.
 """
 

@@ -7,7 +7,6 @@
 - ``evaluation``: test-set scores (accuracy with a Wilson interval, per-class metrics, predictions).
 - ``device``: choosing the device and threads, synchronised timing, the matmul peak.
 - ``distributed``: torchrun and DDP (one process group, this rank's slice of each batch).
-- ``notebook``: the original notebook's training loop, kept to measure ours against.
 
 The package import is light (the plugin reads torchrun's environment through it); ``config``
 and ``result`` import no torch, the other modules do.

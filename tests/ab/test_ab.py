@@ -15,12 +15,15 @@ from mnist_models.ab.coordinator import Side, Worker, _message
 from mnist_models.ab.paired import (
     UNDECIDABLE_FROM,
     Design,
+    Verdict,
     chance_decided,
     compare_pairs,
     failures,
     markdown,
+    replay,
     stop_rule,
 )
+from mnist_models.ab.protocol import Protocol
 from mnist_models.bench.settings import SuiteSettings
 from mnist_models.cli import main
 
@@ -42,11 +45,11 @@ def test_identical_sides_pass_despite_drift_and_a_real_slowdown_fails():
     )
     assert not table["failed"].any()
     slow = [_blocks(rng, 10, 1.25) for _ in range(6)]
-    table = compare_pairs(
+    verdicts = replay(
         {f"c{i}": b for i, (b, _) in enumerate(slow)}, {f"c{i}": h for i, (_, h) in enumerate(slow)}, 0.10
     )
-    assert table["failed"].all()
-    lines = failures(table, 0.10, 0.05)
+    assert all(v.failed for v in verdicts)
+    lines = failures(verdicts, 0.10, 0.05)
     assert len(lines) == 6
     assert "95% interval" in lines[0]
     # the trimmed mean's 95% interval covers the true slowdown about 95% of the time
@@ -127,17 +130,17 @@ def test_a_benchmark_stops_as_undecidable_only_when_the_cap_would_likely_not_dec
     assert Design(max_pairs=16, min_pairs=9).futility_looks.start == 9
     assert not Design(fixed=True).futility_looks
     assert not Design(undecidable=False).futility_looks
-    table = compare_pairs({"c": [1.0] * 6}, {"c": [1.0] * 6}, 0.10, design=Design(max_pairs=6, min_pairs=3))
+    verdicts = replay({"c": [1.0] * 6}, {"c": [1.0] * 6}, 0.10, design=Design(max_pairs=6, min_pairs=3))
     for shown, named in ((Design(max_pairs=6, min_pairs=3), False), (design, True)):  # ab.md names only a real stop
-        assert ("undecidable when" in markdown(table, "t", shown, 0.10, 0.0)[2]) is named
+        assert ("undecidable when" in markdown(verdicts, "t", shown, 0.10, 0.0)[2]) is named
         assert ("undecidable below" in stop_rule(shown)) is named
-    row = {"pairs": 8, "ratio": 1.0, "log_se": 0.01}  # quiet, centred on no change: the cap brings a verdict
+    row = _seen(pairs=8, ratio=1.0, log_se=0.01)  # quiet, centred on no change: the cap brings a verdict
     assert chance_decided(row, design, 0.10) > 0.99
-    row = {"pairs": 8, "ratio": 1.0, "log_se": 0.2}  # loud: 16 pairs leave it open whatever comes
+    row = _seen(pairs=8, ratio=1.0, log_se=0.2)  # loud: 16 pairs leave it open whatever comes
     assert chance_decided(row, design, 0.10) < 0.01
-    row = {"pairs": 8, "ratio": 1.25, "log_se": 0.06}  # a +25% slowdown half seen: it is measured on
+    row = _seen(pairs=8, ratio=1.25, log_se=0.06)  # a +25% slowdown half seen: it is measured on
     assert chance_decided(row, design, 0.10) > 0.5
-    assert chance_decided({**row, "pairs": 16}, design, 0.10) == 0.0  # at the cap nothing is left to come
+    assert chance_decided(_seen(pairs=16, ratio=1.25, log_se=0.06), design, 0.10) == 0.0  # nothing left to come
     # a real slowdown of noisy benchmarks is still found about as often as without the stop
     found = {"with": 0, "without": 0}
     for name, undecidable in (("with", True), ("without", False)):
@@ -149,6 +152,11 @@ def test_a_benchmark_stops_as_undecidable_only_when_the_cap_would_likely_not_dec
             found[name] += int(table["failed"].sum())
     assert found["without"] > 150  # loud, but found mostly
     assert 0.97 * found["without"] <= found["with"] <= found["without"]  # the stop costs at most 3% of them
+
+
+def _seen(pairs: int, ratio: float, log_se: float) -> Verdict:
+    """A verdict with only what the conditional power reads."""
+    return Verdict("c", pairs, 1, ratio, ratio, ratio, 0, 0.5, 0.0, True, log_se=log_se, excess=0.0)
 
 
 def test_every_verdict_says_what_it_could_have_detected():
@@ -225,7 +233,7 @@ def test_a_replacement_takes_its_sides_first_peaks_instead_of_measuring(tmp_path
     peaks = {"fp32": [1.5e9, 1.25e9], "bf16": None}
     worker = Worker(Side("head", ROOT, sys.executable), {**_message(settings, ["latency"]), "peaks": peaks})
     try:
-        assert worker.ready()["protocol"] >= 3
+        assert worker.ready()["protocol"] >= Protocol.GIVEN_PEAKS
         answer = worker.ask({"finish": True}, "finishing")
     finally:
         worker.close()

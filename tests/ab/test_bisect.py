@@ -3,18 +3,24 @@ skipping (and naming) a commit that does not import."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from mnist_models.ab.bisect import Probe, search
+from mnist_models.ab import probes
+from mnist_models.ab.bisect import BisectError, Probe, search
+from mnist_models.ab.coordinator import SideError
+from mnist_models.ab.paired import Design
+from mnist_models.bench.settings import SuiteSettings
 from mnist_models.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
-SLOWER = ("    return inference(session, case, 1, LATENCY, variant)\n",
-          "    return inference(session, case, 1, LATENCY, variant).slowed(4.0)  # commit 5: +400% of real work\n")  # fmt: skip
+RUNNER = Path("mnist_models") / "groups" / "inference" / "runner.py"  # the batch-1 latency's runner
+SLOWER = ("    return inference(context, case, 1, LATENCY_SPEC, variant, percentiles=True)\n",
+          "    return inference(context, case, 1, LATENCY_SPEC, variant, percentiles=True).slowed(4.0)  # commit 5\n")  # fmt: skip
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -30,7 +36,7 @@ def _history(tmp_path: Path) -> tuple[Path, list[str]]:
     _git(repo, "init", "-q", "-b", "main")
     _git(repo, "config", "user.email", "test@example.com")
     _git(repo, "config", "user.name", "test")
-    runners, init = repo / "mnist_models" / "bench" / "runners.py", repo / "mnist_models" / "__init__.py"
+    runners, init = repo / RUNNER, repo / "mnist_models" / "__init__.py"
     assert SLOWER[0] in runners.read_text()
     good_init = init.read_text()
     commits = []
@@ -64,6 +70,22 @@ def test_search_skips_what_does_not_build_and_narrows_to_the_first_bad_commit():
     verdicts["c4"] = "skip"  # the first bad commit is then c4 or c5: the search says it could not tell
     found, _ = search(commits, probe, say=lambda line: None)
     assert found == "c5"
+
+
+def test_a_time_probe_tells_a_failing_good_commit_from_a_failing_probe_by_the_sides_error(tmp_path, monkeypatch):
+    failing = {}
+
+    def run_ab(*args, **kwargs):
+        raise SideError(failing["side"], "the base side's words in any message; only the side decides")
+
+    monkeypatch.setattr(probes, "run_ab", run_ab)
+    monkeypatch.setattr(probes, "checkout", lambda repo, commit: contextlib.nullcontext(tmp_path))
+    probe = probes.TimeProbe(tmp_path, SuiteSettings(), ["latency"], (), Design(), 0.10, tmp_path / "out")
+    failing["side"] = "head"
+    assert probe("c2", "c1").verdict == "skip"
+    failing["side"] = "base"
+    with pytest.raises(BisectError, match="the good commit c1 did not run"):
+        probe("c2", "c1")
 
 
 @pytest.mark.slow

@@ -1,10 +1,9 @@
-"""scripts/gate_power.py analyse: the study's tables from recorded pairs (synthetic here, so the answers are known)."""
+"""studies/gate-power/gate_power.py analyse: the study's tables from recorded pairs (synthetic here, so the answers are known)."""
 
 from __future__ import annotations
 
 import argparse
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,11 +14,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def gate_power():
-    sys.path.insert(0, str(ROOT / "scripts"))
-    import gate_power
-
-    return gate_power
+def gate_power(script_module):
+    return script_module("studies/gate-power/gate_power.py")
 
 
 BENCHMARKS = [f"{group}/m{k}-seed0" for group in ("latency", "train-step") for k in range(4)]
@@ -107,11 +103,8 @@ def test_a_side_bias_on_identical_code_is_named_in_its_own_study(study):
 
 
 @pytest.fixture(scope="module")
-def within_calibration():
-    sys.path.insert(0, str(ROOT / "scripts"))
-    import within_calibration
-
-    return within_calibration
+def within_calibration(script_module):
+    return script_module("studies/within-calibration/within_calibration.py")
 
 
 def test_the_vectorised_interval_is_the_gates_own(within_calibration):

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from mnist_models.ab.paired import PROCESS_FALLBACK, Design, compare_pairs, failures, processes_of
+from mnist_models.ab.paired import PROCESS_FALLBACK, Design, compare_pairs, failures, processes_of, replay
 from mnist_models.stats.paired import trimmed_test
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,9 +45,10 @@ def test_one_worker_pair_cannot_tell_an_offset_and_assumes_one():
 
 def test_the_failure_line_says_what_was_tested():
     logs = np.random.default_rng(4).normal(math.log(1.3), 0.01, (len(NAMES), 16))
-    table = _compare(logs, processes_of(16))
-    assert table["failed"].all()
-    line = failures(table, 0.10, 0.05)[0]
+    verdicts = replay({b: [1.0] * 16 for b in NAMES}, {b: list(np.exp(row)) for b, row in zip(NAMES, logs, strict=True)},
+                      0.10, processes=processes_of(16))  # fmt: skip
+    assert all(v.failed for v in verdicts)
+    line = failures(verdicts, 0.10, 0.05)[0]
     assert line.startswith("latency/m0: slower than +10%: estimate +30")
     assert "4 worker pair(s)), different from no change at Holm-adjusted p=" in line
     assert "< 0.05 (this look's share of α 0.05)" in line  # the fixed design's one look
@@ -58,11 +58,8 @@ def test_the_failure_line_says_what_was_tested():
 
 
 @pytest.fixture(scope="module")
-def simulation():
-    sys.path.insert(0, str(ROOT / "scripts"))
-    import gate_process_term
-
-    return gate_process_term
+def simulation(script_module):
+    return script_module("studies/gate-power/gate_process_term.py")
 
 
 def test_the_vectorised_replay_decides_as_the_gate(simulation):
@@ -81,7 +78,7 @@ def test_the_vectorised_replay_decides_as_the_gate(simulation):
 
 
 def test_false_alarms_stay_near_alpha_with_a_persistent_process_offset_and_power_holds(simulation):
-    """A short run of scripts/gate_process_term.py: identical code with every process offset, and +25% without."""
+    """A short run of studies/gate-power/gate_process_term.py: identical code with every process offset, and +25% without."""
     noise = simulation.recorded_noise(ROOT / "reports" / "gate-power" / "comparisons")
     table = simulation.simulate(
         noise, reps=200, seed=3, scenarios=("every process, SD 4%", "one worker pair, head +4%")

@@ -121,6 +121,24 @@ def test_a_read_only_cache_warns_once_and_the_session_goes_on_in_memory(trained,
     assert not list(tmp_path.glob("*.pt"))
 
 
+def test_a_full_cache_disk_warns_once_and_the_session_goes_on_in_memory(tiny, monkeypatch, tmp_path):
+    import errno
+
+    from mnist_models.bench import cache as cache_module
+
+    def full(path, data):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(cache_module, "atomic_write_bytes", full)  # before: a failed test with a traceback
+    plan = resolve(SuiteSettings(profile="smoke", models=("mlp_64", "linear"), device="cpu", cache_dir=str(tmp_path)))
+    weights = Weights(plan, tiny)
+    with pytest.warns(CacheWarning) as caught:
+        got = [weights.get(case) for case in plan.cases]
+    assert [w.source for w in got] == ["trained", "trained"]
+    [warning] = caught
+    assert "(No space left on device); going on without caching" in str(warning.message)
+
+
 CONCURRENT = """
 import time
 from mnist_models.bench.weights import Weights

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 PROBE = """
 import sys
 
-def pytest_collection_finish(session):
+def pytest_unconfigure(config):  # after the run was saved: what the whole session imported
     with open("modules.txt", "w") as fh:
         fh.write(" ".join(sorted(m for m in sys.modules if m.split(".")[0] in ("mnist_models", "numpy", "torch", "pandas"))))
 """
@@ -29,7 +29,7 @@ STARTUP_MODULES = {
     "mnist_models", "mnist_models.version", "mnist_models.bench", "mnist_models.bench.plugin",
     "mnist_models.bench.options", "mnist_models.bench.settings", "mnist_models.bench.profiles", "mnist_models.parse",
     "mnist_models.data", "mnist_models.data.sources", "mnist_models.files", "mnist_models.results",
-    "mnist_models.results.protocol",
+    "mnist_models.results.protocol", "mnist_models.bench.saving",
 }  # fmt: skip
 
 

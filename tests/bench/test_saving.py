@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from mnist_models.files import atomic_write_folder, clean_orphans
+from mnist_models.files import MANIFEST, TEMP_SUFFIX, atomic_write_folder, clean_orphans
 
 SUITE = Path(__file__).resolve().parents[2] / "benchmarks" / "test_mnist.py"
 
@@ -117,9 +117,21 @@ def test_a_failed_report_write_leaves_the_previous_report_whole(tmp_path, monkey
     with pytest.raises(OSError, match="No space left") as caught:
         atomic_write_folder(report, {"index.html": b"new page", "a.png": b"new a", "b.png": b"new b"})
     assert caught.value.filename == str(report / "b.png")  # the file the reader would miss, not a temporary one
-    assert {p.name: p.read_bytes() for p in report.iterdir()} == {
+    assert {p.name: p.read_bytes() for p in report.iterdir() if p.name != MANIFEST} == {
         "index.html": b"old page", "a.png": b"old a", "b.png": b"old b"}  # fmt: skip
     assert [p.name for p in tmp_path.iterdir()] == ["report"]  # the staged folder is gone
+
+
+def test_a_rewritten_report_keeps_no_file_of_the_previous_one_but_keeps_the_users(tmp_path):
+    report = tmp_path / "report"
+    atomic_write_folder(report, {"index.html": b"two models", "significance.csv": b"mlp_64 vs linear"})
+    atomic_write_folder(report, {"index.html": b"one model"})
+    assert sorted(p.name for p in report.iterdir()) == [MANIFEST, "index.html"]  # no stale significance.csv
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
+    (report / "notes.txt").write_text("the user's")  # a folder holding another's file is written file by file
+    atomic_write_folder(report, {"index.html": b"again"})
+    assert (report / "notes.txt").read_text() == "the user's"
+    assert (report / "index.html").read_bytes() == b"again"
 
 
 def test_a_new_report_folder_appears_whole(tmp_path):
@@ -129,18 +141,20 @@ def test_a_new_report_folder_appears_whole(tmp_path):
 
 
 def test_orphaned_temporary_files_older_than_a_session_are_cleaned_and_fresh_ones_kept(tmp_path):
-    old_file, old_folder, fresh = tmp_path / ".0001_x.json.abc.tmp", tmp_path / ".report.def.tmp", tmp_path / ".w.tmp"
+    old_file, old_folder = tmp_path / f".0001_x.json.abc{TEMP_SUFFIX}", tmp_path / f".report.def{TEMP_SUFFIX}"
+    fresh, foreign = tmp_path / f".w.ghi{TEMP_SUFFIX}", tmp_path / ".another-programs.tmp"
     old_file.write_text("{")
     old_folder.mkdir()
     (old_folder / "index.html").write_text("half")
     fresh.write_text("being written")
+    foreign.write_text("not ours")
     kept = tmp_path / "0001_x.json"
     kept.write_text("{}")
-    an_hour_ago = time.time() - 2 * 3600
-    for path in (old_file, old_folder, kept):
-        os.utime(path, (an_hour_ago, an_hour_ago))
+    two_hours_ago = time.time() - 2 * 3600
+    for path in (old_file, old_folder, kept, foreign):
+        os.utime(path, (two_hours_ago, two_hours_ago))
     assert sorted(p.name for p in clean_orphans(tmp_path)) == [old_file.name, old_folder.name]
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".w.tmp", "0001_x.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([fresh.name, foreign.name, kept.name])
 
 
 @pytest.mark.slow

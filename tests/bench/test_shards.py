@@ -12,6 +12,7 @@ import torch
 
 from mnist_models.bench.plan import SuitePlan
 from mnist_models.bench.profiles import PROFILES
+from mnist_models.bench.settings import SuiteSettings
 from mnist_models.bench.shards import assign_shards, seconds_per_case, shard_costs
 from mnist_models.cli import main
 from mnist_models.models.registry import resolve_models
@@ -48,7 +49,7 @@ def test_suite_shards_keep_seeds_of_a_model_apart_from_nothing_and_balance_the_q
 
     def plan(shard):
         return SuitePlan(
-            PROFILES["quick"], specs, (0, 1), torch.device("cpu"), "mnist", None, Path("."), 1, shard=shard
+            PROFILES["quick"], specs, (0, 1), torch.device("cpu"), None, Path("."), 1, SuiteSettings(shard=shard)
         )
 
     everything = {(c.model, c.seed) for c in plan(None).cases}
@@ -118,7 +119,7 @@ def test_measured_times_balance_shards_and_fill_in_unmeasured_models():
     }
     assert seconds_per_case(run) == pytest.approx({"mlp_64": (2.0 + 1.0 + 4.0) / 2})
     specs = tuple(resolve_models(["mlp_64", "mlp_128_64"]))
-    cases = SuitePlan(PROFILES["quick"], specs, (0,), torch.device("cpu"), "mnist", None, Path("."), 1).cases
+    cases = SuitePlan(PROFILES["quick"], specs, (0,), torch.device("cpu"), None, Path("."), 1).cases
     costs = shard_costs(PROFILES["quick"], cases, {"mlp_64": 3.5})
     assert costs["mlp_64"] == 3.5
     # the unmeasured model at the measured one's seconds per FLOP: more FLOPs, more seconds

@@ -197,8 +197,11 @@ def test_pickle_loader_refuses_anything_but_numpy():
 
 
 def test_unknown_dataset_lists_choices():
-    with pytest.raises(DataError, match="unknown dataset 'kmnist'; choose one of: mnist, fashion-mnist"):
-        load_dataset("kmnist")
+    with pytest.raises(
+        DataError,
+        match="unknown dataset 'kmnist-typo'; choose one of: mnist, fashion-mnist, kmnist, qmnist, emnist-digits",
+    ):
+        load_dataset("kmnist-typo")
 
 
 def test_data_root_from_environment(monkeypatch, tmp_path):

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +18,7 @@ OLD = ROOT / "tests" / "fixtures" / "smoke_run_schema1.json"  # saved by the sui
 
 def _upgraded(tmp_path: Path) -> Path:
     target = tmp_path / OLD.name  # the same run name: the reports say it
-    command = [sys.executable, str(ROOT / "scripts" / "upgrade_run.py"), str(OLD), str(target)]
-    subprocess.run(command, check=True, capture_output=True)
+    assert main(["upgrade", str(OLD), str(target)]) == 0
     return target
 
 
@@ -116,3 +113,13 @@ def test_report_of_the_old_and_the_upgraded_run_is_the_same(tmp_path):
     assert main(["report", str(upgraded), "--out", str(tmp_path / "new"), "--no-figures"]) == 0
     for name in ("summary.csv", "per_class.csv", "insights.json", "summary.md"):
         assert (tmp_path / "old" / name).read_text() == (tmp_path / "new" / name).read_text(), name
+
+
+def test_upgrade_of_a_run_that_does_not_read_is_one_line_and_exit_2(tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    assert main(["upgrade", str(bad), str(tmp_path / "new.json")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"mnist-models upgrade: error: {bad}: ")
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "new.json").exists()

@@ -31,11 +31,10 @@ HOW_TO_READ = (
 def answer(inputs: Inputs) -> Part | None:
     """The answer table: the most accurate model(s), then each cost's picks (``tables.display_answer``)."""
     found = inputs.found
-    if not found:
+    if found is None:
         return None
-    best, tied = found["best_model"], found.get("tied_with_best", [])
-    who = f"**{best}**" + "".join(f", **{m}**" for m in tied)
-    line = f"Under the {found['scope']}: {found['best_verdict']}: {who}."
+    who = f"**{found.best_model}**" + "".join(f", **{m}**" for m in found.tied_with_best)
+    line = f"Under the {found.scope}: {found.best_verdict}: {who}."
     table = tables.display_answer(found)
     return Part(Section("answer", "The answer", lines=(line,), tables=(Table(table),)))
 
@@ -43,6 +42,6 @@ def answer(inputs: Inputs) -> Part | None:
 @register_section("how", order=2)
 def how_to_read(inputs: Inputs) -> Part | None:
     """What each column of the answer means, said once."""
-    if not inputs.found:
+    if inputs.found is None:
         return None
     return Part(Section("how-to-read-this", "How to read this", lines=HOW_TO_READ))

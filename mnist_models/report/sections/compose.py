@@ -1,5 +1,6 @@
-"""Runs in, the report's content out: the tables computed once, every registered section run on them, their
-findings merged into the insights; nothing drawn here but by the sections, nothing written."""
+"""Runs in, the report's content out: the tables computed once, every registered section run on them (in the
+registry's order, the insights among them), their findings merged; nothing drawn here but by the sections,
+nothing written."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from ..figures import basic
 from ..page.content import ReportContent
 from ..tables import compute, significance, verdicts
 from ..tables import groups as group_tables
-from . import answer, evidence, groups, rounds, summary  # noqa: F401  (importing them registers their sections)
+from . import summary
 
 __all__ = ["SECTIONS", "build_content", "inputs_of"]
 from .inputs import Inputs
@@ -39,7 +40,7 @@ def build_content(
     """Every section of the report of ``runs`` (and of the last run against ``baseline``, gated by ``rules``)."""
     inputs = inputs_of(runs, baseline, draw)
     parts = [part for _, part in run_sections(inputs)]
-    found = dict(inputs.found)
+    found = inputs.found.to_json() if inputs.found is not None else {}
     notes = summary.run_notes(list(runs), list(inputs.items))
     files: dict[str, bytes] = {}
     for part in parts:
@@ -47,10 +48,6 @@ def build_content(
         files.update(part.files)
         notes.extend(part.notes)
     sections = [part.section for part in parts if part.section is not None]
-    # the insights say what every section found: after the answer and how to read it, before the detail
-    first_detail = next((i for i, s in enumerate(sections) if s.id == "summary"), len(sections))
-    shown = {s.id for s in sections if s.has_text or s.figures}
-    sections.insert(first_detail, summary.insights(found, inputs, shown))
     failures = None
     if baseline is not None and rules:
         failures = tuple(gate.gate(inputs.comparison, rules, baseline, runs[-1]))

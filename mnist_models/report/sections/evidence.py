@@ -25,7 +25,7 @@ def significance(inputs: Inputs) -> Part | None:
     if not len(sig.pairs):
         return Part(None, notes=notes)
     table = tables.display_significance(sig, inputs.summary)
-    claims = inputs.found.get("seeds_for_an_architecture_claim")
+    claims = inputs.found.seeds_for_an_architecture_claim if inputs.found else None
     lines = (text.comparison_line(inputs.found, len(sig.pairs)), *((text.claims_sentence(claims),) if claims else ()))
     section = Section("significance", "Which differences are real", lines=lines, tables=(Table(table),),
                       figures=figures)  # fmt: skip

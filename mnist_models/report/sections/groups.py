@@ -1,9 +1,8 @@
-"""The report's sections of the groups that compare variants of the work (runtimes, engine, levers), of
-restored weights, and of the run against a stored baseline."""
+"""The report's sections of restored weights and of the run against a stored baseline (the groups' own
+sections live in their folders, ``mnist_models.groups``)."""
 
 from __future__ import annotations
 
-from ...results.record import AGREEMENT_TOLERANCE
 from .. import gate
 from ..figures import pairs
 from ..page.content import Section, Table
@@ -12,58 +11,6 @@ from ..tables import groups as group_tables
 from . import tables
 from .inputs import Drawing, Inputs, Part, draw
 from .registry import register_section
-
-
-@register_section("runtimes", order=70, figures=("runtimes",))
-def runtimes(inputs: Inputs) -> Part | None:
-    """Model x runtime: latency, throughput and their speedups over eager, agreement, conversion costs."""
-    table = inputs.runtimes
-    if table.empty:
-        return None
-    best = group_tables.best_runtimes(table)
-    found = {
-        "best_runtime": {
-            r.model: {"runtime": r.best_runtime, "latency_p50_ms": float(r.best_latency_p50_ms)}
-            for r in best.itertuples()
-        }
-    }
-    failing = table[table["agreement"] < AGREEMENT_TOLERANCE]
-    lines = [
-        "Each runtime's predictions are checked against eager PyTorch's on every test image before its speed "
-        f"counts: below {AGREEMENT_TOLERANCE:.1%} top-1 agreement its benchmark fails. Speedups divide by the "
-        "same model's eager figures from the same run.",
-        "Each ratio is eager's time over the runtime's (above 1×: faster); agreement is top-1 agreement with eager.",
-    ]
-    if len(failing):
-        lines.append(
-            "Disagreeing with eager (benchmarks failed): "
-            + ", ".join(f"{r.model} on {r.runtime} ({r.agreement:.2%})" for r in failing.itertuples())
-            + "."
-        )
-    figures, _ = draw(inputs, Drawing(
-        "runtimes", "Runtimes: batch-1 latency and batched throughput of each runtime, relative to eager PyTorch",
-        lambda: pairs.runtime_bars(table),
-    ))  # fmt: skip
-    section = Section("runtimes", "Runtimes: where the models are shipped", lines=tuple(lines),
-                      tables=(Table(tables.display_runtimes_by_model(table)),
-                              Table(tables.display_runtimes(table), caption="Every runtime's figures", collapsed=True)),
-                      figures=figures)  # fmt: skip
-    return Part(section, found, {"runtimes.csv": table.to_csv(index=False).encode()})
-
-
-@register_section("engine", order=80, figures=("engine",))
-def engine(inputs: Inputs) -> Part | None:
-    table = group_tables.engine_table(inputs.items)
-    if not len(table):
-        return None
-    found = {"engine_speedup": {m: float(s) for m, s in zip(table["model"], table["speedup"], strict=True)}}
-    figures, _ = draw(inputs, Drawing(
-        "engine", "Engine: our training loop against the notebook-style loop (images/s)",
-        lambda: pairs.engine_bars(table, inputs.colours),
-    ))  # fmt: skip
-    section = Section("engine", "Engine: our training loop vs the notebook's",
-                      tables=(Table(tables.display_engine(table)),), figures=figures, detail=True)  # fmt: skip
-    return Part(section, found)
 
 
 @register_section("restore", order=90)
@@ -79,25 +26,6 @@ def restore(inputs: Inputs) -> Part | None:
     heading = "Restored best epoch vs last epoch (the original notebook reported the last)"
     section = Section("restore", heading, tables=(Table(tables.display_restore(table)),), detail=True)
     return Part(section, found, {"restore.csv": table.to_csv(index=False).encode()})
-
-
-@register_section("levers", order=100, figures=("levers",))
-def levers(inputs: Inputs) -> Part | None:
-    table = group_tables.lever_table(inputs.items)
-    if not len(table):
-        return None
-    found = {
-        "lever_ratio": {
-            f"{m} | {lv}": float(r) for m, lv, r in zip(table["model"], table["lever"], table["ratio"], strict=True)
-        }
-    }
-    figures, _ = draw(inputs, Drawing(
-        "levers", "Levers: each engine setting changed on its own, images/s relative to the unchanged case",
-        lambda: pairs.lever_heatmap(table),
-    ))  # fmt: skip
-    heading = "Levers: variant images/s ÷ unchanged images/s (below 1: the default pays)"
-    section = Section("levers", heading, tables=(Table(tables.display_levers(table)),), figures=figures, detail=True)
-    return Part(section, found, {"levers.csv": table.to_csv(index=False).encode()})
 
 
 @register_section("machines", order=110)

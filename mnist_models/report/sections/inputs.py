@@ -17,6 +17,7 @@ from ...results.runs import Run
 from ..page.content import Figure, Section, png
 from ..tables import compute
 from ..tables.significance import Significance
+from ..tables.verdicts import Insights
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class Inputs:
     summary: pd.DataFrame
     per_class: pd.DataFrame
     significance: Significance
-    found: Mapping  # the findings every section may read (verdicts.insights)
+    found: Insights | None  # the findings every section may read (verdicts.insights); None without a summary
     context: str
     colours: Mapping
     runtimes: pd.DataFrame  # tables.groups.runtime_table: empty with eager only

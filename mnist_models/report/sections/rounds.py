@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ...results.groups import GROUPS
 from ..page.content import Section, Table
 from .inputs import Inputs, Part
 from .registry import register_section
@@ -30,7 +31,7 @@ def seed_rounds(inputs: Inputs) -> Part | None:
     last = design["looks"][-1]["verdicts"]
     trained: dict[str, list] = {}
     for bench in run.benches:
-        if bench.record.group == "train":
+        if bench.record.group in GROUPS and GROUPS.get(bench.record.group).trains:
             trained.setdefault(bench.record.model, []).append(bench.record)
     rows = []
     for model, records in trained.items():

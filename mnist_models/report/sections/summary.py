@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from ...data.registry import class_word
 from ...results import machine
 from ...results.groups import GROUPS
 from ...results.runs import Run
@@ -54,9 +55,16 @@ def summary(inputs: Inputs) -> Part:
 
 def insights(found: Mapping, inputs: Inputs, shown: set[str]) -> Section:
     """Every section's findings, said as sentences, each linking to the ``shown`` section it summarises."""
-    word = "digit" if inputs.runs[0].dataset == "mnist" else "class"
-    lines = text.insight_lines(found, word, len(inputs.significance.pairs))
+    word = class_word(inputs.runs[0].dataset)  # the dataset's own word for a class ("digit", "garment")
+    lines = text.insight_lines(inputs.found, found, word, len(inputs.significance.pairs))
     return Section("insights", "Insights", lines=tuple(text.linked_to(line, shown) for line in lines))
+
+
+# the insights say what every section found: after the answer and how to read it, before the detail
+@register_section("insights", order=5, findings=True)
+def insights_part(inputs: Inputs, found: Mapping, shown: set[str]) -> Part:
+    """The insights as a section of the registry, built after the others from their findings."""
+    return Part(insights(found, inputs, shown))
 
 
 def run_notes(runs: list[Run], items: list[compute.Variant]) -> list[str]:

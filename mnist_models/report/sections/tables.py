@@ -10,6 +10,7 @@ import pandas as pd
 from ..tables.budgets import COSTS, cost_text, rate_text
 from ..tables.groups import best_runtimes, lever_matrix
 from ..tables.significance import ALPHA, against_best, below_another
+from ..tables.verdicts import Insights
 from .text import _num, _p, _percent
 
 
@@ -77,20 +78,20 @@ def _interval_cell(column: str, point: dict) -> str:
     return f"{low.split(' ')[0]}–{high}"
 
 
-def display_answer(found: dict) -> pd.DataFrame:
+def display_answer(found: Insights | None) -> pd.DataFrame:
     """The answer first: the most accurate model (or the tied set), then for each cost the point-estimate Pareto
     front as budget -> pick, each step's accuracy gain and its verdict, and what the run cannot tell apart."""
-    if not found:
+    if found is None:
         return pd.DataFrame()
     names = ("cost", "budget", "pick", "test acc (95% CI)", "gain", "Holm p", "detectable", "verdict", "cost CI",
              "not told apart from")  # fmt: skip
-    best = found["best_model"]
-    low, high = found.get("best_interval", (None, None))
+    best = found.best_model
+    low, high = found.best_interval
     rows = [[
-        "accuracy", "any", best, _accuracy(found["best_accuracy"], low, high), "–", "–", "–",
-        found.get("best_verdict", "most accurate"), "–", ", ".join(found.get("tied_with_best", [])) or "–",
+        "accuracy", "any", best, _accuracy(found.best_accuracy, low, high), "–", "–", "–",
+        found.best_verdict, "–", ", ".join(found.tied_with_best) or "–",
     ]]  # fmt: skip
-    for column, front in found.get("pareto", {}).items():
+    for column, front in found.pareto.items():
         what, higher, _, _ = COSTS[column]
         for point in front:
             p = point["gain_holm_p"]

@@ -5,11 +5,14 @@ from __future__ import annotations
 import math
 import re
 import textwrap
+from collections.abc import Mapping
+from types import MappingProxyType
 
 import pandas as pd
 
 from ...results.groups import summary_columns
 from ...results.protocol import ACCURACY_TARGETS, target_key
+from ..tables.verdicts import Insights
 
 TIME_TO_ACCURACY = "train s to " + "/".join(f"{t:.0%}".rstrip("%") for t in ACCURACY_TARGETS) + "% val"
 # the summary's own columns (display name -> the raw column it sorts by), before and after the groups'
@@ -98,12 +101,12 @@ def _p(value: float) -> str:
     return "<0.001" if value < 0.001 else f"{value:.3f}" if value < 0.1 else f"{value:.2f}"
 
 
-def comparison_line(found: dict, pairs: int) -> str:
+def comparison_line(found: Insights | None, pairs: int) -> str:
     """What the significance tests compare, in which family, and what a claim would need."""
-    family = f"in one family, {found.get('family', f'{pairs} pairs')}" if pairs else "no pairs to compare"
-    if found.get("comparisons_of") == "architectures":
+    family = f"in one family, {found.family if found else f'{pairs} pairs'}" if pairs else "no pairs to compare"
+    if found is not None and found.comparisons_of == "architectures":
         line = (
-            f"Comparisons of **architectures** over {found['seeds_per_model']} seeds each: a t-test on the difference "
+            f"Comparisons of **architectures** over {found.seeds_per_model} seeds each: a t-test on the difference "
             "of mean test accuracies, its variance the seeds' spread plus the test set's own term (after Bouthillier "
             f"et al., 2021; calibrated in reports/seed-test), {family}."
         )
@@ -142,14 +145,14 @@ def _names(models: list[str], most: int = 3) -> str:
     return ", ".join(shown) + (f" and {len(models) - most} more" if len(models) > most else "")
 
 
-def _best_line(found: dict) -> str:
-    names = _names([found["best_model"], *found.get("tied_with_best", [])])
-    return f"{found['best_verdict'].capitalize()} under the {found['scope']}: {names} ([verdicts](#significance))."
+def _best_line(found: Insights) -> str:
+    names = _names([found.best_model, *found.tied_with_best])
+    return f"{found.best_verdict.capitalize()} under the {found.scope}: {names} ([verdicts](#significance))."
 
 
-def _front_line(found: dict) -> str | None:
+def _front_line(found: Insights) -> str | None:
     for column in ("best_latency_p50_ms", "latency_p50_ms"):
-        front = found.get("pareto", {}).get(column)
+        front = found.pareto.get(column)
         if front and len(front) > 1:
             first, last = front[0], front[-1]
             where = "the fastest runtime" if column.startswith("best") else "eager PyTorch"
@@ -161,21 +164,21 @@ def _front_line(found: dict) -> str | None:
     return None
 
 
-def _level_line(found: dict) -> str:
-    if found.get("comparisons_of") == "architectures":
-        seeds = found["scope"].split(", ")[2].split(" seed")[0] if found.get("scope") else found["seeds_per_model"]
+def _level_line(found: Insights) -> str:
+    if found.comparisons_of == "architectures":
+        seeds = found.scope.split(", ")[2].split(" seed")[0] if found.scope else found.seeds_per_model
         return (
             f"{seeds} seeds per model: the tests compare architectures, over seeds and test images "
             "([verdicts](#significance))."
         )
-    claims = found.get("seeds_for_an_architecture_claim")
+    claims = found.seeds_for_an_architecture_claim
     needed = claims["seeds"].get("0.5") if claims else None
     tail = f"; an architecture claim of 0.5 pp takes {needed} seeds of each" if needed else ""
     return f"One seed per model: the tests compare these trained weights, not architectures{tail} ([verdicts](#significance))."
 
 
-def _rounds_line(found: dict) -> str | None:
-    rounds = found.get("seed_rounds")
+def _rounds_line(findings: Mapping) -> str | None:
+    rounds = findings.get("seed_rounds")
     if not rounds:
         return None
     decided = sum(1 for r in rounds.values() if r["verdict"].startswith("decided"))
@@ -185,8 +188,8 @@ def _rounds_line(found: dict) -> str | None:
     )
 
 
-def _runtime_line(found: dict) -> str | None:
-    best = found.get("best_runtime")
+def _runtime_line(findings: Mapping) -> str | None:
+    best = findings.get("best_runtime")
     if not best:
         return None
     counts: dict[str, int] = {}
@@ -196,23 +199,23 @@ def _runtime_line(found: dict) -> str | None:
     return f"Fastest runtime at batch 1: **{runtime}** for {count} of {len(best)} models ([runtimes](#runtimes))."
 
 
-def _engine_line(found: dict) -> str | None:
-    speedups = found.get("engine_speedup")
+def _engine_line(findings: Mapping) -> str | None:
+    speedups = findings.get("engine_speedup")
     if not speedups:
         return None
     low, high = min(speedups.values()), max(speedups.values())
     return f"Our training loop runs {low:.2f}×–{high:.2f}× the notebook-style loop's images/s ([engine](#engine))."
 
 
-def _classes_line(found: dict, classes_word: str) -> str:
+def _classes_line(found: Insights, classes_word: str) -> str:
     return (
-        f"Hardest {classes_word}: **{found['hardest_class']}** ({found['hardest_class_accuracy']:.2%} mean over the "
-        f"models); easiest: **{found['easiest_class']}** ({found['easiest_class_accuracy']:.2%}) ([classes](#classes))."
+        f"Hardest {classes_word}: **{found.hardest_class}** ({found.hardest_class_accuracy:.2%} mean over the "
+        f"models); easiest: **{found.easiest_class}** ({found.easiest_class_accuracy:.2%}) ([classes](#classes))."
     )
 
 
-def _family_line(found: dict) -> str | None:
-    families = found["family_mean_accuracy"]
+def _family_line(found: Insights) -> str | None:
+    families = found.family_mean_accuracy
     if "cnn" not in families or "mlp" not in families:
         return None
     return f"CNN mean test accuracy {families['cnn']:.2%} against MLP {families['mlp']:.2%} ([summary](#summary))."
@@ -224,27 +227,31 @@ def linked_to(line: str, shown: set[str]) -> str:
     return re.sub(r" \(\[[^\]]+\]\(#([\w-]+)\)\)", lambda m: m[0] if m[1] in shown else "", line)
 
 
-def insight_lines(found: dict, classes_word: str = "class", pairs: int = 0) -> list[str]:
-    """At most six one-sentence insights, most useful first, each linking to the table it summarises."""
-    if not found:
+def insight_lines(
+    found: Insights | None, findings: Mapping = MappingProxyType({}), classes_word: str = "class", pairs: int = 0
+) -> list[str]:
+    """At most six one-sentence insights, most useful first, each linking to the table it summarises: from the
+    report's ``found`` and the sections' ``findings`` (seed rounds, runtimes, engine)."""
+    if found is None:
         return []
     lines = [
-        _best_line(found), _front_line(found), _level_line(found) if pairs else None, _rounds_line(found),
-        _runtime_line(found), _engine_line(found), _classes_line(found, classes_word), _family_line(found),
+        _best_line(found), _front_line(found), _level_line(found) if pairs else None, _rounds_line(findings),
+        _runtime_line(findings), _engine_line(findings), _classes_line(found, classes_word), _family_line(found),
     ]  # fmt: skip
     return [line for line in lines if line][:INSIGHTS]
 
 
-def answer_lines(found: dict) -> list[str]:
+def answer_lines(found: Insights | Mapping | None) -> list[str]:
     """The answer in a terminal's few lines: the most accurate model(s), then each cost's picks cheapest first
-    (the page's answer table, one line per cost)."""
-    if not found:
+    (the page's answer table, one line per cost); ``found`` also as a report's ``insights`` (its JSON)."""
+    found = found if isinstance(found, Insights) else Insights.from_json(found or {})
+    if found is None:
         return []
     from ..tables.budgets import COSTS, cost_text
 
-    best = [found["best_model"], *found.get("tied_with_best", [])]
-    lines = [f"answer, under the {found['scope']}:", f"  {found['best_verdict']}: {', '.join(best)}"]
-    for column, front in found.get("pareto", {}).items():
+    best = [found.best_model, *found.tied_with_best]
+    lines = [f"answer, under the {found.scope}:", f"  {found.best_verdict}: {', '.join(best)}"]
+    for column, front in found.pareto.items():
         runtimes = list(dict.fromkeys(p["runtime"] for p in front if p.get("runtime")))
         each = len(runtimes) > 1  # one runtime for every pick: named once, in the cost
         steps = [

@@ -1,7 +1,8 @@
 """Tables of the groups that set variants of the same work side by side: our loop against the notebook's,
 levers against the unchanged work, runtimes against eager PyTorch, restored weights against the last epoch's.
 
-Ratios between benchmarks are computed here, from the saved rates, and nowhere else.
+Ratios between benchmarks are computed here, from the saved rates, and nowhere else. A table finds its
+records by the groups' specs (the record field their variants are told apart by), never by a group's name.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import math
 
 import pandas as pd
 
-from ...results.groups import ENGINE, LATENCY, LEVERS, THROUGHPUT
+from ...results.groups import GROUPS, GroupSpec
 from ...results.record import AGREEMENT_TOLERANCE
 from ...stats.paired import mcnemar_p
 from .compute import Variant, _median
@@ -19,11 +20,20 @@ RUNTIME_FIELDS = ("agreement", "disagreements", "max_logit_diff", "runtime_accur
                   "conversion_warm_time_s", "artifact_bytes", "peak_rss_bytes")  # fmt: skip
 
 
+def _varying(field: str) -> list[GroupSpec]:
+    """The groups whose benchmarks are told apart by the record field ``field``, in the groups' order."""
+    return [s for s in GROUPS.specs() if s.variants is not None and s.variants.field == field]
+
+
+def _records(v: Variant, field: str) -> list:
+    return [r for s in _varying(field) for r in v.records.get(s.name, [])]
+
+
 def engine_table(items: list[Variant]) -> pd.DataFrame:
     """Per variant: notebook-loop and our training images/s (median over seeds) and their ratio."""
     rows = []
     for v in items:
-        records = v.records.get(ENGINE, [])
+        records = _records(v, "engine_loop")
         rates = {
             loop: _median([r.images_per_s for r in records if r.engine_loop == loop]) for loop in ("notebook", "ours")
         }
@@ -81,7 +91,7 @@ def lever_table(items: list[Variant]) -> pd.DataFrame:
     """
     rows = []
     for v in items:
-        records = v.records.get(LEVERS, [])
+        records = _records(v, "lever")
         names = list(dict.fromkeys(r.lever for r in records))
         rates = {name: _median([r.images_per_s for r in records if r.lever == name]) for name in names}
         baselines = {r.lever: r.lever_baseline for r in records}
@@ -114,26 +124,18 @@ def runtime_table(items: list[Variant]) -> pd.DataFrame:
     """Per variant and runtime: latency p50/p99 and throughput (medians over seeds), their speedups over the
     same model's eager figures, agreement with eager and what the conversion cost. Empty unless some
     inference benchmark ran on a runtime other than eager."""
-    rows = []
+    groups, rows = _varying("runtime"), []
     for v in items:
-        records = [r for g in (LATENCY, THROUGHPUT) for r in v.records.get(g, [])]
+        records = [r for s in groups for r in v.records.get(s.name, [])]
         for runtime in dict.fromkeys(r.runtime or "eager" for r in records):
-            mine = [r for r in records if (r.runtime or "eager") == runtime]
-            latency = [r for r in mine if r.group == LATENCY]
-            row = {
-                "model": v.label,
-                "runtime": runtime,
-                "latency_p50_ms": _median([r.latency_p50_ms for r in latency]),
-                "latency_p99_ms": _median([r.latency_p99_ms for r in latency]),
-                "throughput_img_s": _median([r.images_per_s for r in mine if r.group == THROUGHPUT]),
-                "agreement": min((r.agreement for r in mine if r.agreement is not None), default=math.nan),
-                "disagreements": max((r.disagreements for r in mine if r.disagreements is not None), default=math.nan),
-                "max_logit_diff": max(
-                    (r.max_logit_diff for r in mine if r.max_logit_diff is not None), default=math.nan
-                ),
-                "runtime_accuracy": _median([r.runtime_accuracy for r in mine]),
-            }
-            row.update({f: _median([getattr(r, f) for r in latency or mine]) for f in RUNTIME_FIELDS[4:]})
+            mine = {s.name: [r for r in v.records.get(s.name, []) if (r.runtime or "eager") == runtime] for s in groups}
+            every = [r for s in groups for r in mine[s.name]]
+            row = {"model": v.label, "runtime": runtime}
+            row.update({c.column: _median([getattr(r, c.field) for r in mine[s.name]])
+                        for s in groups for c in s.summary if c.by_runtime})  # fmt: skip
+            row.update(_agreement(every))
+            first = mine[groups[0].name]  # the conversion's figures: the first such group's (batch 1), else any
+            row.update({f: _median([getattr(r, f) for r in first or every]) for f in RUNTIME_FIELDS[4:]})
             rows.append(row)
     table = pd.DataFrame(rows)
     if table.empty or set(table["runtime"]) == {"eager"}:
@@ -142,6 +144,16 @@ def runtime_table(items: list[Variant]) -> pd.DataFrame:
     table["latency_speedup"] = table["model"].map(eager["latency_p50_ms"]) / table["latency_p50_ms"]
     table["throughput_speedup"] = table["throughput_img_s"] / table["model"].map(eager["throughput_img_s"])
     return table
+
+
+def _agreement(records: list) -> dict:
+    """The worst agreement with eager over ``records``, and the runtime's accuracy."""
+    return {
+        "agreement": min((r.agreement for r in records if r.agreement is not None), default=math.nan),
+        "disagreements": max((r.disagreements for r in records if r.disagreements is not None), default=math.nan),
+        "max_logit_diff": max((r.max_logit_diff for r in records if r.max_logit_diff is not None), default=math.nan),
+        "runtime_accuracy": _median([r.runtime_accuracy for r in records]),
+    }
 
 
 def best_runtimes(runtimes: pd.DataFrame) -> pd.DataFrame:

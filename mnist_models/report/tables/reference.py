@@ -1,6 +1,6 @@
 """Spreads a single run cannot measure, taken from committed runs and named: between seeds, between processes.
 
-``reference.json`` beside this module is written by ``scripts/reference_spread.py`` from committed runs
+``reference.json`` beside this module is written by ``studies/process-spread/reference_spread.py`` from committed runs
 (``reports/seeds`` for the seeds, ``reports/process-spread`` for the processes); it names each source,
 so that a report that leans on it can say where its figure came from.
 

@@ -3,7 +3,7 @@
 With one seed per model two models are two trained networks, compared by McNemar's test on the shared
 test images: a statement about these weights. With several seeds per model the comparison is of
 architectures, across the seeds and the test sample (``stats.seeds.architecture_test``, calibrated by
-``scripts/seed_test_calibration.py``). Either way the family is every pair of models in the report,
+``studies/seed-test/seed_test_calibration.py``). Either way the family is every pair of models in the report,
 Holm-corrected (Holm 1979): it is chosen before looking at the data, so a verdict about the model that
 came out best is as valid as any other. The set of models that could be the most accurate is those
 that no other model is significantly above; each comparison states the smallest difference it could

@@ -4,7 +4,8 @@ target, convergence. The significance tests are ``significance``'s; the budgets 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
 
 import numpy as np
 import pandas as pd
@@ -67,46 +68,88 @@ def epochs_to_convergence(history: Sequence[EpochRecord], tolerance: float = 0.0
     return next(h.epoch for h in history if h.val_acc >= best - tolerance)
 
 
+@dataclass(frozen=True)
+class Insights:
+    """The report's findings from its tables, read by the answer, the verdicts and the insights; ``to_json`` is
+    their part of ``insights.json`` (the sections add their own findings beside them)."""
+
+    best_model: str
+    best_accuracy: float
+    best_interval: list[float]
+    best_verdict: str  # "most accurate" or "tied for most accurate"
+    tied_with_best: list[str]
+    scope: str  # what every claim holds under: profile, dataset, seeds, what is compared
+    comparisons_of: str  # "weights" or "architectures"
+    seeds_per_model: int
+    family: str
+    could_be_best: list[str]
+    below_another: dict[str, str]
+    rank_first: dict[str, float]
+    against_best: dict[str, dict]
+    pareto: dict[str, list[dict]]  # cost column -> its picks, cheapest first
+    hardest_class: str
+    hardest_class_accuracy: float
+    easiest_class: str
+    easiest_class_accuracy: float
+    hardest_class_per_model: dict[str, str]
+    easiest_class_per_model: dict[str, str]
+    family_mean_accuracy: dict[str, float]
+    epochs_to_convergence: dict[str, float]
+    seeds_for_an_architecture_claim: dict | None = None  # None: no run to take the seeds' spread from
+
+    def to_json(self) -> dict:
+        """The findings as ``insights.json`` holds them (a claim's seeds only where there is one)."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        if out["seeds_for_an_architecture_claim"] is None:
+            del out["seeds_for_an_architecture_claim"]
+        return out
+
+    @classmethod
+    def from_json(cls, found: Mapping) -> Insights | None:
+        """The findings back from ``insights.json`` (or a report's merged findings); ``None`` where there are none."""
+        if not found or "best_model" not in found:
+            return None
+        return cls(**{f.name: found[f.name] for f in fields(cls) if f.name in found})
+
+
 def insights(
     summary: pd.DataFrame, per_class: pd.DataFrame, items: list[Variant], sig: Significance, profile: str
-) -> dict:  # fmt: skip
-    """The report's findings, computed from the tables (the HTML and Markdown render this dict)."""
+) -> Insights | None:  # fmt: skip
+    """The report's findings, computed from the tables (the HTML and Markdown render them); ``None`` for none."""
     if summary.empty:
-        return {}
+        return None
     best = summary.iloc[0]
     tied = [m for m in could_be_best(sig) if m != best["model"]]
-    out: dict = {
-        "best_model": best["model"],
-        "best_accuracy": float(best["test_accuracy"]),
-        "best_interval": [float(best["ci_low"]), float(best["ci_high"])],
-        "best_verdict": "tied for most accurate" if tied else "most accurate",
-        "tied_with_best": tied,
-        "scope": scope(summary, items, sig, profile),
-        "comparisons_of": sig.level,
-        "seeds_per_model": sig.seeds,
-        "family": sig.family,
-        "could_be_best": could_be_best(sig),
-        "below_another": below_another(sig),
-        "rank_first": sig.first,
-        "against_best": _against_best(sig),
-        "pareto": fronts(summary, items, sig),
-        "hardest_class": str(per_class.mean(axis=0).idxmin()),
-        "hardest_class_accuracy": float(per_class.mean(axis=0).min()),
-        "easiest_class": str(per_class.mean(axis=0).idxmax()),
-        "easiest_class_accuracy": float(per_class.mean(axis=0).max()),
-        "hardest_class_per_model": {m: str(row.idxmin()) for m, row in per_class.iterrows()},
-        "easiest_class_per_model": {m: str(row.idxmax()) for m, row in per_class.iterrows()},
-        "family_mean_accuracy": {f: float(g.mean()) for f, g in summary.groupby("family")["test_accuracy"]},
-        "epochs_to_convergence": {
+    mean = per_class.mean(axis=0)
+    return Insights(
+        best_model=best["model"],
+        best_accuracy=float(best["test_accuracy"]),
+        best_interval=[float(best["ci_low"]), float(best["ci_high"])],
+        best_verdict="tied for most accurate" if tied else "most accurate",
+        tied_with_best=tied,
+        scope=scope(summary, items, sig, profile),
+        comparisons_of=sig.level,
+        seeds_per_model=sig.seeds,
+        family=sig.family,
+        could_be_best=could_be_best(sig),
+        below_another=below_another(sig),
+        rank_first=sig.first,
+        against_best=_against_best(sig),
+        pareto=fronts(summary, items, sig),
+        hardest_class=str(mean.idxmin()),
+        hardest_class_accuracy=float(mean.min()),
+        easiest_class=str(mean.idxmax()),
+        easiest_class_accuracy=float(mean.max()),
+        hardest_class_per_model={m: str(row.idxmin()) for m, row in per_class.iterrows()},
+        easiest_class_per_model={m: str(row.idxmax()) for m, row in per_class.iterrows()},
+        family_mean_accuracy={f: float(g.mean()) for f, g in summary.groupby("family")["test_accuracy"]},
+        epochs_to_convergence={
             v.label: float(np.median([epochs_to_convergence(r.outcome.history) for r in v.seeds()]))
             for v in items
             if v.seeds()[0].outcome.history
         },
-    }
-    claims = seeds_for_claims(sig, items, profile)
-    if claims is not None:
-        out["seeds_for_an_architecture_claim"] = claims
-    return out
+        seeds_for_an_architecture_claim=seeds_for_claims(sig, items, profile),
+    )
 
 
 def scope(summary: pd.DataFrame, items: list[Variant], sig: Significance, profile: str) -> str:

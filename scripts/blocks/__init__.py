@@ -1,1 +1,0 @@
-"""The generated blocks of the README and docs/, one module per subject (scripts/readme_tables.py runs them)."""

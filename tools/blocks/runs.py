@@ -1,0 +1,85 @@
+"""Blocks made from the committed sample run (reports/sample): the results table, runtimes, engine, levers."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from mnist_models.report.sections import tables as displays
+from mnist_models.report.tables import compute
+from mnist_models.report.tables import groups as group_tables
+
+from .common import NOTEBOOK, acc, machine_line, num, percent, runs_of, table
+
+SAMPLE = "reports/sample/[0-9]*.json"
+
+
+def results(pattern: str = SAMPLE) -> str:
+    """One seed of every built-in model: accuracy, training time, inference, training throughput."""
+    runs = runs_of(pattern)
+    summary = compute.summary_table(compute.variants(runs))
+    rows = []
+    for _, r in summary.iterrows():
+        book = NOTEBOOK.get(r.model)
+        rows.append(
+            {
+                "model": f"`{r.model}`",
+                "params": f"{r.params:,}",
+                "epochs": num(r.epochs, ".0f"),
+                "test accuracy (95% CI)": acc(r),
+                "train s": num(r.train_time_s, ".1f"),
+                "latency p50 / p99 (ms)": f"{num(r.latency_p50_ms, '.3f')} / {num(r.latency_p99_ms, '.3f')}",
+                "throughput (img/s)": num(r.throughput_img_s, ",.0f"),
+                "train step img/s (% peak)": f"{num(r.train_step_img_s, ',.0f')} ({percent(r.train_step_peak_fraction)})",
+                "notebook (full, GPU)": f"{book[0]}: {book[1]:.2%}" if book else "–",
+            }
+        )
+    return machine_line(runs) + table(rows)
+
+
+def engine(pattern: str = SAMPLE) -> str:
+    """Our training loop against the notebook-style loop, same work."""
+    runs = runs_of(pattern)
+    items = compute.variants(runs)
+    engine_rows, summary = group_tables.engine_table(items), compute.summary_table(items).set_index("model")
+    rows = [
+        {
+            "model": f"`{r.model}`",
+            "notebook loop img/s": f"{r.notebook_img_s:,.0f}",
+            "our engine img/s": f"{r.ours_img_s:,.0f}",
+            "speedup": f"{r.speedup:.2f}×",
+            "train step % of peak": percent(summary.loc[r.model, "train_step_peak_fraction"]),
+            "throughput % of peak": percent(summary.loc[r.model, "throughput_peak_fraction"]),
+        }
+        for r in engine_rows.itertuples()
+    ]
+    return machine_line(runs) + table(rows)
+
+
+def levers(pattern: str = SAMPLE) -> str:
+    """Each engine setting changed on its own: the variant's images/s over the unchanged work's."""
+    runs = runs_of(pattern)
+    table = displays.display_levers(group_tables.lever_table(compute.variants(runs)))
+    table["model"] = table["model"].map(lambda m: f"`{m}`")
+    return machine_line(runs) + table.replace("", "–").to_markdown(index=False, disable_numparse=True) + "\n"
+
+
+def runtimes(pattern: str = SAMPLE) -> str:
+    """Every model on every runtime of the run: latency, throughput and their ratios to eager, agreement."""
+    runs = runs_of(pattern)
+    table = displays.display_runtimes(group_tables.runtime_table(compute.variants(runs)))
+    table["model"] = table["model"].map(lambda m: f"`{m}`")
+    return machine_line(runs) + table.to_markdown(index=False, disable_numparse=True) + "\n"
+
+
+def runtime_ratios(pattern: str = SAMPLE) -> str:
+    """One row per model: eager's batch-1 p50 and batch-512 throughput, and each other runtime's ratio to them."""
+    runs = runs_of(pattern)
+    table = displays.display_runtimes(group_tables.runtime_table(compute.variants(runs)))
+    eager = table[table["runtime"] == "eager"].set_index("model")
+    wide = pd.DataFrame({"model": [f"`{m}`" for m in eager.index], "eager p50 ms": eager["p50 / p99 ms"].str.split(" / ").str[0],
+                         "eager img/s": eager["img/s"]})  # fmt: skip
+    for runtime in [r for r in dict.fromkeys(table["runtime"]) if r != "eager"]:
+        rows = table[table["runtime"] == runtime].set_index("model").reindex(eager.index)
+        wide[f"{runtime}: latency"] = rows["latency vs eager"].fillna("–").to_numpy()
+        wide[f"{runtime}: throughput"] = rows["throughput vs eager"].fillna("–").to_numpy()
+    return machine_line(runs) + wide.to_markdown(index=False, disable_numparse=True) + "\n"
