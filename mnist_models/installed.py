@@ -38,10 +38,22 @@ def load_entry_points(group: str, attribute: Callable[[str], AbstractContextMana
                 ) from exc
 
 
+OWN_DISTRIBUTION = "mnist-models"
+
+
 def _entries(group: str) -> Iterator[tuple[metadata.EntryPoint, str]]:
-    for entry in metadata.entry_points(group=group):
+    """``group``'s entry points, this package's built-ins first (in file order), so a clash names the newcomer."""
+
+    def theirs(entry: metadata.EntryPoint) -> bool:
         dist = getattr(entry, "dist", None)
-        yield entry, f"entry point '{entry.name} = {entry.value}'" + (f" ({dist.name} {dist.version})" if dist else "")
+        return dist is None or re.sub(r"[-_.]+", "-", dist.name).lower() != OWN_DISTRIBUTION
+
+    for entry in sorted(metadata.entry_points(group=group), key=theirs):
+        dist = getattr(entry, "dist", None)
+        if not theirs(entry):
+            yield entry, f"mnist_models built-ins ({entry.value})"
+        else:
+            yield entry, f"entry point '{entry.name} = {entry.value}'" + (f" ({dist.name} {dist.version})" if dist else "")
 
 
 # --- Another tree of ours, in a subprocess --------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """The dataset registry: a name maps to a ``DatasetSpec``, the one door for the built-ins and everyone else.
 
-The registry imports none of its contents: the built-ins (``data.entries``) and installed packages'
-datasets (entry point group ``mnist_models.datasets``) are imported at the first lookup, built-ins first,
-so a clash always names the newcomer. A project's own ``register_dataset`` call (its ``conftest.py``)
+The registry imports none of its contents: the built-ins (``data.entries``, one module each) and installed
+packages' datasets all come through the entry point group ``mnist_models.datasets`` at the first lookup,
+this package's own first, so a clash always names the newcomer. A project's own ``register_dataset`` call (its ``conftest.py``)
 adds to the same table. No torch here: ``pytest`` option checks and the report read it.
 """
 
@@ -17,7 +17,6 @@ from typing import Any
 from .errors import DataError
 
 ENTRY_POINT_GROUP = "mnist_models.datasets"  # installed packages contribute datasets here
-BUILT_INS = "mnist_models built-ins (mnist_models.data.entries)"
 DEFAULT_CLASS_WORD = "class"  # the report's word for one class of a dataset it does not know
 
 
@@ -77,8 +76,6 @@ class DatasetRegistry:
 
         self._state = "loading"
         try:
-            with self.registering_from(BUILT_INS):
-                from . import entries  # noqa: F401  (importing the built-in entries registers them)
             load_entry_points(ENTRY_POINT_GROUP, self.registering_from)
         finally:
             self._state = "loaded"
