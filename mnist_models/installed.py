@@ -53,7 +53,10 @@ def _entries(group: str) -> Iterator[tuple[metadata.EntryPoint, str]]:
         if not theirs(entry):
             yield entry, f"mnist_models built-ins ({entry.value})"
         else:
-            yield entry, f"entry point '{entry.name} = {entry.value}'" + (f" ({dist.name} {dist.version})" if dist else "")
+            yield (
+                entry,
+                f"entry point '{entry.name} = {entry.value}'" + (f" ({dist.name} {dist.version})" if dist else ""),
+            )
 
 
 # --- Another tree of ours, in a subprocess --------------------------------------------------------------------
