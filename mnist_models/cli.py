@@ -119,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_reproduce_parser(sub)
     add_upgrade_parser(sub)
+    from .exports import add_export_parser
+
+    add_export_parser(sub)
     add_debug_flag(parser, False)
     for command in [*sub.choices.values(), fetch]:
         add_debug_flag(command, argparse.SUPPRESS)  # after the subcommand too; the top level's value stands otherwise

@@ -17,7 +17,7 @@ STUDIES, TOOLS = PACKAGE.parent / "studies", PACKAGE.parent / "tools"
 LAYERS = {
     "files": 0, "version": 0, "installed": 0, "parse": 0, "stats": 0, "models": 0, "data": 1,
     "results": 1,  # the contract: below everything that writes or reads a record
-    "training": 2, "runtimes": 3, "report": 4, "history": 5, "bench": 6,
+    "training": 2, "runtimes": 3, "report": 4, "history": 5, "exports": 5, "bench": 6,
     "groups": 6.5,  # the built-in groups, each one folder: above the bench and report registries they fill
     "ab": 7,
     "cli": 8, "maintain": 8, "__main__": 9, "__init__": 9,  # the package's face: its public names, imported on first use

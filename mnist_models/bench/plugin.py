@@ -14,6 +14,7 @@ import sys
 
 import pytest
 
+from .foreign import refuse_foreign_runner, watch_workers
 from .options import SuiteOptions, add_pytest_options
 from .settings import AfterRun, SuiteSettings
 
@@ -28,9 +29,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add_pytest_options(parser, SuiteSettings, AfterRun)
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-benchmark's own refusal of --benchmark-only under xdist
 def pytest_configure(config: pytest.Config) -> None:
     options = SuiteOptions(config)
     config.stash[_OPTIONS_KEY] = options
+    if options.explicit or config.getoption("benchmark_only", False):
+        refuse_foreign_runner(config, [], [])  # xdist or CodSpeed would time nothing: one line, before anything trains
+    watch_workers(config)
     from .saving import SavingPlugin  # imports pytest only: costs nothing where the suite is unused
 
     config.pluginmanager.register(SavingPlugin(config), "mnist-models-saving")
@@ -69,6 +74,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     keeps only the cases of the group that trains (which train together, under DDP)."""
     ours = [item for item in items if _group_of(item) is not None]
     if not ours:  # not one of ours: the registry is not even imported
+        return
+    refuse_foreign_runner(config, items, ours)  # a suite case collected under xdist or CodSpeed (no --mnist-*)
+    if not (ours := [item for item in items if _group_of(item) is not None]):
         return
     from ..results.groups import GROUPS
 

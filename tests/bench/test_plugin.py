@@ -29,7 +29,7 @@ STARTUP_MODULES = {
     "mnist_models", "mnist_models.version", "mnist_models.bench", "mnist_models.bench.plugin",
     "mnist_models.bench.options", "mnist_models.bench.settings", "mnist_models.bench.profiles", "mnist_models.parse",
     "mnist_models.data", "mnist_models.data.sources", "mnist_models.files", "mnist_models.results",
-    "mnist_models.results.protocol", "mnist_models.bench.saving",
+    "mnist_models.results.protocol", "mnist_models.bench.saving", "mnist_models.bench.foreign",
 }  # fmt: skip
 
 
