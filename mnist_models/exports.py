@@ -10,15 +10,18 @@ percentiles), and its facts and training config as parameters. Everything is rea
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
+import signal
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .files import atomic_write_bytes
+from .files import INTERRUPTED, TERMINATED, Interrupted, atomic_write_bytes, atomic_write_folder
 from .results.runs import Run, RunError, find_runs, load_run
 
 FORMATS = ("tensorboard", "mlflow", "bencher", "gab")
@@ -38,7 +41,7 @@ class Case:
     model: str
     seed: int
     curves: dict[str, list[float]]  # CURVES -> one value per epoch
-    metrics: dict[str, float]  # "test/accuracy", "train/median_s", "latency:eager/latency_p50_ms", ...
+    metrics: dict[str, float]  # "test/accuracy", "train/median_s", "latency.eager/latency_p50_ms", ...
     intervals: dict[str, tuple[float, float]]  # metric -> (low, high): accuracy's 95% interval, a time's min-max
     params: dict[str, str | int | float | bool] = field(default_factory=dict)
 
@@ -56,15 +59,31 @@ def cases_of(run: Run) -> list[Case]:
         if case is None:
             case = cases[(record.model, record.seed)] = _case(run, record)
         variant = [getattr(record, name, None) for name in ("runtime", "lever", "engine_loop")]
-        label = ":".join([bench.group, *(str(v) for v in variant if v)])  # "latency:eager": a name MLflow accepts
-        stats = bench.stats
-        case.metrics[f"{label}/median_s"] = float(stats["median"])
-        case.intervals[f"{label}/median_s"] = (float(stats["min"]), float(stats["max"]))
+        label = ".".join(
+            [bench.group, *(str(v) for v in variant if v)]
+        )  # "latency.eager": TensorBoard and MLflow keep it
+        median, low, high = _times(run, bench)
+        case.metrics[f"{label}/median_s"] = median
+        case.intervals[f"{label}/median_s"] = (low, high)
         for name in ("images_per_s", "latency_p50_ms", "latency_p99_ms", "runtime_accuracy", "agreement"):
             value = getattr(record, name, None)
             if value is not None:
                 case.metrics[f"{label}/{name}"] = float(value)
     return list(cases.values())
+
+
+def _times(run: Run, bench) -> tuple[float, float, float]:
+    """A benchmark's median, min and max (s), checked: finite, and small enough to be written in nanoseconds."""
+    stats = bench.stats if isinstance(bench.stats, dict) else {}
+    try:
+        values = tuple(float(stats[key]) for key in ("median", "min", "max"))
+    except (KeyError, TypeError, ValueError):
+        raise ExportError(f"{run.path or run.name}: benchmark {bench.name}: stats need numbers median, min and max; "
+                          "save the run again with pytest-benchmark") from None  # fmt: skip
+    if not all(math.isfinite(v) and 0 <= v < 1e9 for v in values):
+        raise ExportError(f"{run.path or run.name}: benchmark {bench.name}: a time of {values} s is not a time; "
+                          "save the run again")  # fmt: skip
+    return values
 
 
 def _case(run: Run, record) -> Case:
@@ -97,29 +116,74 @@ def _finite(metrics: dict[str, float]) -> dict[str, float]:
 
 def to_tensorboard(cases: list[Case], out: Path) -> list[Path]:
     """One event-file folder per case, ``out/<run>/<model>-seed<seed>``: curves as scalars per epoch, the test
-    metrics and costs as hparams metrics beside the config (TensorBoard's HParams tab)."""
+    metrics and costs as hparams metrics beside the config (TensorBoard's HParams tab).
+
+    Written into a scratch folder first, then swapped in whole (``files.atomic_write_folder``): exporting again
+    replaces what an earlier export wrote instead of adding a second copy of every point, and a full disk or a
+    Ctrl-C leaves the previous folder as it was.
+    """
     try:
         from tensorboardX import SummaryWriter
         from tensorboardX.summary import hparams
     except ImportError:
         raise ExportError(f"the tensorboard export needs tensorboardX: {EXTRA}") from None
-    folders = []
-    for case in cases:
-        folder = out / case.run / case.name
-        writer = SummaryWriter(logdir=str(folder), flush_secs=1)
-        for name, values in case.curves.items():
-            for epoch, value in enumerate(values, start=1):
-                writer.add_scalar(f"epoch/{name}", value, epoch)
-        metrics = _finite(case.metrics)
-        for key, value in metrics.items():
-            writer.add_scalar(key, value, 0)
-        # the HParams tab's three summaries, in this run's own file (add_hparams would open a second writer on a
-        # sub-folder, whose file name can collide with this one's within the same second)
-        for summary in hparams(case.params, metrics):
-            writer.file_writer.add_summary(summary)
-        writer.close()
-        folders.append(folder)
-    return folders
+    with tempfile.TemporaryDirectory(prefix="mnist-models-tb-") as scratch:
+        for case in cases:
+            with _stop_between_steps():
+                writer = SummaryWriter(logdir=str(Path(scratch) / case.run / case.name), flush_secs=3600)
+                try:
+                    for name, values in case.curves.items():
+                        for epoch, value in enumerate(values, start=1):
+                            writer.add_scalar(f"epoch/{name}", value, epoch)
+                    metrics = _finite(case.metrics)
+                    for key, value in metrics.items():
+                        writer.add_scalar(key, value, 0)
+                    # the HParams tab's three summaries, in this run's own file (add_hparams would open a second
+                    # writer on a sub-folder, whose file name can collide with this one's within the same second)
+                    for summary in hparams(case.params, metrics):
+                        writer.file_writer.add_summary(summary)
+                finally:
+                    writer.close()
+        files = {
+            str(path.relative_to(scratch)): path.read_bytes() for path in Path(scratch).rglob("*") if path.is_file()
+        }
+    with _stop_between_steps(f"{out} was written whole first"):
+        atomic_write_folder(out, files)
+    return [out / case.run / case.name for case in cases]
+
+
+_PENDING: list[int] = []
+
+
+@contextlib.contextmanager
+def _stop_between_steps(said: str = "nothing written") -> Iterator[None]:
+    """Hold SIGINT and SIGTERM until the step is done (a Ctrl-C inside tensorboardX's writer deadlocks it with its
+    own thread), then stop: ``Interrupted`` is cli.guarded's one line, 130 or 143."""
+    if not hasattr(signal, "SIGTERM") or not _main_thread():
+        yield
+        return
+    previous = {
+        sig: signal.signal(sig, lambda signum, frame: _PENDING.append(signum))
+        for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if _PENDING:
+        signum = _PENDING.pop()
+        _PENDING.clear()
+        name = signal.Signals(signum).name
+        stop = Interrupted(name, INTERRUPTED if signum == signal.SIGINT else TERMINATED)
+        stop.done.append(said)
+        raise stop
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
 
 
 # --- MLflow ----------------------------------------------------------------------------------------------------
@@ -138,21 +202,62 @@ def to_mlflow(cases: list[Case], tracking_uri: str, experiment: str) -> list[str
 
     for name in ("mlflow", "alembic"):  # creating a sqlite store logs every migration at INFO
         logging.getLogger(name).setLevel(logging.WARNING)
-    client = mlflow.MlflowClient(tracking_uri=tracking_uri)
-    found = client.get_experiment_by_name(experiment)
-    experiment_id = found.experiment_id if found else client.create_experiment(experiment)
-    ids = []
-    for case in cases:
-        run = client.create_run(experiment_id, run_name=f"{case.run}/{case.name}", tags={"mnist_models.run": case.run})
-        metrics = [Metric(f"epoch/{name}", value, 0, epoch) for name, values in case.curves.items()
-                   for epoch, value in enumerate(values, start=1)]  # fmt: skip
-        metrics += [Metric(key, value, 0, 0) for key, value in _finite(case.metrics).items()]
-        params = [Param(key, str(value)) for key, value in case.params.items()]
-        for start in range(0, max(len(metrics), len(params)), 900):  # MLflow's batch limit is 1000 metrics
-            client.log_batch(run.info.run_id, metrics=metrics[start : start + 900], params=params[start : start + 90])
-        client.set_terminated(run.info.run_id)
-        ids.append(run.info.run_id)
-    return ids
+    from mlflow.exceptions import MlflowException
+
+    _check_store(tracking_uri)
+    created: list[str] = []
+    try:
+        client = mlflow.MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+        found = client.get_experiment_by_name(experiment)
+        experiment_id = found.experiment_id if found else client.create_experiment(experiment)
+        for case in cases:
+            with _stop_between_steps("the runs of this export removed"):
+                created.append(_mlflow_run(client, experiment_id, case, Metric, Param))
+    except BaseException as exc:
+        for run_id in created:  # nothing half-exported: the runs this export made go (an earlier export's stay)
+            with contextlib.suppress(Exception):
+                client.delete_run(run_id)
+        if isinstance(exc, MlflowException) or type(exc).__module__.startswith("sqlalchemy"):
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise ExportError(f"--tracking-uri {tracking_uri}: {first[:300]}; give a store MLflow can write, e.g. "
+                              "sqlite:///PATH/mlruns.db in a writable folder with room") from None  # fmt: skip
+        raise
+    return created
+
+
+def _mlflow_run(client, experiment_id: str, case: Case, Metric, Param) -> str:
+    """One case as an MLflow run; a run of the same name an earlier export made is replaced (no duplicates)."""
+    name = f"{case.run}/{case.name}"
+    query = f"tags.`mnist_models.run` = '{case.run}' and attributes.run_name = '{name}'"
+    for old in client.search_runs([experiment_id], filter_string=query, max_results=100):
+        client.delete_run(old.info.run_id)
+    run = client.create_run(experiment_id, run_name=name, tags={"mnist_models.run": case.run})
+    metrics = [Metric(f"epoch/{name}", value, 0, epoch) for name, values in case.curves.items()
+               for epoch, value in enumerate(values, start=1)]  # fmt: skip
+    metrics += [Metric(key, value, 0, 0) for key, value in _finite(case.metrics).items()]
+    params = [Param(key, str(value)) for key, value in case.params.items()]
+    for start in range(0, max(len(metrics), len(params)), 900):  # MLflow's batch limit: 1000 metrics, 100 params
+        client.log_batch(run.info.run_id, metrics=metrics[start : start + 900], params=params[start : start + 90])
+    client.set_terminated(run.info.run_id)
+    return run.info.run_id
+
+
+def _check_store(uri: str) -> None:
+    """A sqlite store's folder must be writable (MLflow would retry for minutes, then print a traceback)."""
+    import os
+
+    if not uri.startswith("sqlite:///"):
+        if "://" not in uri:
+            raise ExportError(
+                f"--tracking-uri {uri}: not a store URI; give sqlite:///PATH/mlruns.db or an http(s) server"
+            )
+        return
+    path = Path(uri.removeprefix("sqlite:///")).expanduser()
+    folder = path.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise ExportError(f"--tracking-uri {uri}: {folder} cannot be written; give --tracking-uri sqlite:///PATH "
+                          "in a writable folder")  # fmt: skip
 
 
 # --- Bencher (BMF) and github-action-benchmark -----------------------------------------------------------------
@@ -220,15 +325,35 @@ def add_export_parser(sub) -> None:
     parser.add_argument("runs", nargs="+", metavar="RUN", help="run numbers, names, globs or JSON paths")
     parser.add_argument("--out", help="tensorboard: the log folder; bencher, gab: the JSON file (default: stdout)")
     parser.add_argument("--tracking-uri", help="mlflow: the store (default: sqlite:///mlruns.db, a file here)")
-    parser.add_argument("--experiment", default="mnist-models", help="mlflow: the experiment (default: %(default)s)")
+    parser.add_argument("--experiment", help="mlflow: the experiment (default: mnist-models)")
     from .report.cli import add_storage_option
 
     add_storage_option(parser)
     parser.set_defaults(func=run_export)
 
 
+APPLIES = {"out": ("tensorboard", "bencher", "gab"), "tracking_uri": ("mlflow",), "experiment": ("mlflow",)}
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    for option, formats in APPLIES.items():
+        value = getattr(args, option)
+        if value is not None and args.format not in formats:
+            flag = "--" + option.replace("_", "-")
+            raise ExportError(f"{flag} does not apply to {args.format} (only to {', '.join(formats)}); leave it out")
+        if value is not None and not str(value).strip():
+            raise ExportError(f"--{option.replace('_', '-')} is empty; give a value or leave it out")
+
+
 def _cases(runs: list[str], storage) -> Iterator[Case]:
-    for path in find_runs(runs, storage):
+    paths = list(dict.fromkeys(Path(path).resolve() for path in find_runs(runs, storage)))  # one file named twice
+    names: dict[str, Path] = {}
+    for path in paths:
+        if path.stem in names:
+            raise ExportError(f"{names[path.stem]} and {path} are both run {path.stem!r}, and an export names its runs "
+                              "by their file names; rename one of them")  # fmt: skip
+        names[path.stem] = path
+    for path in paths:
         run = load_run(path)
         if not run.benches:
             raise ExportError(f"{path}: holds no mnist-models benchmark to export")
@@ -237,6 +362,7 @@ def _cases(runs: list[str], storage) -> Iterator[Case]:
 
 def run_export(args: argparse.Namespace) -> int:
     try:
+        _check_options(args)
         cases = list(_cases(args.runs, args.storage))
         if args.format == "tensorboard":
             if not args.out:
@@ -245,7 +371,7 @@ def run_export(args: argparse.Namespace) -> int:
             print(f"export: {len(folders)} run(s) in {args.out}; open with: tensorboard --logdir {args.out}")
         elif args.format == "mlflow":
             uri = args.tracking_uri or f"sqlite:///{Path('mlruns.db').resolve()}"
-            ids = to_mlflow(cases, uri, args.experiment)
+            ids = to_mlflow(cases, uri, args.experiment or "mnist-models")
             print(f"export: {len(ids)} run(s) in experiment {args.experiment!r} at {uri}; open with: "
                   f"mlflow ui --backend-store-uri {uri}")  # fmt: skip
         else:

@@ -123,3 +123,48 @@ def test_a_missing_run_or_a_bad_folder_is_one_line_and_exit_2(tmp_path):
     done = _export("tensorboard", str(RUN))
     assert done.returncode == 2
     assert "--out" in done.stderr
+
+
+def test_options_that_do_not_apply_and_two_runs_of_one_name_are_refused(tmp_path):
+    done = _export("gab", str(RUN), "--tracking-uri", "sqlite:///x.db")
+    assert (done.returncode, len(done.stderr.strip().splitlines())) == (2, 1), done.stderr
+    assert "--tracking-uri does not apply to gab" in done.stderr
+    assert "--out does not apply to mlflow" in _export("mlflow", str(RUN), "--out", "x.json").stderr
+    for side in ("a", "b"):
+        (tmp_path / side).mkdir()
+        (tmp_path / side / "run.json").write_bytes(RUN.read_bytes())
+    done = _export("bencher", str(tmp_path / "a" / "run.json"), str(tmp_path / "b" / "run.json"))
+    assert done.returncode == 2
+    assert "are both run 'run'" in done.stderr
+    once = json.loads(_export("bencher", str(RUN), str(RUN), f"{RUN.parent}/./{RUN.name}").stdout)
+    assert once == json.loads(_export("bencher", str(RUN)).stdout)  # one file named three ways: exported once
+
+
+@pytest.mark.slow
+def test_exporting_again_replaces_instead_of_doubling(tmp_path, cases):
+    event_accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+    mlflow = pytest.importorskip("mlflow")
+    for _ in range(2):
+        assert _export("tensorboard", str(RUN), "--out", str(tmp_path / "tb")).returncode == 0
+    events = event_accumulator.EventAccumulator(str(tmp_path / "tb" / cases[0].run / cases[0].name)).Reload()
+    assert [e.step for e in events.Scalars("epoch/val_acc")] == list(range(1, len(cases[0].curves["val_acc"]) + 1))
+    uri = f"sqlite:///{tmp_path / 'mlruns.db'}"
+    for _ in range(2):
+        assert _export("mlflow", str(RUN), "--tracking-uri", uri).returncode == 0
+    with warnings.catch_warnings():  # SQLAlchemy 2.1 deprecates a loader MLflow's sqlite store uses
+        warnings.simplefilter("ignore", DeprecationWarning)
+        client = mlflow.MlflowClient(tracking_uri=uri)
+        experiment = client.get_experiment_by_name("mnist-models")
+        assert len(client.search_runs([experiment.experiment_id], max_results=1000)) == len(cases)
+
+
+@pytest.mark.slow
+def test_an_mlflow_store_that_cannot_be_written_is_one_line(tmp_path):
+    pytest.importorskip("mlflow")
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    done = _export("mlflow", str(RUN), "--tracking-uri", f"sqlite:///{blocker}/sub/m.db")
+    assert (done.returncode, len(done.stderr.strip().splitlines())) == (2, 1), done.stderr
+    done = _export("mlflow", str(RUN), "--tracking-uri", f"sqlite:///{RUN}")  # a file that is not a database
+    assert (done.returncode, len(done.stderr.strip().splitlines())) == (2, 1), done.stderr
+    assert "--tracking-uri" in done.stderr
