@@ -31,7 +31,7 @@ def _case_function(group: GroupSpec) -> Callable[..., None]:
         assert not record.agreement_failed, (
             f"{record.model} on {record.runtime}: top-1 agreement with eager PyTorch {record.agreement:.3%} "
             f"({record.disagreements} of {record.outcome.test.total} test images differ, largest logit "
-            f"difference {record.max_logit_diff:.3g})"
+            f"difference {record.max_logit_diff:.3g}), below its floor {record.agreement_needed:.2%}"
         )
 
     case.__name__ = case.__qualname__ = group.test_name

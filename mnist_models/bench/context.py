@@ -19,7 +19,7 @@ import torch
 from ..models.facts import ModelFacts
 from ..results.groups import GroupSpec
 from ..runtimes.agreement import compare, reference_logits
-from ..runtimes.base import Prepared, get_runtime
+from ..runtimes.base import Prepared, calibration_images, get_runtime
 from ..training.device import matmul_peak_flops
 from .timing import NotApplicable
 
@@ -93,24 +93,33 @@ class Facts:
 
 
 class Conversions:
-    """A runtime's prepared model for a case; kept for reuse where the mode says so."""
+    """A runtime's prepared model for a case; kept for reuse where the mode says so. A runtime that calibrates is
+    given its sample of the training split (``calibration_images``), the same for every case of the session."""
 
-    def __init__(self, plan: SuitePlan, mode: Mode) -> None:
-        self.plan, self.mode = plan, mode
+    def __init__(self, plan: SuitePlan, mode: Mode, x_train: torch.Tensor) -> None:
+        self.plan, self.mode, self.x_train = plan, mode, x_train
         self._kept: dict[tuple, Prepared] = {}
+        self._calibration: dict[int, torch.Tensor] = {}  # per sample size
 
     def prepared(self, case: Case, runtime: str, model, x) -> Prepared:
         """``model`` made ready by ``runtime`` for inputs shaped like ``x``."""
         key = (case.id, runtime, len(x))
         if key in self._kept:
             return self._kept[key]
-        config, plan = case.training.config, self.plan
+        config, plan, chosen = case.training.config, self.plan, get_runtime(runtime)
         options = {"compile": config.compile} if runtime == "eager" else {}
-        prepared = get_runtime(runtime).build(case.model, model, x, plan.device, plan.threads, config.precision,
-                                              **options)  # fmt: skip
+        if chosen.calibration:
+            options["calibration"] = self.calibration(chosen.calibration)
+        prepared = chosen.build(case.model, model, x, plan.device, plan.threads, config.precision, **options)
         if self.mode.keeps_conversions and runtime != "eager":
             self._kept[key] = prepared
         return prepared
+
+    def calibration(self, count: int) -> torch.Tensor:
+        """``count`` images of the training split, drawn once (never a validation or a test image)."""
+        if count not in self._calibration:
+            self._calibration[count] = calibration_images(self.x_train, count)
+        return self._calibration[count]
 
 
 class AgreementCheck:
@@ -128,7 +137,8 @@ class AgreementCheck:
         reference, labels = self._reference[case.id], self.data.y_test
         if runtime == "eager":
             accuracy = float((reference.argmax(1) == labels.cpu()).float().mean())
-            return {"agreement": 1.0, "disagreements": 0, "max_logit_diff": 0.0, "runtime_accuracy": accuracy}
+            return {"agreement": 1.0, "disagreements": 0, "max_logit_diff": 0.0, "runtime_accuracy": accuracy,
+                    "fp32_only_correct": 0, "runtime_only_correct": 0}  # fmt: skip
         return compare(forward, self.data.x_test, batch, reference, labels)
 
 

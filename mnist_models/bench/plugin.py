@@ -93,6 +93,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         group = GROUPS.get(name)
         if not options.is_main:
             return not group.trains
+        if group.left_out_by is not None and getattr(options.settings, group.left_out_by):
+            return True
         return group.option is not None and not getattr(options.settings, group.option)
 
     dropped = [item for item in items if dropped_here(item)]

@@ -112,7 +112,7 @@ class Session:
         self.weights = Weights(plan, data, say=say, say_every_s=say_every_s)
         self.facts = Facts()
         self.admission = SeedAdmission(plan, self.weights)
-        self.context = RunContext(plan, data, self.weights, self.facts, Conversions(plan, self.mode),
+        self.context = RunContext(plan, data, self.weights, self.facts, Conversions(plan, self.mode, data.x_train),
                                   AgreementCheck(self.weights, data, self.mode), self.mode)  # fmt: skip
         self.peak = Peaks(plan.device, _runs_bf16(plan), peaks)
         self.records = Records(plan, data, self.weights, self.facts, self.peak)

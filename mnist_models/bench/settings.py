@@ -183,6 +183,10 @@ class SuiteSettings:
         parse_shard,
         "K/N",
     )
+    no_memory: bool = option(
+        False,
+        "leave out the memory groups (peak memory per model, each from a fresh process: a few seconds per model)",
+    )
     levers: bool = option(
         False,
         "also run the 'levers' group: each engine setting (fused optimiser, channels-"
@@ -242,7 +246,8 @@ class AfterRun:
     fail_on: tuple[str, ...] = option(
         (),
         "with --benchmark-compare: fail on accuracy:0.3pp (a significant drop "
-        "beyond the threshold); repeatable. Gate time with `mnist-models ab`",
+        "beyond the threshold) or memory:20%% (a peak grown beyond it and its resolution); repeatable. "
+        "Gate time with `mnist-models ab`",
         str,
         "RULE",
         repeat=True,

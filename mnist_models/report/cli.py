@@ -41,8 +41,8 @@ def add_report_parser(sub) -> None:
         action="append",
         default=[],
         metavar="RULE",
-        help="with --compare: accuracy:0.3pp (a drop beyond 0.3 points and significant by McNemar's test); "
-        "repeatable. Gate time with `mnist-models ab`: a time:median:15%% rule is refused unless both runs "
+        help="with --compare: accuracy:0.3pp (a drop beyond 0.3 points and significant by McNemar's test), "
+        "memory:20%% (a peak grown beyond 20%% and its resolution); repeatable. Gate time with `mnist-models ab`: a time:median:15%% rule is refused unless both runs "
         "share a machine identity",
     )
     parser.add_argument(

@@ -19,7 +19,7 @@ import pandas as pd
 from scipy import stats
 
 from ..results import machine
-from ..results.groups import GROUPS
+from ..results.groups import GROUPS, gated_columns
 from ..results.record import RunError, benchmark_key
 from ..results.runs import Run
 from ..stats.multiple import holm
@@ -64,13 +64,19 @@ def compare_runs(base: Run, current: Run) -> pd.DataFrame:
         row["accuracy_p_value"] = (
             mcnemar_p(acc_a.predictions, acc_b.predictions, acc_a.labels) if same_images else math.nan
         )
+        for columns in gated_columns().values():  # what a stored run gates directly (peak memory)
+            for spec, column in columns:
+                if spec.name == group:
+                    row[f"base_{column.column}"] = a.record.value(column.field)
+                    row[f"current_{column.column}"] = b.record.value(column.field)
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 @dataclass(frozen=True)
 class GateRule:
-    """``accuracy:<pp>pp``, or ``time:<stat>:<pct>%[:group,group]`` (only for two runs of one machine)."""
+    """``accuracy:<pp>pp``, ``time:<stat>:<pct>%[:group,group]`` (only for two runs of one machine), or
+    ``<kind>:<pct>%`` for what a group's summary columns gate against a stored run (``memory:20%``)."""
 
     kind: str
     threshold: float
@@ -94,9 +100,14 @@ class GateRule:
         acc_rule = re.fullmatch(r"accuracy:(\d+(?:\.\d+)?)pp", text)
         if acc_rule:
             return cls("accuracy", _positive(float(acc_rule[1]), text, option, "accuracy:0.3pp"), text=text)
+        kinds = gated_columns()
+        gated = re.fullmatch(r"([\w-]+):(\d+(?:\.\d+)?)%", text)
+        if gated and gated[1] in kinds:
+            return cls(gated[1], _positive(float(gated[2]), text, option, f"{gated[1]}:20%"), text=text)
+        extra = "".join(f", {kind}:20%" for kind in kinds)
         raise ValueError(
-            f"{option} {text!r}: expected accuracy:0.3pp (gate time with `mnist-models ab`; a time:median:15% rule "
-            "applies only to two runs of one machine)"
+            f"{option} {text!r}: expected accuracy:0.3pp{extra} (gate time with `mnist-models ab`; a "
+            "time:median:15% rule applies only to two runs of one machine)"
         )
 
 
@@ -144,6 +155,24 @@ def _time_failures(both: pd.DataFrame, rule: GateRule) -> list[str]:
     return failures
 
 
+def _gated_failures(both: pd.DataFrame, rule: GateRule) -> list[str]:
+    """Benchmarks whose gated figure (a peak memory) grew beyond the threshold and beyond its resolution."""
+    failures = []
+    for spec, column in gated_columns().get(rule.kind, []):
+        base, current = f"base_{column.column}", f"current_{column.column}"
+        if base not in both:
+            continue
+        rows = both[both["group"] == spec.name]
+        for _, row in rows[rows[base].notna() & rows[current].notna()].iterrows():
+            a, b = float(row[base]), float(row[current])
+            if b - a > column.resolution and b > a * (1 + rule.threshold / 100):
+                failures.append(
+                    f"{row['model']} [{row['benchmark']}, seed {row['seed']}]: {column.label} {a:,.3g} -> {b:,.3g} "
+                    f"({(b / a - 1) * 100 if a else math.inf:+.1f}%, resolution {column.resolution:g}) exceeds {rule.text}"
+                )
+    return failures
+
+
 def gate(comparison: pd.DataFrame, rules: list[GateRule], base: Run, current: Run) -> list[str]:
     """Every violation of ``rules`` as a readable line (empty: the gate passes).
 
@@ -163,7 +192,8 @@ def gate(comparison: pd.DataFrame, rules: list[GateRule], base: Run, current: Ru
     both = comparison[comparison["status"] == "both"]
     failures = []
     for rule in rules:
-        failures += _accuracy_failures(both, rule) if rule.kind == "accuracy" else _time_failures(both, rule)
+        check = {"accuracy": _accuracy_failures, "time": _time_failures}.get(rule.kind, _gated_failures)
+        failures += check(both, rule)
     return failures
 
 

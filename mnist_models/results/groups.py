@@ -22,6 +22,16 @@ from ..installed import load_entry_points
 
 
 @dataclass(frozen=True)
+class Cost:
+    """A summary column that is also a cost of the report's answer and Pareto figure (what to pick for a budget)."""
+
+    what: str  # how the answer names it ("peak memory, batch 1")
+    budget: str = "{:.3g}"  # how a budget reads, a format with its unit ("{:.3g} MiB")
+    unit: str = ""  # the figure's axis unit
+    higher: bool = False  # more is better (a rate)
+
+
+@dataclass(frozen=True)
 class SummaryColumn:
     """A column of the report's summary table fed by one group: the median over seeds of a record field."""
 
@@ -32,6 +42,10 @@ class SummaryColumn:
     key: bool = False  # one of the few columns shown first
     by_runtime: bool = False  # also a column of the runtimes table, per runtime (a group whose variant is the runtime)
     order: int = 100  # where the column sits among the groups' columns of summary.csv
+    cost: Cost | None = None  # a cost of the answer and the Pareto figure, too
+    gate: str | None = None  # the rule kind that gates it against a stored run (``memory:20%``)
+    resolution: float = 0.0  # what two measurements of one benchmark may differ by, in the column's unit: a cost's
+    # interval is ± this, and a gate rule passes a change no larger
 
 
 @dataclass(frozen=True)
@@ -65,6 +79,7 @@ class GroupSpec:
     )
     trains: bool = False  # the group trains the weights (the others read them)
     option: str | None = None  # the session setting (a flag, e.g. "levers") that adds the group; None: always in it
+    left_out_by: str | None = None  # the session setting (a flag, e.g. "no_memory") that leaves the group out
     variants: Variants | None = None
     fields: tuple[str, ...] = ()  # record fields its runner fills, beyond the rates every timed call gives
     summary: tuple[SummaryColumn, ...] = ()
@@ -160,6 +175,15 @@ def register_group(spec: GroupSpec) -> GroupSpec:
 def variant_fields() -> tuple[str, ...]:
     """Every record field that holds a group's variant, in the groups' order."""
     return tuple(dict.fromkeys(s.variants.field for s in GROUPS.specs() if s.variants))
+
+
+def gated_columns() -> dict[str, list[tuple[GroupSpec, SummaryColumn]]]:
+    """Per gate rule kind (``memory``), the summary columns it gates, with their groups."""
+    out: dict[str, list[tuple[GroupSpec, SummaryColumn]]] = {}
+    for spec, column in summary_columns():
+        if column.gate:
+            out.setdefault(column.gate, []).append((spec, column))
+    return out
 
 
 def summary_columns(specs: Sequence[GroupSpec] | None = None) -> list[tuple[GroupSpec, SummaryColumn]]:

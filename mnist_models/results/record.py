@@ -20,7 +20,8 @@ from .outcome import TrainResult
 SCHEMA = "mnist-models/3"
 READABLE = ("mnist-models/1", "mnist-models/2", SCHEMA)
 # A runtime passes when its top-1 class agrees with eager PyTorch's on at least this share of the test
-# images (10 of 10,000 may differ: float reassociation flips near-ties, a wrong conversion flips many).
+# images (10 of 10,000 may differ: float reassociation flips near-ties, a wrong conversion flips many),
+# unless its spec sets a floor of its own (``agreement_floor``: a quantized runtime's is lower).
 AGREEMENT_TOLERANCE = 0.999
 
 
@@ -68,6 +69,11 @@ class BenchmarkRecord:
     disagreements: int | None = None  # test images whose top-1 class differs from eager's
     max_logit_diff: float | None = None  # largest |logit - eager logit| over the test set
     runtime_accuracy: float | None = None  # test accuracy of the runtime's own predictions
+    fp32_only_correct: int | None = None  # test images eager fp32 classifies right and the runtime wrong
+    runtime_only_correct: int | None = None  # ...and the runtime right, eager fp32 wrong (McNemar's counts)
+    agreement_floor: float | None = None  # the runtime's own floor for agreement (None: AGREEMENT_TOLERANCE)
+    runtime_baseline: str | None = None  # the runtime whose fp32 graph this one transformed (int8: onnxruntime)
+    quantization: str | None = None  # how the runtime quantized the weights ("int8 dynamic"...); None: as trained
     conversion_time_s: float | None = None  # export/compile from a cold cache, before any clock
     conversion_warm_time_s: float | None = None  # the same again with warm caches
     artifact_bytes: int | None = None  # size of what the runtime runs (ONNX file, compiled code)
@@ -89,8 +95,13 @@ class BenchmarkRecord:
         return "failed-agreement" if self.agreement_failed else "passed"
 
     @property
+    def agreement_needed(self) -> float:
+        """The top-1 agreement with eager this record's runtime must reach: its own floor, else the tolerance."""
+        return AGREEMENT_TOLERANCE if self.agreement_floor is None else self.agreement_floor
+
+    @property
     def agreement_failed(self) -> bool:
-        return self.agreement is not None and self.agreement < AGREEMENT_TOLERANCE
+        return self.agreement is not None and self.agreement < self.agreement_needed
 
     @property
     def variant(self) -> str:

@@ -41,4 +41,4 @@ def prepare(model, x: torch.Tensor, device: torch.device, threads: int, precisio
         return out
 
     run()  # first call: the package's kernels loaded
-    return Prepared(run, call, cold, warm, package.stat().st_size, "torch.export + AOTInductor, freezing", keep=folder)
+    return Prepared(run, call, cold, warm, package.stat().st_size, keep=folder)

@@ -87,5 +87,4 @@ def prepare(model, x: torch.Tensor, device: torch.device, threads: int, precisio
         synchronize(device)
         return out
 
-    notes = f"torch.compile(dynamic=False{', mode=reduce-overhead' if mode else ''}), inductor freezing"
-    return Prepared(run, call, cold, warm, size, notes)
+    return Prepared(run, call, cold, warm, size)

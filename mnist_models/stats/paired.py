@@ -15,11 +15,16 @@ TRIM = 0.2  # the share of pairs left out at each tail of the log ratios
 def mcnemar_p(pred_a: np.ndarray, pred_b: np.ndarray, labels: np.ndarray) -> float:
     """McNemar's test on paired correctness; exact binomial when the discordant count is small."""
     a, b = pred_a == labels, pred_b == labels
-    table = [[int(np.sum(a & b)), int(np.sum(a & ~b))], [int(np.sum(~a & b)), int(np.sum(~a & ~b))]]
-    discordant = table[0][1] + table[1][0]
+    return mcnemar_counts_p(int(np.sum(a & ~b)), int(np.sum(~a & b)))
+
+
+def mcnemar_counts_p(only_a: int, only_b: int) -> float:
+    """McNemar's two-sided p from the discordant counts (items only ``a`` gets right, items only ``b`` does): the
+    exact binomial test below 25 of them, else the chi-square with continuity correction; 1 without any."""
+    discordant = only_a + only_b
     if discordant == 0:
         return 1.0
-    return float(mcnemar(table, exact=discordant < 25, correction=True).pvalue)
+    return float(mcnemar([[0, only_a], [only_b, 0]], exact=discordant < 25, correction=True).pvalue)
 
 
 def trimmed_test(logs: np.ndarray, trim: float = TRIM) -> tuple[float, float, float]:

@@ -72,9 +72,10 @@ def suite(pytester, data_root, tmp_path):
     pytester.makepyfile(test_mnist=SUITE.read_text())
     cache = tmp_path / "weights"
 
-    def run(*args, models="mlp_64,lenet5", only=True):
+    def run(*args, models="mlp_64,lenet5", only=True, memory=False):
         return pytester.runpytest_subprocess(
             *(["--benchmark-only"] if only else []),
+            *([] if memory else ["--mnist-no-memory"]),  # the shared smoke session measures memory; these need not
             "--mnist-profile=smoke",
             f"--mnist-models={models}",
             f"--mnist-data-dir={data_root[0]}",
@@ -95,7 +96,7 @@ def _benchmarks(path: Path) -> list[dict]:
 
 def test_smoke_run_saves_every_field(smoke_session):
     project, stdout = smoke_session
-    assert "12 passed" in stdout
+    assert "16 passed" in stdout
     pytest.LineMatcher(stdout.splitlines()).fnmatch_lines(
         [
             "*[[]mnist[]] data: mnist from already present, in */MNIST/raw",
@@ -106,13 +107,18 @@ def test_smoke_run_saves_every_field(smoke_session):
     saved = json.loads((project / "out.json").read_text())
     assert saved["machine_info"]["mnist_models"]["torch"]
     benches = saved["benchmarks"]
-    assert {b["group"] for b in benches} == {"train", "train-step", "latency", "throughput", "engine"}
+    assert {b["group"] for b in benches} == {"train", "train-step", "latency", "throughput", "engine", "memory-train",
+                                             "memory"}  # fmt: skip
     for bench in benches:
         info = bench["extra_info"]
         assert set(info) >= RECORD_FIELDS, bench["name"]
         assert info["schema"] == "mnist-models/3"
         assert info["status"] == "passed"
-        assert info["images_per_s"] > 0
+        if bench["group"].startswith("memory"):  # a peak per probe, in MiB, never a rate
+            assert info["metrics"], bench["name"]
+            assert all(v > 0 for v in info["metrics"].values()), bench["name"]
+        else:
+            assert info["images_per_s"] > 0
     # each (model, seed)'s training outcome is stored once, with its first benchmark (the train case)
     outcomes = {(b["extra_info"]["model"], b["group"]): b["extra_info"]["outcome"] for b in benches}
     assert {key for key, outcome in outcomes.items() if outcome is not None} == {(m, "train") for m, _ in outcomes}

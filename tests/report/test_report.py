@@ -316,7 +316,7 @@ def test_partial_run_draws_what_it_can_and_says_what_is_missing(tmp_path, smoke)
     assert not (out / FILES[("costs", "accuracy_vs_latency")]).exists()
     assert (out / FILES[("summary", "accuracy")]).exists()
     notes = (out / "summary.md").read_text()
-    assert "No train-step, latency, throughput, engine cases in these runs" in notes
+    assert "No train-step, latency, throughput, engine, memory-train, memory cases in these runs" in notes
     assert "the accuracy-vs-latency figure was not drawn" in notes
 
 

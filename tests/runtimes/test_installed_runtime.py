@@ -38,7 +38,9 @@ def test_an_installed_runtime_is_offered_and_timed(pytester, data_root, tmp_path
     pytester._monkeypatch.setenv("PYTHONPATH", str(site))
     pytester.makepyfile(test_mnist=SUITE.read_text())
     refused = pytester.runpytest_subprocess("--mnist-runtimes=nosuch", "--co")
-    refused.stderr.fnmatch_lines(["*unknown runtime 'nosuch'; runtimes are eager, compile, onnxruntime, aoti, toyrt*"])
+    refused.stderr.fnmatch_lines(
+        ["*unknown runtime 'nosuch'; runtimes are eager, compile, onnxruntime, aoti, onnxruntime-int8, toyrt*"]
+    )
     result = pytester.runpytest_subprocess(
         "--benchmark-only", "--mnist-profile=smoke", "--mnist-models=mlp_64", "--mnist-runtimes=eager,toyrt",
         "-k", "latency or (test_train and not step)", f"--mnist-data-dir={data_root[0]}",

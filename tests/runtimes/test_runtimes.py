@@ -51,7 +51,8 @@ def test_agreement_counts_every_image_at_the_timed_batch_size():
     x, reference = torch.randn(10, 3), torch.randn(10, 4)
     labels = reference.argmax(1)
     same = compare(lambda batch: reference[: len(batch)] if len(batch) == 10 else None, x, 10, reference, labels)
-    assert same == {"agreement": 1.0, "disagreements": 0, "max_logit_diff": 0.0, "runtime_accuracy": 1.0}
+    assert same == {"agreement": 1.0, "disagreements": 0, "max_logit_diff": 0.0, "runtime_accuracy": 1.0,
+                    "fp32_only_correct": 0, "runtime_only_correct": 0}  # fmt: skip
     rows = {tuple(r.tolist()): i for i, r in enumerate(x)}
 
     def exact(batch):  # batch 4 of 10 images: the last batch padded with the first two, which are sliced off
@@ -62,6 +63,7 @@ def test_agreement_counts_every_image_at_the_timed_batch_size():
     wrong = compare(lambda batch: -exact(batch), x, 4, reference, labels)
     assert wrong["disagreements"] == 10
     assert wrong["runtime_accuracy"] == 0.0
+    assert (wrong["fp32_only_correct"], wrong["runtime_only_correct"]) == (10, 0)
 
 
 @pytest.mark.slow

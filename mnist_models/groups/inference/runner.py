@@ -10,7 +10,7 @@ from ...bench.context import RunContext
 from ...bench.plan import Case
 from ...bench.timing import NotApplicable, TimedCall
 from ...results.groups import GroupSpec
-from ...runtimes.base import get_runtime
+from ...runtimes.base import NotSupported, get_runtime
 from .spec import LATENCY_SPEC, THROUGHPUT_SPEC
 
 
@@ -20,24 +20,29 @@ def inference(context: RunContext, case: Case, batch_size: int, spec: GroupSpec,
 
     The runtime prepares the model here, outside any timer (export, compilation, first calls),
     and its predictions on the whole test set are checked against eager PyTorch's (the record's
-    ``agreement``; the case fails below ``AGREEMENT_TOLERANCE``). A runtime that is not installed,
-    or cannot run the session's precision, is not applicable (a skip saying why); one that fails
+    ``agreement``; the case fails below the runtime's ``agreement_floor``). A runtime that is not
+    installed, or cannot run the session's precision or device, is not applicable (a skip saying
+    why), and so is a model it cannot run by what it is made of (``NotSupported``); one that fails
     to convert the model raises its ``ConversionError``, naming the model and the runtime.
     """
     name = runtime or "eager"
     chosen = get_runtime(name)
     config = case.training.config
-    why_not = chosen.missing()
-    if why_not is None and config.precision not in chosen.precisions:
-        why_not = f"{name} runs the weights at fp32; this session runs {config.precision}"
+    why_not = chosen.why_not(context.plan.device.type, config.precision)
     if why_not:
         raise NotApplicable(why_not)
     trained = context.trained(case)
     x = context.data.x_test[:batch_size].clone(memory_format=config.memory_format)  # its own copy, as in training
-    prepared = context.prepared(case, name, trained.model.eval(), x)
+    try:
+        prepared = context.prepared(case, name, trained.model.eval(), x)
+    except NotSupported as exc:
+        raise NotApplicable(f"{case.model} on {name}: {exc}") from None
     fields = {
         "batch_size": batch_size,
         "runtime": name,
+        "agreement_floor": chosen.agreement_floor,
+        "runtime_baseline": chosen.baseline,
+        "quantization": prepared.quantization,
         "compile_time_s": prepared.conversion_time_s if name == "eager" else None,
         "conversion_time_s": prepared.conversion_time_s,
         "conversion_warm_time_s": prepared.conversion_warm_time_s,

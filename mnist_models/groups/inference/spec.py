@@ -8,8 +8,9 @@ LATENCY = "latency"
 THROUGHPUT = "throughput"
 RUNTIMES = Variants("runtime", "runtimes", default="eager")  # the runtimes the session was asked for
 INFERENCE_FIELDS = ("batch_size", "compile_time_s", "runtime", "agreement", "disagreements", "max_logit_diff",
-                    "runtime_accuracy", "conversion_time_s", "conversion_warm_time_s", "artifact_bytes",
-                    "peak_rss_bytes")  # fmt: skip
+                    "runtime_accuracy", "fp32_only_correct", "runtime_only_correct", "agreement_floor",
+                    "runtime_baseline", "quantization", "conversion_time_s", "conversion_warm_time_s",
+                    "artifact_bytes", "peak_rss_bytes")  # fmt: skip
 LATENCY_SPEC = GroupSpec(
     LATENCY,
     "batch-1 inference on the trained weights; p50 and p99",

@@ -82,7 +82,10 @@ def accuracy_against(ax, table: pd.DataFrame, column: str, colours: dict, higher
 
 def cost_label(column: str, what: str, higher_is_better: bool = False) -> str:
     """A cost's axis label, with its unit: "training time (s, log scale)"."""
-    unit = f"{UNITS[column]}, " if column in UNITS else ""
+    from ..tables.budgets import cost_unit
+
+    unit = UNITS.get(column) or cost_unit(column)
+    unit = f"{unit}, " if unit else ""
     return f"{what} ({unit}log scale{', more is better' if higher_is_better else ''})"
 
 

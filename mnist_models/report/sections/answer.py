@@ -9,7 +9,8 @@ from .registry import register_section
 
 HOW_TO_READ = (
     "**cost**: latency is the batch-1 p50 on eager PyTorch, then on each model's fastest runtime that agrees with "
-    "eager (named in the row); throughput is batched images/s; training time is the whole run's.",
+    "eager (named in the row); throughput is batched images/s; training time is the whole run's; peak memory is a fresh process's, "
+    "serving one image (docs/memory.md).",
     "**pick**: the most accurate model within the budget (point estimates): the Pareto front the figure draws. "
     "No model cheaper than a pick is as accurate.",
     "**gain**, **Holm p**, **verdict**: what the step up from the cheaper pick in the row above buys in accuracy; "
@@ -20,7 +21,7 @@ HOW_TO_READ = (
     "**test acc (95% CI)**: accuracy on the test images with its 95% interval (Wilson for one seed; over seeds "
     "and test images for several).",
     "**cost CI**: the cost's 95% interval, from the spread between fresh processes (latency, throughput) or between seeds (training "
-    "time); parameters and FLOPs are exact.",
+    "time); peak memory is ± its measurement's resolution; parameters and FLOPs are exact.",
     "**not told apart from**: models whose cost interval overlaps the pick's and whose accuracy is not "
     "significantly different from it.",
     "**–**: not measured in this run, or nothing to name.",

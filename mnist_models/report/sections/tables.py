@@ -214,7 +214,47 @@ def display_runtimes(runtimes: pd.DataFrame) -> pd.DataFrame:
                 "max abs Δ logit": _num(r.max_logit_diff, ".2g"),
                 "conversion s (cold / warm)": f"{_num(r.conversion_time_s, '.2f')} / {_num(r.conversion_warm_time_s, '.2f')}",
                 "artifact": _num(r.artifact_bytes / 1e6, ".2f", " MB"),
+                **_memory_cell(r),
             }
             for r in runtimes.itertuples()
+        ]
+    )
+
+
+def _memory_cell(r) -> dict[str, str]:
+    """The memory group's peaks of one runtime, where the run has them (docs/memory.md)."""
+    one, many = getattr(r, "latency_peak_mib", None), getattr(r, "throughput_peak_mib", None)
+    if (one is None or pd.isna(one)) and (many is None or pd.isna(many)):
+        return {}
+    return {"peak MiB (batch 1 / batched)": f"{_num(one, '.2f')} / {_num(many, '.2f')}"}
+
+
+def display_quantized(quantized: pd.DataFrame) -> pd.DataFrame:
+    """Per quantized model (``tables.quantized.quantized_table``): accuracy against fp32, McNemar's and Holm's p,
+    the verdict, agreement, and the speed and size ratios over eager and over the fp32 runtime it was made from."""
+    several = quantized["runtime"].nunique() > 1
+    baselines = set(quantized["baseline"].dropna())
+    against = f"vs {baselines.pop() if len(baselines) == 1 else 'fp32 runtime'}: latency / throughput / size"
+
+    def ratios(*values) -> str:
+        return " / ".join(_num(v, ".2f", "×") for v in values)
+
+    return pd.DataFrame(
+        [
+            {
+                "model": r.model,
+                **({"runtime": r.runtime} if several else {}),
+                "quantized as": r.quantization,
+                "accuracy fp32 → quantized": f"{r.fp32_accuracy:.2%} → {r.quantized_accuracy:.2%}",
+                "Δ pp": f"{r.delta_pp:+.2f}",
+                "McNemar p (Holm)": f"{_p(r.mcnemar_p)} ({_p(r.holm_p)})",
+                "verdict": r.verdict,
+                "agreement": f"{r.agreement:.2%}",
+                "vs eager: latency / throughput": ratios(r.latency_vs_eager, r.throughput_vs_eager),
+                against: "–"
+                if pd.isna(r.baseline)
+                else ratios(r.latency_vs_baseline, r.throughput_vs_baseline, r.artifact_ratio),
+            }
+            for r in quantized.itertuples()
         ]
     )

@@ -16,18 +16,20 @@ pick's and their accuracy is not significantly different (Holm over every pair, 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ...results.groups import summary_columns
 from ...stats.pareto import pareto_front
 from .compute import Variant
 from .reference import process_spread
 from .significance import ALPHA, Significance
 
 # column -> (what it is, whether more is better, how a budget reads, the spread that applies)
-COSTS = {
+BUILT_IN = {
     "latency_p50_ms": ("latency, eager", False, "{:.3g} ms", "latency"),  # batch 1, p50
     "best_latency_p50_ms": ("latency, fastest runtime", False, "{:.3g} ms", "latency"),  # the one that agrees
     "throughput_img_s": ("throughput", True, "{:,.0f} img/s", "throughput"),  # batched
@@ -35,6 +37,36 @@ COSTS = {
     "params": ("parameters", False, "{:,.0f}", None),
     "flops_inference": ("FLOPs per image", False, "{:,.0f}", None),
 }
+
+
+class Costs(Mapping):
+    """The answer's costs: the built-in ones, then each group's summary columns that declare a ``Cost`` (read at
+    each use: a group registered later counts), as ``(what, higher, budget, spread)``; a group cost's spread is its
+    resolution (a number)."""
+
+    def _all(self) -> dict[str, tuple]:
+        declared = {c.column: (c.cost.what, c.cost.higher, c.cost.budget, c.resolution)
+                    for _, c in summary_columns() if c.cost is not None}  # fmt: skip
+        return {**BUILT_IN, **declared}
+
+    def __getitem__(self, column: str) -> tuple:
+        return self._all()[column]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
+COSTS = Costs()
+
+
+def cost_unit(column: str) -> str:
+    """The unit of a group's declared cost for a figure's axis ("" for the built-in costs and unknown columns)."""
+    return next((c.cost.unit for _, c in summary_columns() if c.column == column and c.cost), "")
+
+
 Z = stats.norm.ppf(0.975)
 
 
@@ -52,6 +84,8 @@ def cost_interval(column: str, row: pd.Series, items: dict[str, Variant]) -> tup
         logs = np.log(times)
         half = stats.t.ppf(0.975, len(logs) - 1) * logs.std(ddof=1) / math.sqrt(len(logs))
         return value * math.exp(-half), value * math.exp(half)
+    if isinstance(spread, float) and spread > 0:  # a group's cost measured to a resolution
+        return max(value - spread, 0.0), value + spread
     return value, value
 
 

@@ -131,11 +131,12 @@ def runtime_table(items: list[Variant]) -> pd.DataFrame:
             mine = {s.name: [r for r in v.records.get(s.name, []) if (r.runtime or "eager") == runtime] for s in groups}
             every = [r for s in groups for r in mine[s.name]]
             row = {"model": v.label, "runtime": runtime}
-            row.update({c.column: _median([getattr(r, c.field) for r in mine[s.name]])
+            row.update({c.column: _median([r.value(c.field) for r in mine[s.name]])
                         for s in groups for c in s.summary if c.by_runtime})  # fmt: skip
             row.update(_agreement(every))
             first = mine[groups[0].name]  # the conversion's figures: the first such group's (batch 1), else any
             row.update({f: _median([getattr(r, f) for r in first or every]) for f in RUNTIME_FIELDS[4:]})
+            row.update(_paired(first or every))
             rows.append(row)
     table = pd.DataFrame(rows)
     if table.empty or set(table["runtime"]) == {"eager"}:
@@ -156,9 +157,30 @@ def _agreement(records: list) -> dict:
     }
 
 
+def _paired(records: list) -> dict:
+    """The runtime as its spec declared it (agreement floor, the runtime it transforms, how it quantized) and, from
+    one record (the first seed's), McNemar's discordant counts against eager fp32 with that record's accuracy and
+    test images: the counts of two seeds' weights are not one test's."""
+    counted = sorted((r for r in records if r.fp32_only_correct is not None), key=lambda r: r.seed)
+    one = counted[0] if counted else None
+    paired = dict.fromkeys(("fp32_only_correct", "runtime_only_correct", "paired_accuracy", "test_images"))
+    if one is not None:
+        paired.update(fp32_only_correct=one.fp32_only_correct, runtime_only_correct=one.runtime_only_correct,
+                      paired_accuracy=one.runtime_accuracy, test_images=one.outcome.test.total)  # fmt: skip
+    return {
+        "agreement_floor": min((r.agreement_needed for r in records), default=AGREEMENT_TOLERANCE),
+        "runtime_baseline": next((r.runtime_baseline for r in records if r.runtime_baseline), None),
+        "quantization": next((r.quantization for r in records if r.quantization), None),
+        **paired,
+    }
+
+
 def best_runtimes(runtimes: pd.DataFrame) -> pd.DataFrame:
-    """Per model, the runtime with the lowest batch-1 latency p50 among those that agree with eager."""
-    agreeing = runtimes[runtimes["agreement"].isna() | (runtimes["agreement"] >= AGREEMENT_TOLERANCE)]
+    """Per model, the runtime with the lowest batch-1 latency p50 among those that run the trained weights as they
+    are (no quantization: its accuracy is another model's, shown in the quantized table) and keep eager's
+    predictions (top-1 agreement at ``AGREEMENT_TOLERANCE``)."""
+    unquantized = runtimes["quantization"].isna() if "quantization" in runtimes else True
+    agreeing = runtimes[unquantized & (runtimes["agreement"].isna() | (runtimes["agreement"] >= AGREEMENT_TOLERANCE))]
     agreeing = agreeing.dropna(subset=["latency_p50_ms"])
     best = agreeing.loc[agreeing.groupby("model")["latency_p50_ms"].idxmin()]
     return best[["model", "runtime", "latency_p50_ms"]].rename(

@@ -1,0 +1,97 @@
+"""The memory groups: a probe's peak is its own (a fresh process each, so no benchmark inherits another's), it
+repeats within the stated resolution, it sees what a step allocates, and a stored run gates it (``memory:20%``)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+
+from mnist_models.bench.session import resolve
+from mnist_models.bench.settings import SuiteSettings
+from mnist_models.groups.memory import probe as probe_module
+from mnist_models.groups.memory.runner import MIB, ProbeError, probe, request_for
+from mnist_models.groups.memory.spec import CALLS, RESOLUTION_MIB, TRAIN_STEPS
+from mnist_models.report.gate import GateRule, _gated_failures, compare_runs
+from mnist_models.results.runs import load_run
+
+
+@pytest.fixture(scope="module")
+def plan():
+    return resolve(SuiteSettings(profile="smoke", models=("mlp_64", "lenet5"), device="cpu", threads=2))
+
+
+def context_of(plan):
+    data = SimpleNamespace(x_test=torch.zeros(4, 1, 28, 28), classes=tuple(range(10)), y_test=torch.zeros(4))
+    return SimpleNamespace(data=data, plan=plan)
+
+
+def request(plan, name: str, kind: str, batch: int):
+    case = plan.case(f"{name}-seed0")
+    extra = {"runtime": "eager", "options": {}} if kind == "inference" else {}
+    calls = CALLS if kind == "inference" else TRAIN_STEPS
+    return request_for(context_of(plan), case, plan.fresh_model(case), kind, batch, calls=calls, **extra)
+
+
+def test_the_meter_sees_an_allocation_and_nothing_before_its_reset():
+    meter = probe_module.Meter(torch.device("cpu"))
+    before = torch.empty(64 * MIB // 4)
+    before.fill_(1)  # resident, then freed before the measurement starts: not the measurement's
+    del before
+    baseline = meter.now()
+    meter.reset()
+    block = np.ones(16 * MIB // 8)  # 16 MiB, touched
+    peak = (meter.peak() - baseline) / MIB
+    del block
+    assert 16 - RESOLUTION_MIB <= peak <= 16 + 1  # the interpreter's own bookkeeping on top, well under a MiB
+
+
+@pytest.mark.slow
+def test_identical_probes_in_either_order_give_one_peak(plan):
+    """mlp_64's batch-1 peak, measured before and after lenet5's larger batched one, and its train step's."""
+    small, large = request(plan, "mlp_64", "inference", 1), request(plan, "lenet5", "inference", 256)
+    step = request(plan, "mlp_64", "train-step", 32)
+    first, big, again = probe(small, "a"), probe(large, "b"), probe(small, "a")
+    assert abs(first["peak_bytes"] - again["peak_bytes"]) / MIB <= RESOLUTION_MIB
+    assert big["peak_bytes"] > first["peak_bytes"] + 4 * MIB  # lenet5's 256 images: activations of megabytes
+    weights = sum(p.numel() * 4 for p in plan.fresh_model(plan.case("mlp_64-seed0")).parameters()) / MIB
+    assert abs(first["peak_bytes"] / MIB - weights) <= RESOLUTION_MIB  # batch 1: the weights, near enough
+    steps = [probe(step, "c")["peak_bytes"] / MIB for _ in range(2)]
+    assert abs(steps[0] - steps[1]) <= RESOLUTION_MIB
+    assert steps[0] >= 4 * weights - RESOLUTION_MIB  # weights, gradients and Adam's two moments at least
+
+
+def test_a_probe_that_fails_says_which_model_and_what(plan, monkeypatch):
+    broken = request(plan, "mlp_64", "inference", 1)
+    broken["runtime"] = "no-such-runtime"
+    with pytest.raises(ProbeError, match=r"mlp_64: the memory probe of batch 1 failed: KeyError: .*no-such-runtime"):
+        probe(broken, "batch 1")
+
+
+@pytest.mark.parametrize(("grown_mib", "fails"), [(RESOLUTION_MIB / 2, False), (3.0, True)])
+def test_a_memory_rule_fails_growth_beyond_its_threshold_and_resolution(tmp_path, grown_mib, fails):
+    from pathlib import Path
+
+    fixture = json.loads((Path(__file__).parents[1] / "fixtures" / "smoke_run_schema1.json").read_text())
+    bench = next(b for b in fixture["benchmarks"] if b["group"] == "latency")
+    memory = copy.deepcopy(bench)
+    memory.update(group="memory", name=bench["name"].replace("test_latency", "test_memory"))
+    memory["fullname"] = memory["fullname"].replace("test_latency", "test_memory")
+    memory["extra_info"]["case"] = "memory"  # schema 1 named the group "case"
+    memory["extra_info"]["metrics"] = {"latency_peak_mib": 2.0, "throughput_peak_mib": 5.0}
+    fixture["benchmarks"] = [memory]
+    (tmp_path / "base.json").write_text(json.dumps(fixture))
+    memory["extra_info"]["metrics"] = {"latency_peak_mib": 2.0 + grown_mib, "throughput_peak_mib": 5.0}
+    (tmp_path / "head.json").write_text(json.dumps(fixture))
+    base, head = load_run(tmp_path / "base.json"), load_run(tmp_path / "head.json")
+    comparison = compare_runs(base, head)
+    failures = _gated_failures(comparison[comparison["status"] == "both"], GateRule.parse("memory:20%"))
+    assert bool(failures) == fails
+    if fails:
+        assert "batch-1 MiB 2 -> 5 (+150.0%, resolution 0.5) exceeds memory:20%" in failures[0]
+    assert math.isclose(comparison["base_latency_peak_mib"].iloc[0], 2.0)
