@@ -83,4 +83,3 @@ def runtime_ratios(pattern: str = SAMPLE) -> str:
         wide[f"{runtime}: latency"] = rows["latency vs eager"].fillna("–").to_numpy()
         wide[f"{runtime}: throughput"] = rows["throughput vs eager"].fillna("–").to_numpy()
     return machine_line(runs) + wide.to_markdown(index=False, disable_numparse=True) + "\n"
-
