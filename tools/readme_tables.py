@@ -35,6 +35,8 @@ BLOCKS: dict[str, Callable[[], str]] = {
     "levers": runs.levers,
     "runtimes": runs.runtimes,
     "runtime-ratios": runs.runtime_ratios,
+    "memory": runs.memory,
+    "quantized": runs.quantized,
     "seeds": evidence.seeds,
     "claims": evidence.claims,
     "auto-seeds": evidence.auto_seeds,

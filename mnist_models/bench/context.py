@@ -106,14 +106,22 @@ class Conversions:
         key = (case.id, runtime, len(x))
         if key in self._kept:
             return self._kept[key]
-        config, plan, chosen = case.training.config, self.plan, get_runtime(runtime)
-        options = {"compile": config.compile} if runtime == "eager" else {}
-        if chosen.calibration:
-            options["calibration"] = self.calibration(chosen.calibration)
-        prepared = chosen.build(case.model, model, x, plan.device, plan.threads, config.precision, **options)
+        config, plan = case.training.config, self.plan
+        options = self.options(case, runtime)
+        prepared = get_runtime(runtime).build(
+            case.model, model, x, plan.device, plan.threads, config.precision, **options
+        )
         if self.mode.keeps_conversions and runtime != "eager":
             self._kept[key] = prepared
         return prepared
+
+    def options(self, case: Case, runtime: str) -> dict:
+        """What ``runtime``'s ``build`` is given beside the model for ``case``: eager's compile setting, a
+        calibrating runtime's sample of the training split (the memory probes build with the same)."""
+        options = {"compile": case.training.config.compile} if runtime == "eager" else {}
+        if count := get_runtime(runtime).calibration:
+            options["calibration"] = self.calibration(count)
+        return options
 
     def calibration(self, count: int) -> torch.Tensor:
         """``count`` images of the training split, drawn once (never a validation or a test image)."""

@@ -95,3 +95,23 @@ def test_a_memory_rule_fails_growth_beyond_its_threshold_and_resolution(tmp_path
     if fails:
         assert "batch-1 MiB 2 -> 5 (+150.0%, resolution 0.5) exceeds memory:20%" in failures[0]
     assert math.isclose(comparison["base_latency_peak_mib"].iloc[0], 2.0)
+
+
+@pytest.mark.slow
+def test_an_int8_cnn_is_probed_with_the_calibration_the_inference_groups_use(plan):
+    """The memory group builds each runtime with ``Conversions.options``: int8's static QDQ gets its training images."""
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    from mnist_models.bench.context import Conversions, Mode
+
+    case = plan.case("lenet5-seed0")
+    conversions = Conversions(plan, Mode.SUITE, torch.rand(512, 1, 28, 28))
+    options = conversions.options(case, "onnxruntime-int8")
+    assert options["calibration"].shape == (256, 1, 28, 28)
+    assert conversions.options(case, "eager") == {"compile": case.training.config.compile}
+    model = plan.fresh_model(case).eval()
+    asked = request_for(
+        context_of(plan), case, model, "inference", 1, runtime="onnxruntime-int8", options=options, calls=CALLS
+    )
+    found = probe(asked, "batch-1 inference on onnxruntime-int8")
+    assert 0 < found["peak_bytes"] / MIB < 64

@@ -1,4 +1,5 @@
-"""Blocks made from the committed sample run (reports/sample): the results table, runtimes, engine, levers."""
+"""Blocks made from committed runs: the sample run's (reports/sample) results table, runtimes, engine and levers;
+the memory run's peaks (reports/memory); the int8 run's quantized table (reports/int8)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ import pandas as pd
 from mnist_models.report.sections import tables as displays
 from mnist_models.report.tables import compute
 from mnist_models.report.tables import groups as group_tables
+from mnist_models.report.tables.quantized import quantized_table
 
 from .common import NOTEBOOK, acc, machine_line, num, percent, runs_of, table
 
 SAMPLE = "reports/sample/[0-9]*.json"
+MEMORY = "reports/memory/[0-9]*.json"
+INT8 = "reports/int8/[0-9]*.json"
 
 
 def results(pattern: str = SAMPLE) -> str:
@@ -83,3 +87,31 @@ def runtime_ratios(pattern: str = SAMPLE) -> str:
         wide[f"{runtime}: latency"] = rows["latency vs eager"].fillna("–").to_numpy()
         wide[f"{runtime}: throughput"] = rows["throughput vs eager"].fillna("–").to_numpy()
     return machine_line(runs) + wide.to_markdown(index=False, disable_numparse=True) + "\n"
+
+
+def memory(pattern: str = MEMORY) -> str:
+    """Per model: the peak of its optimiser steps, and per runtime the batch-1 and batched inference peaks."""
+    runs = runs_of(pattern)
+    items = compute.variants(runs)
+    summary = compute.summary_table(items).set_index("model")
+    by_runtime = group_tables.runtime_table(items)
+    if by_runtime.empty:  # eager only: the summary's columns are eager's
+        by_runtime = summary.reset_index().assign(runtime="eager")
+    peaks = by_runtime.set_index(["model", "runtime"])
+    rows = []
+    for model, r in summary.iterrows():
+        row = {"model": f"`{model}`", "params": f"{r.params:,}", "train step MiB": num(r.train_peak_mib, ".2f")}
+        for runtime in dict.fromkeys(by_runtime["runtime"]):
+            p = peaks.loc[(model, runtime)] if (model, runtime) in peaks.index else None
+            cell = "–" if p is None else f"{num(p.latency_peak_mib, '.2f')} / {num(p.throughput_peak_mib, '.2f')}"
+            row[f"{runtime}: batch 1 / batched MiB"] = cell
+        rows.append(row)
+    return machine_line(runs) + table(rows)
+
+
+def quantized(pattern: str = INT8) -> str:
+    """Per model quantized: fp32 and int8 accuracy, McNemar with Holm, agreement, speed and size ratios."""
+    runs = runs_of(pattern)
+    shown = displays.display_quantized(quantized_table(group_tables.runtime_table(compute.variants(runs))))
+    shown["model"] = shown["model"].map(lambda m: f"`{m}`")
+    return machine_line(runs) + shown.to_markdown(index=False, disable_numparse=True) + "\n"

@@ -144,15 +144,12 @@ def inference(context: RunContext, case: Case, variant=None) -> TimedCall:
     working memory."""
     _check_platform()
     name = variant or "eager"
-    runtime, config = get_runtime(name), case.training.config
-    why_not = runtime.missing()
-    if why_not is None and config.precision not in runtime.precisions:
-        why_not = f"{name} runs the weights at fp32; this session runs {config.precision}"
-    if why_not:
+    plan = context.plan
+    if why_not := get_runtime(name).why_not(plan.device.type, case.training.config.precision):
         raise NotApplicable(why_not)
     trained = context.trained(case)
-    batched = min(context.plan.profile.throughput_batch, len(context.data.y_test))
-    options = {"compile": config.compile} if name == "eager" else {}
+    batched = min(plan.profile.throughput_batch, len(context.data.y_test))
+    options = context.conversions.options(case, name)  # what the inference groups build with
     model = trained.model
     requests = {size: request_for(context, case, model, "inference", size, runtime=name, options=options, calls=CALLS)
                 for size in (1, batched)}  # fmt: skip

@@ -87,13 +87,17 @@ def key_columns() -> dict[str, str]:
 
 
 def key_summary(table: pd.DataFrame) -> pd.DataFrame:
-    """The display summary cut to its key columns: a table that reads at a glance."""
-    return table[list(key_columns())]
+    """The display summary cut to its key columns: a table that reads at a glance. A group's column that is
+    "–" in every row (the run left that group out) is dropped; the full table keeps it."""
+    core = {*KEY_CORE, *KEY_TAIL}
+    shown = [name for name in key_columns() if name in core or not (table[name] == "–").all()]
+    return table[shown]
 
 
 def sort_keys(table: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
     """For each displayed key column, the raw numbers a page sorts it by (text columns sort as shown)."""
-    return pd.DataFrame({name: summary[raw] for name, raw in key_columns().items() if raw in summary})
+    keys = key_columns()
+    return pd.DataFrame({name: summary[keys[name]] for name in table.columns if keys.get(name) in summary})
 
 
 def _p(value: float) -> str:
