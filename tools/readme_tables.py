@@ -37,6 +37,7 @@ BLOCKS: dict[str, Callable[[], str]] = {
     "runtime-ratios": runs.runtime_ratios,
     "memory": runs.memory,
     "quantized": runs.quantized,
+    "memory-sessions": runs.memory_sessions,
     "seeds": evidence.seeds,
     "claims": evidence.claims,
     "auto-seeds": evidence.auto_seeds,

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..results import machine
+from ..results.groups import measures_time
 from ..results.record import RunError
 from ..results.runs import Run, find_runs, load_found
 
@@ -118,7 +119,9 @@ def build_series(runs: list[Run]) -> list[Series]:
             benchmark = f"{record.group} ({record.variant})" if record.variant else record.group
             base = {"commit": commit, "when": when, "run": run_label(run)}
             median = bench.stats.get("median")
-            if median:  # an A/B side's blocks are timed otherwise than a suite's rounds: a series of their own
+            if median and measures_time(
+                record.group
+            ):  # an A/B side's blocks: a series of their own (not a suite's rounds)
                 add(
                     identity,
                     record,

@@ -19,7 +19,7 @@ import pandas as pd
 from scipy import stats
 
 from ..results import machine
-from ..results.groups import GROUPS, gated_columns
+from ..results.groups import GROUPS, gated_columns, measures_time
 from ..results.record import RunError, benchmark_key
 from ..results.runs import Run
 from ..stats.multiple import holm
@@ -139,7 +139,8 @@ def _accuracy_failures(both: pd.DataFrame, rule: GateRule) -> list[str]:
 
 def _time_failures(both: pd.DataFrame, rule: GateRule) -> list[str]:
     """Benchmarks slower beyond the threshold with a Holm-corrected Mann-Whitney p below ``ALPHA``."""
-    rows = both[both["group"].isin(rule.groups)] if rule.groups else both
+    # unless groups are named, a probe's wall time (the memory groups') is left out: it would only widen Holm's family
+    rows = both[both["group"].isin(rule.groups)] if rule.groups else both[both["group"].map(measures_time)]
     rows = rows[rows[f"base_{rule.stat}_s"].notna() & rows[f"current_{rule.stat}_s"].notna()]
     if rows.empty:
         return []
@@ -155,15 +156,20 @@ def _time_failures(both: pd.DataFrame, rule: GateRule) -> list[str]:
     return failures
 
 
+def _gated_rows(both: pd.DataFrame, rule: GateRule):
+    """Each gated column of ``rule`` with the benchmarks that have its figure in both runs."""
+    for spec, column in gated_columns().get(rule.kind, []):
+        base, current = f"base_{column.column}", f"current_{column.column}"
+        if base in both and current in both:
+            rows = both[both["group"] == spec.name]
+            yield column, base, current, rows[rows[base].notna() & rows[current].notna()]
+
+
 def _gated_failures(both: pd.DataFrame, rule: GateRule) -> list[str]:
     """Benchmarks whose gated figure (a peak memory) grew beyond the threshold and beyond its resolution."""
     failures = []
-    for spec, column in gated_columns().get(rule.kind, []):
-        base, current = f"base_{column.column}", f"current_{column.column}"
-        if base not in both:
-            continue
-        rows = both[both["group"] == spec.name]
-        for _, row in rows[rows[base].notna() & rows[current].notna()].iterrows():
+    for column, base, current, rows in _gated_rows(both, rule):
+        for _, row in rows.iterrows():
             a, b = float(row[base]), float(row[current])
             if b - a > column.resolution and b > a * (1 + rule.threshold / 100):
                 failures.append(
@@ -187,9 +193,18 @@ def gate(comparison: pd.DataFrame, rules: list[GateRule], base: Run, current: Ru
             "across machines a time difference is not evidence of a code change. Gate time with "
             "`mnist-models ab --base <ref>` (both versions in alternation on one machine), and gate accuracy here"
         )
-    if comparison.empty or "status" not in comparison:
+    both = comparison[comparison["status"] == "both"] if "status" in comparison else comparison.iloc[0:0]
+    for rule in rules:
+        if rule.kind in gated_columns() and not any(len(rows) for *_, rows in _gated_rows(both, rule)):
+            flags = sorted({f"--mnist-{s.left_out_by.replace('_', '-')}" for s, _ in gated_columns()[rule.kind]
+                            if s.left_out_by})  # fmt: skip
+            raise RunError(
+                f"{rule.text} compares nothing: no benchmark has a {rule.kind} figure in both {base.name} and "
+                f"{current.name}. Make both runs with the {rule.kind} groups"
+                + (f" (without {', '.join(flags)})" if flags else "")
+            )
+    if both.empty:
         return []
-    both = comparison[comparison["status"] == "both"]
     failures = []
     for rule in rules:
         check = {"accuracy": _accuracy_failures, "time": _time_failures}.get(rule.kind, _gated_failures)

@@ -74,6 +74,8 @@ class GroupSpec:
     rounds: str | int = 1  # a Profile field naming the rounds ("latency_rounds"), or a count
     warmup_rounds: int = 1
     timed: bool = False  # rounds of one call: A/B can time it and time rules gate it
+    measures_time: bool = True  # its benchmark's time is the model's (False: a probe's wall time, which time rules
+    # and the history leave out)
     ab_blocks: int = (
         1  # blocks per side in each A/B pair, their median the pair's figure: more where blocks are noisier
     )
@@ -175,6 +177,12 @@ def register_group(spec: GroupSpec) -> GroupSpec:
 def variant_fields() -> tuple[str, ...]:
     """Every record field that holds a group's variant, in the groups' order."""
     return tuple(dict.fromkeys(s.variants.field for s in GROUPS.specs() if s.variants))
+
+
+def measures_time(group: str) -> bool:
+    """Whether ``group``'s benchmark times are the model's (``GroupSpec.measures_time``); a group this installation
+    does not know (a plugin's) is taken to be timed."""
+    return group not in GROUPS or GROUPS.get(group).measures_time
 
 
 def gated_columns() -> dict[str, list[tuple[GroupSpec, SummaryColumn]]]:

@@ -56,6 +56,7 @@ class Runtime:
     calibration: int = 0  # training images it calibrates on (0: none)
     agreement_floor: float = AGREEMENT_TOLERANCE  # top-1 agreement with eager below which its benchmark fails
     baseline: str | None = None  # the runtime whose fp32 graph this one transforms: its ratios are shown against it
+    allocator: str = "torch"  # where its CUDA memory comes from: the memory group measures torch's allocator only
 
     def why_not(self, device_type: str, precision: str) -> str | None:
         """Why this runtime does not apply to a session on ``device_type`` at ``precision`` (a skip), or ``None``."""
@@ -108,13 +109,14 @@ BUILT_IN = (
     Runtime("compile", "torch.compile (inductor), weights frozen into the graph, one graph per input shape",
             f"{_HERE}.compiled:prepare"),
     Runtime("onnxruntime", "the torch.onnx (dynamo) export, run by an ONNX Runtime InferenceSession with IO binding",
-            f"{_HERE}.onnx:prepare", requires=("onnx", "onnxscript", "onnxruntime"), extra="onnx"),
+            f"{_HERE}.onnx:prepare", requires=("onnx", "onnxscript", "onnxruntime"), extra="onnx", allocator="onnxruntime"),
     Runtime("aoti", "torch.export + AOTInductor: a compiled package loaded without Python in the loop",
             f"{_HERE}.aoti:prepare"),
     Runtime("onnxruntime-int8", "the onnxruntime export quantized to int8 weights and activations: dynamic without "
             "convolutions, static QDQ calibrated on training images with them", f"{_HERE}.quantized:prepare",
             requires=("onnx", "onnxscript", "onnxruntime"), extra="onnx", devices=("cpu",),
-            calibration=QUANTIZED_CALIBRATION, agreement_floor=QUANTIZED_AGREEMENT, baseline="onnxruntime"),
+            calibration=QUANTIZED_CALIBRATION, agreement_floor=QUANTIZED_AGREEMENT, baseline="onnxruntime",
+            allocator="onnxruntime"),
 )  # fmt: skip
 ENTRY_POINT_GROUP = "mnist_models.runtimes"  # installed packages contribute runtimes here (a module registering them)
 

@@ -17,7 +17,8 @@ from mnist_models.bench.settings import SuiteSettings
 from mnist_models.groups.memory import probe as probe_module
 from mnist_models.groups.memory.runner import MIB, ProbeError, probe, request_for
 from mnist_models.groups.memory.spec import CALLS, RESOLUTION_MIB, TRAIN_STEPS
-from mnist_models.report.gate import GateRule, _gated_failures, compare_runs
+from mnist_models.report.gate import GateRule, _gated_failures, compare_runs, gate
+from mnist_models.results.record import RunError
 from mnist_models.results.runs import load_run
 
 
@@ -73,11 +74,15 @@ def test_a_probe_that_fails_says_which_model_and_what(plan, monkeypatch):
         probe(broken, "batch 1")
 
 
-@pytest.mark.parametrize(("grown_mib", "fails"), [(RESOLUTION_MIB / 2, False), (3.0, True)])
-def test_a_memory_rule_fails_growth_beyond_its_threshold_and_resolution(tmp_path, grown_mib, fails):
+def _fixture() -> dict:
     from pathlib import Path
 
-    fixture = json.loads((Path(__file__).parents[1] / "fixtures" / "smoke_run_schema1.json").read_text())
+    return json.loads((Path(__file__).parents[1] / "fixtures" / "smoke_run_schema1.json").read_text())
+
+
+@pytest.mark.parametrize(("grown_mib", "fails"), [(RESOLUTION_MIB / 2, False), (3.0, True)])
+def test_a_memory_rule_fails_growth_beyond_its_threshold_and_resolution(tmp_path, grown_mib, fails):
+    fixture = _fixture()
     bench = next(b for b in fixture["benchmarks"] if b["group"] == "latency")
     memory = copy.deepcopy(bench)
     memory.update(group="memory", name=bench["name"].replace("test_latency", "test_memory"))
@@ -95,6 +100,22 @@ def test_a_memory_rule_fails_growth_beyond_its_threshold_and_resolution(tmp_path
     if fails:
         assert "batch-1 MiB 2 -> 5 (+150.0%, resolution 0.5) exceeds memory:20%" in failures[0]
     assert math.isclose(comparison["base_latency_peak_mib"].iloc[0], 2.0)
+
+
+def test_a_probes_wall_time_is_left_out_of_time_rules_and_the_history():
+    from mnist_models.results.groups import measures_time
+
+    assert not measures_time("memory")
+    assert not measures_time("memory-train")
+    assert measures_time("latency")
+    assert measures_time("a-group-of-a-plugin-not-installed")
+
+
+def test_a_memory_rule_with_nothing_to_compare_is_bad_input_not_a_pass(tmp_path):
+    (tmp_path / "run.json").write_text(json.dumps(_fixture()))  # a run without the memory groups
+    run = load_run(tmp_path / "run.json")
+    with pytest.raises(RunError, match=r"memory:20% compares nothing: .* \(without --mnist-no-memory\)"):
+        gate(compare_runs(run, run), [GateRule.parse("memory:20%")], run, run)
 
 
 @pytest.mark.slow
@@ -115,3 +136,40 @@ def test_an_int8_cnn_is_probed_with_the_calibration_the_inference_groups_use(pla
     )
     found = probe(asked, "batch-1 inference on onnxruntime-int8")
     assert 0 < found["peak_bytes"] / MIB < 64
+
+
+def test_on_cuda_a_runtime_outside_torchs_allocator_is_skipped_saying_why():
+    from mnist_models.groups.memory.runner import unmeasured
+    from mnist_models.runtimes.base import Runtime, get_runtime
+
+    outside = Runtime("outside", "a runtime with an allocator of its own", "nowhere:prepare", allocator="its-library")
+    assert unmeasured(outside, "cpu", "fp32") is None
+    assert unmeasured(outside, "cuda", "fp32") == (
+        "outside allocates CUDA memory through its-library, outside torch's allocator: not measured"
+    )
+    assert unmeasured(get_runtime("eager"), "cuda", "fp32") is None
+    assert get_runtime("onnxruntime").allocator == "onnxruntime"
+
+
+class _NothingToQuantize(torch.nn.Module):
+    """Ten pixels as the logits: an export with no Conv, Gemm or MatMul."""
+
+    def forward(self, x):
+        return x.flatten(1)[:, :10] * 2
+
+
+@pytest.mark.slow
+def test_a_model_the_runtime_cannot_take_is_skipped_like_the_inference_groups_skip_it(plan):
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    from mnist_models.bench.timing import NotApplicable
+    from mnist_models.groups.memory import runner
+
+    case = plan.case("mlp_64-seed0")
+    asked = request_for(context_of(plan), case, _NothingToQuantize(), "inference", 1, runtime="onnxruntime-int8",
+                        options={"calibration": torch.rand(8, 1, 28, 28)}, calls=CALLS)  # fmt: skip
+    status, why = probe_module._in_child(asked)  # what the forked child does, here in-process
+    assert status == "unsupported"
+    assert "its export holds none of" in why
+    with pytest.raises(NotApplicable, match="its export holds none of"):
+        runner.reply(status, why, "mlp_64: the memory probe of batch 1")

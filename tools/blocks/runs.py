@@ -10,7 +10,7 @@ from mnist_models.report.tables import compute
 from mnist_models.report.tables import groups as group_tables
 from mnist_models.report.tables.quantized import quantized_table
 
-from .common import NOTEBOOK, acc, machine_line, num, percent, runs_of, table
+from .common import NOTEBOOK, acc, machine_line, num, percent, run_link, runs_of, table
 
 SAMPLE = "reports/sample/[0-9]*.json"
 MEMORY = "reports/memory/[0-9]*.json"
@@ -97,6 +97,9 @@ def memory(pattern: str = MEMORY) -> str:
     by_runtime = group_tables.runtime_table(items)
     if by_runtime.empty:  # eager only: the summary's columns are eager's
         by_runtime = summary.reset_index().assign(runtime="eager")
+    by_runtime = by_runtime[by_runtime["latency_peak_mib"].notna() | by_runtime["throughput_peak_mib"].notna()]
+    if by_runtime.empty:
+        raise SystemExit(f"readme_tables: the runs of {pattern} hold no memory benchmark")
     peaks = by_runtime.set_index(["model", "runtime"])
     rows = []
     for model, r in summary.iterrows():
@@ -112,6 +115,36 @@ def memory(pattern: str = MEMORY) -> str:
 def quantized(pattern: str = INT8) -> str:
     """Per model quantized: fp32 and int8 accuracy, McNemar with Holm, agreement, speed and size ratios."""
     runs = runs_of(pattern)
-    shown = displays.display_quantized(quantized_table(group_tables.runtime_table(compute.variants(runs))))
+    quantized = quantized_table(group_tables.runtime_table(compute.variants(runs)))
+    if quantized.empty:
+        raise SystemExit(f"readme_tables: the runs of {pattern} hold no quantized runtime checked against eager")
+    shown = displays.display_quantized(quantized)
     shown["model"] = shown["model"].map(lambda m: f"`{m}`")
     return machine_line(runs) + shown.to_markdown(index=False, disable_numparse=True) + "\n"
+
+
+def memory_sessions(first: str = MEMORY, second: str = "reports/memory/second-session/[0-9]*.json") -> str:
+    """The memory run's figures against the same command's in a second session: the largest change, and the
+    memory gate between the two."""
+    from mnist_models.groups.memory.spec import RESOLUTION_MIB
+    from mnist_models.report.gate import GateRule, compare_runs, gate
+
+    [base], [again] = runs_of(first), runs_of(second)
+    comparison = compare_runs(base, again)
+    both = comparison[comparison["status"] == "both"]
+    changes = []
+    for column in ("train_peak_mib", "latency_peak_mib", "throughput_peak_mib"):
+        rows = both[both[f"base_{column}"].notna()]
+        for _, row in rows.iterrows():
+            what = f"{row['model']}, {row['benchmark']}" + (f" on {row['runtime']}" if row.get("runtime") else "")
+            changes.append((abs(row[f"current_{column}"] - row[f"base_{column}"]), what, column))
+    if not changes:
+        raise SystemExit(f"readme_tables: {first} and {second} share no memory benchmark")
+    largest, benchmark, column = max(changes)
+    failures = gate(comparison, [GateRule.parse("memory:20%")], base, again)
+    verdict = "passes" if not failures else f"fails ({len(failures)} benchmarks)"
+    return (
+        f"Run again in a second session ({run_link(again)}), the {len(changes)} peaks moved by at most "
+        f"{largest:.2f} MiB ({benchmark}: `{column}`), against the stated resolution of {RESOLUTION_MIB:g} MiB; "
+        f"`--fail-on memory:20%` between the two sessions {verdict}.\n"
+    )

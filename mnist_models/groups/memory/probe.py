@@ -22,11 +22,14 @@ import gc
 import io
 import os
 import pickle
+import signal
 import sys
 from pathlib import Path
 from typing import Any
 
 import torch
+
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent exits
 
 
 def _status(key: str) -> int:
@@ -113,9 +116,14 @@ def measure(request: dict) -> dict:
 
 
 def _in_child(request: dict) -> tuple[str, Any]:
-    """A forked child's one measurement: ``("ok", figures)``, or ``("error", what went wrong)``."""
+    """A forked child's one measurement: ``("ok", figures)``, ``("unsupported", why)`` where the runtime cannot take
+    the model (the inference groups skip it too), or ``("error", what went wrong)``."""
+    from mnist_models.runtimes.base import NotSupported
+
     try:
         return "ok", measure(request)
+    except NotSupported as exc:
+        return "unsupported", str(exc)
     except Exception as exc:  # any failure, named: the parent raises it as the benchmark's ProbeError
         return "error", f"{type(exc).__name__}: {exc}"
 
@@ -123,9 +131,13 @@ def _in_child(request: dict) -> tuple[str, Any]:
 def answer(request: dict) -> tuple[str, Any]:
     """Fork a child for ``request`` and return what it sent back (or how it ended, if it sent nothing)."""
     read, write = os.pipe()
+    server = os.getpid()
     pid = os.fork()
     if pid == 0:  # the child: measure, answer, and leave without running the server's exit handlers
         os.close(read)
+        ctypes.CDLL("libc.so.6").prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # killed with the server (a timeout)
+        if os.getppid() != server:  # the server was gone before the signal was asked for
+            os._exit(1)
         with os.fdopen(write, "wb") as out:
             pickle.dump(_in_child(request), out)
         os._exit(0)

@@ -22,7 +22,7 @@ import torch
 from ...bench.context import RunContext
 from ...bench.plan import Case
 from ...bench.timing import NotApplicable, TimedCall
-from ...runtimes.base import get_runtime
+from ...runtimes.base import Runtime, get_runtime
 from .spec import CALLS, TRAIN_STEPS
 
 MIB = 2**20
@@ -37,12 +37,22 @@ class ProbeError(RuntimeError):
     """A probe that failed: the message names the model and what was measured, and what went wrong."""
 
 
+def reply(status: str, found: Any, probed: str) -> dict[str, Any]:
+    """A probe's answer: its figures; a skip where the runtime cannot take the model; else a ``ProbeError``."""
+    if status == "unsupported":
+        raise NotApplicable(found)
+    if status != "ok":
+        raise ProbeError(f"{probed} failed: {found}")
+    return found
+
+
 class ProbeServer:
     """The probe server (``probe``), started on first use with glibc's settings, closed when this process exits."""
 
     def __init__(self) -> None:
         self._process: subprocess.Popen | None = None
         self._errors: Any = None  # its standard error, a temporary file: what a crashed server said last
+        self._registered = False  # close() is registered to run at exit
 
     def ask(self, request: dict[str, Any], what: str) -> dict[str, Any]:
         process, name = self._start(), request["model_name"]
@@ -55,21 +65,22 @@ class ProbeServer:
                 raise ProbeError(f"{name}: the memory probe of {what} said nothing in {PROBE_TIMEOUT_S} s")
             status, found = pickle.load(process.stdout)
         except (BrokenPipeError, EOFError):
-            self._process = None
-            raise ProbeError(f"{name}: the memory probe of {what} stopped (its server exited {process.wait()}): "
-                             f"{self._last_error()}") from None  # fmt: skip
-        if status != "ok":
-            raise ProbeError(f"{name}: the memory probe of {what} failed: {found}")
-        return found
+            code, said = process.wait(), self._last_error()
+            self.close()
+            raise ProbeError(f"{name}: the memory probe of {what} stopped (its server exited {code}): {said}") from None
+        return reply(status, found, f"{name}: the memory probe of {what}")
 
     def _start(self) -> subprocess.Popen:
         if self._process is None or self._process.poll() is not None:
             env = {**os.environ, **ALLOCATOR_ENV, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+            self.close()  # a server that exited: its pipes and error file
             self._errors = tempfile.TemporaryFile()  # noqa: SIM115 (open as long as the server runs)
             self._process = subprocess.Popen([sys.executable, "-m", "mnist_models.groups.memory.probe"],
                                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._errors,
                                              env=env)  # fmt: skip
-            atexit.register(self.close)
+            if not self._registered:
+                atexit.register(self.close)
+                self._registered = True
         return self._process
 
     def _last_error(self) -> str:
@@ -78,13 +89,22 @@ class ProbeServer:
         return lines[-1] if lines else "no output"
 
     def close(self) -> None:
+        """Stop the server (its measuring child, if any, dies with it: a parent-death signal) and close its pipes."""
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
+        errors, self._errors = self._errors, None
+        if errors is not None:
+            errors.close()
+        if process is None:
+            return
+        if process.poll() is None:
             process.stdin.close()
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
+                process.wait()
+        for stream in (process.stdin, process.stdout):
+            stream.close()
 
 
 SERVER = ProbeServer()
@@ -138,6 +158,18 @@ def train(context: RunContext, case: Case, variant=None) -> TimedCall:
     return _call(measure, context.trained(case), {"batch_size": batch})
 
 
+def unmeasured(runtime: Runtime, device_type: str, precision: str) -> str | None:
+    """Why ``runtime``'s inference peak is not measured in this session (a skip), or ``None``: it does not run
+    here, or on CUDA its memory comes from an allocator other than torch's, which the probe cannot see."""
+    if why_not := runtime.why_not(device_type, precision):
+        return why_not
+    if device_type == "cuda" and runtime.allocator != "torch":
+        return (
+            f"{runtime.name} allocates CUDA memory through {runtime.allocator}, outside torch's allocator: not measured"
+        )
+    return None
+
+
 def inference(context: RunContext, case: Case, variant=None) -> TimedCall:
     """The peaks of batch-1 and batched inference by ``variant``'s runtime, each measured once the runtime has
     prepared the model (not the conversion's own peak): the prepared model, what the runtime keeps, each call's
@@ -145,7 +177,7 @@ def inference(context: RunContext, case: Case, variant=None) -> TimedCall:
     _check_platform()
     name = variant or "eager"
     plan = context.plan
-    if why_not := get_runtime(name).why_not(plan.device.type, case.training.config.precision):
+    if why_not := unmeasured(get_runtime(name), plan.device.type, case.training.config.precision):
         raise NotApplicable(why_not)
     trained = context.trained(case)
     batched = min(plan.profile.throughput_batch, len(context.data.y_test))

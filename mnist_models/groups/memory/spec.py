@@ -20,6 +20,7 @@ TRAIN_SPEC = GroupSpec(
     order=50,
     warmup_rounds=0,
     left_out_by="no_memory",
+    measures_time=False,
     fields=("batch_size",),
     summary=(
         SummaryColumn(
@@ -39,6 +40,7 @@ INFERENCE_SPEC = GroupSpec(
     order=51,
     warmup_rounds=0,
     left_out_by="no_memory",
+    measures_time=False,
     fields=("batch_size", "runtime"),
     variants=RUNTIMES,
     summary=(
