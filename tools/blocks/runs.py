@@ -128,16 +128,17 @@ def memory_sessions(first: str = MEMORY, second: str = "reports/memory/second-se
     memory gate between the two."""
     from mnist_models.groups.memory.spec import RESOLUTION_MIB
     from mnist_models.report.gate import GateRule, compare_runs, gate
+    from mnist_models.results.groups import gated_columns
 
     [base], [again] = runs_of(first), runs_of(second)
     comparison = compare_runs(base, again)
     both = comparison[comparison["status"] == "both"]
     changes = []
-    for column in ("train_peak_mib", "latency_peak_mib", "throughput_peak_mib"):
-        rows = both[both[f"base_{column}"].notna()]
+    for _, column in gated_columns()["memory"]:
+        rows = both[both[f"base_{column.column}"].notna()]
         for _, row in rows.iterrows():
             what = f"{row['model']}, {row['benchmark']}" + (f" on {row['runtime']}" if row.get("runtime") else "")
-            changes.append((abs(row[f"current_{column}"] - row[f"base_{column}"]), what, column))
+            changes.append((abs(row[f"current_{column.column}"] - row[f"base_{column.column}"]), what, column.label))
     if not changes:
         raise SystemExit(f"readme_tables: {first} and {second} share no memory benchmark")
     largest, benchmark, column = max(changes)
@@ -145,6 +146,6 @@ def memory_sessions(first: str = MEMORY, second: str = "reports/memory/second-se
     verdict = "passes" if not failures else f"fails ({len(failures)} benchmarks)"
     return (
         f"Run again in a second session ({run_link(again)}), the {len(changes)} peaks moved by at most "
-        f"{largest:.2f} MiB ({benchmark}: `{column}`), against the stated resolution of {RESOLUTION_MIB:g} MiB; "
+        f"{largest:.2f} MiB ({benchmark}, {column}), against the stated resolution of {RESOLUTION_MIB:g} MiB; "
         f"`--fail-on memory:20%` between the two sessions {verdict}.\n"
     )
