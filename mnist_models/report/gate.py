@@ -195,7 +195,15 @@ def gate(comparison: pd.DataFrame, rules: list[GateRule], base: Run, current: Ru
         )
     both = comparison[comparison["status"] == "both"] if "status" in comparison else comparison.iloc[0:0]
     for rule in rules:
-        if rule.kind in gated_columns() and not any(len(rows) for *_, rows in _gated_rows(both, rule)):
+        if rule.kind not in gated_columns():
+            continue
+        a, b = machine.identity(base.machine), machine.identity(current.machine)
+        if differ := [f"{k}: {a[k]} vs {b[k]}" for k in ("device", "torch") if a[k] != b[k]]:
+            raise RunError(
+                f"{rule.text} compares {current.name} with {base.name}, measured on another device or torch build "
+                f"({', '.join(differ)}), whose allocators differ; compare {rule.kind} between runs of one device and build"
+            )
+        if not any(len(rows) for *_, rows in _gated_rows(both, rule)):
             flags = sorted({f"--mnist-{s.left_out_by.replace('_', '-')}" for s, _ in gated_columns()[rule.kind]
                             if s.left_out_by})  # fmt: skip
             raise RunError(

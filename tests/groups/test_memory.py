@@ -173,3 +173,13 @@ def test_a_model_the_runtime_cannot_take_is_skipped_like_the_inference_groups_sk
     assert "its export holds none of" in why
     with pytest.raises(NotApplicable, match="its export holds none of"):
         runner.reply(status, why, "mlp_64: the memory probe of batch 1")
+
+
+def test_a_memory_rule_refuses_runs_of_another_torch_build(tmp_path):
+    fixture = _fixture()
+    (tmp_path / "base.json").write_text(json.dumps(fixture))
+    fixture["machine_info"]["mnist_models"]["torch"] = "9.9.9"
+    (tmp_path / "head.json").write_text(json.dumps(fixture))
+    base, head = load_run(tmp_path / "base.json"), load_run(tmp_path / "head.json")
+    with pytest.raises(RunError, match=r"memory:20% compares .* another device or torch build \(torch: .* vs 9.9.9\)"):
+        gate(compare_runs(base, head), [GateRule.parse("memory:20%")], base, head)
